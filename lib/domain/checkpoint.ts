@@ -1,0 +1,114 @@
+import { z } from "zod";
+import { IllegalTransitionError } from "./errors.ts";
+import { SimulationNameSchema } from "./names.ts";
+
+/** Lifecycle of a checkpoint. `DELETED` records stay as an audit trail. */
+export const CheckpointStateSchema = z.enum(["PENDING", "COMPLETE", "FAILED", "DELETED"]);
+/** One of the checkpoint states. */
+export type CheckpointState = z.infer<typeof CheckpointStateSchema>;
+
+/** Why a checkpoint exists; `discovered` marks files written by other tools. */
+export const CheckpointTriggerSchema = z.enum(["schedule", "shutdown", "manual", "discovered"]);
+/** One of the checkpoint triggers. */
+export type CheckpointTrigger = z.infer<typeof CheckpointTriggerSchema>;
+
+/** An S3 object address; snapshots and archives are always addressed this way. */
+export const S3LocationSchema = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
+/** An S3 object address. */
+export type S3Location = z.infer<typeof S3LocationSchema>;
+
+/** What went wrong, in the provider's or simsnap's own words. */
+export const ErrorInfoSchema = z.object({ code: z.string(), message: z.string() });
+/** What went wrong. */
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+const IsoDate = z.iso.datetime({ offset: true });
+
+/**
+ * The catalog record of one snapshot file. `version` increments on every write and is the
+ * condition of every conditional write, which is what prevents lost updates.
+ */
+export const CheckpointSchema = z.object({
+  id: z.string().min(1),
+  version: z.number().int().positive(),
+  simulation: SimulationNameSchema,
+  provider: z.string().min(1),
+  run: z.string().optional(),
+  name: z.string().max(256),
+  description: z.string().max(1024).default(""),
+  tags: z.array(z.string().min(1).max(128)).max(50).default([]),
+  favorite: z.boolean().default(false),
+  state: CheckpointStateSchema,
+  trigger: CheckpointTriggerSchema,
+  createdAt: IsoDate,
+  modifiedAt: IsoDate,
+  completedAt: IsoDate.optional(),
+  location: S3LocationSchema,
+  size: z.number().int().nonnegative().optional(),
+  etag: z.string().optional(),
+  checksum: z.string().optional(),
+  archive: z
+    .object({
+      bucket: z.string(),
+      key: z.string(),
+      storageClass: z.string(),
+      archivedAt: IsoDate,
+    })
+    .optional(),
+  error: ErrorInfoSchema.optional(),
+  jobId: z.string().optional(),
+});
+/** The catalog record of one snapshot file. */
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+const CHECKPOINT_TRANSITIONS: Record<CheckpointState, readonly CheckpointState[]> = {
+  PENDING: ["COMPLETE", "FAILED"],
+  COMPLETE: ["DELETED"],
+  FAILED: [],
+  DELETED: [],
+};
+
+/** True when the state machine allows `from → to`. */
+export const canTransitionCheckpoint = (from: CheckpointState, to: CheckpointState): boolean =>
+  CHECKPOINT_TRANSITIONS[from].includes(to);
+
+function transition(
+  checkpoint: Checkpoint,
+  to: CheckpointState,
+  now: Date,
+  changes: Partial<Checkpoint>,
+): Checkpoint {
+  if (!canTransitionCheckpoint(checkpoint.state, to)) {
+    throw new IllegalTransitionError(
+      `Checkpoint ${checkpoint.id} is ${checkpoint.state} and cannot become ${to}`,
+    );
+  }
+  return {
+    ...checkpoint,
+    ...changes,
+    state: to,
+    version: checkpoint.version + 1,
+    modifiedAt: now.toISOString(),
+  };
+}
+
+/** PENDING → COMPLETE once the snapshot file exists; records where and what it is. */
+export const completeCheckpoint = (
+  checkpoint: Checkpoint,
+  file: { location: S3Location; size?: number; etag?: string },
+  now: Date,
+): Checkpoint =>
+  transition(checkpoint, "COMPLETE", now, {
+    location: file.location,
+    size: file.size,
+    etag: file.etag,
+    completedAt: now.toISOString(),
+  });
+
+/** PENDING → FAILED, keeping the reason for the user. */
+export const failCheckpoint = (checkpoint: Checkpoint, error: ErrorInfo, now: Date): Checkpoint =>
+  transition(checkpoint, "FAILED", now, { error });
+
+/** COMPLETE → DELETED, after its files were removed; the record stays as an audit trail. */
+export const markCheckpointDeleted = (checkpoint: Checkpoint, now: Date): Checkpoint =>
+  transition(checkpoint, "DELETED", now, {});

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { ErrorInfoSchema, type ErrorInfo } from "./checkpoint.ts";
+import { IllegalTransitionError } from "./errors.ts";
+import { SimulationNameSchema } from "./names.ts";
+
+/** The long-running actions simsnap tracks as jobs. */
+export const JobKindSchema = z.enum(["snapshot", "prune", "archive", "restore", "stop"]);
+/** One of the job kinds. */
+export type JobKind = z.infer<typeof JobKindSchema>;
+
+/** A job is finished once it left `RUNNING`; clients wait for that. */
+export const JobStatusSchema = z.enum(["RUNNING", "SUCCEEDED", "FAILED", "ABORTED"]);
+/** One of the job statuses. */
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+const IsoDate = z.iso.datetime({ offset: true });
+
+/**
+ * One long-running action, polled like a storage system's job status. The snapshot-specific
+ * fields (`destination`, `requestedAt`, `deadline`, `checks`, `claimedUntil`) are what make
+ * take-snapshot and the status checks idempotent under duplicate delivery.
+ */
+export const JobSchema = z.object({
+  id: z.string().min(1),
+  version: z.number().int().positive(),
+  kind: JobKindSchema,
+  simulation: SimulationNameSchema,
+  checkpointId: z.string().optional(),
+  status: JobStatusSchema,
+  startTime: IsoDate,
+  endTime: IsoDate.optional(),
+  aborted: z.boolean().default(false),
+  error: ErrorInfoSchema.optional(),
+  stats: z.object({ objects: z.number().int(), bytes: z.number().int() }).default({ objects: 0, bytes: 0 }),
+  attempts: z.number().int().nonnegative().default(0),
+  nextCheckAt: IsoDate.optional(),
+  checks: z.number().int().nonnegative().default(0),
+  destination: z.object({ bucket: z.string(), prefix: z.string() }).optional(),
+  claimedUntil: IsoDate.optional(),
+  requestedAt: IsoDate.optional(),
+  deadline: IsoDate.optional(),
+});
+/** One long-running action. */
+export type Job = z.infer<typeof JobSchema>;
+
+/** True once the job can no longer change. */
+export const isJobFinished = (job: Pick<Job, "status">): boolean => job.status !== "RUNNING";
+
+function assertRunning(job: Job, to: string): void {
+  if (isJobFinished(job)) {
+    throw new IllegalTransitionError(`Job ${job.id} is ${job.status} and cannot become ${to}`);
+  }
+}
+
+/** Changes a running job's bookkeeping (attempts, checks, claims); finished jobs are frozen. */
+export function updateRunningJob(job: Job, changes: Partial<Job>): Job {
+  assertRunning(job, "updated");
+  return { ...job, ...changes, status: "RUNNING", version: job.version + 1 };
+}
+
+/** RUNNING → SUCCEEDED. */
+export function succeedJob(job: Job, now: Date, stats?: Job["stats"]): Job {
+  assertRunning(job, "SUCCEEDED");
+  return {
+    ...job,
+    status: "SUCCEEDED",
+    endTime: now.toISOString(),
+    stats: stats ?? job.stats,
+    claimedUntil: undefined,
+    nextCheckAt: undefined,
+    version: job.version + 1,
+  };
+}
+
+/** RUNNING → FAILED with the reason the user will see. */
+export function failJob(job: Job, error: ErrorInfo, now: Date): Job {
+  assertRunning(job, "FAILED");
+  return {
+    ...job,
+    status: "FAILED",
+    endTime: now.toISOString(),
+    error,
+    claimedUntil: undefined,
+    nextCheckAt: undefined,
+    version: job.version + 1,
+  };
+}
+
+/** RUNNING → ABORTED, on a user's request. */
+export function abortJob(job: Job, now: Date): Job {
+  assertRunning(job, "ABORTED");
+  return {
+    ...job,
+    status: "ABORTED",
+    aborted: true,
+    endTime: now.toISOString(),
+    claimedUntil: undefined,
+    nextCheckAt: undefined,
+    version: job.version + 1,
+  };
+}
