@@ -5,6 +5,12 @@
  * scheduler. Neither side declares a trigger of its own, so they cannot drift apart.
  */
 
+/** The functions, by name. */
+export type FunctionName = "plan-snapshots" | "take-snapshot" | "complete-snapshot" | "check-snapshot";
+
+/** The queues, by name. */
+export type QueueName = "snapshot-requests" | "snapshot-files" | "status-checks";
+
 /** A Lambda function: its entry file under `functions/` and its sizing. */
 export interface FunctionSpec {
   entry: string;
@@ -78,16 +84,13 @@ const functions = {
     memoryMb: 256,
     sendsTo: ["status-checks"],
   },
-} as const satisfies Record<string, FunctionSpec>;
-
-/** The functions, by name. */
-export type FunctionName = keyof typeof functions;
+} as const satisfies Record<FunctionName, FunctionSpec>;
 
 const queues = {
   "snapshot-requests": {
     consumer: "take-snapshot",
     visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 5,
+    maxReceiveCount: 12,
     batchSize: 10,
   },
   "snapshot-files": {
@@ -102,10 +105,7 @@ const queues = {
     maxReceiveCount: 5,
     batchSize: 10,
   },
-} as const satisfies Record<string, QueueSpec>;
-
-/** The queues, by name. */
-export type QueueName = keyof typeof queues;
+} as const satisfies Record<QueueName, QueueSpec>;
 
 const rules: RuleSpec[] = [
   {

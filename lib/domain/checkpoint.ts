@@ -43,7 +43,8 @@ export const CheckpointSchema = z.object({
   createdAt: IsoDate,
   modifiedAt: IsoDate,
   completedAt: IsoDate.optional(),
-  location: S3LocationSchema,
+  /** Known once the file exists; a PENDING checkpoint has none yet. */
+  location: S3LocationSchema.optional(),
   size: z.number().int().nonnegative().optional(),
   etag: z.string().optional(),
   checksum: z.string().optional(),

@@ -81,3 +81,21 @@ export class ProviderError extends AppError {
 
 /** Narrowing helper for `catch (e: unknown)` blocks. */
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/**
+ * The work cannot be done yet (a snapshot already in progress, a lost race, a throttled call) and
+ * should be tried again after `delaySeconds`; the queue wrapper turns it into a delayed redelivery.
+ */
+export class RetryLaterError extends AppError {
+  override readonly status = 503;
+  override readonly code = "RetryLater";
+  override readonly retryable = true;
+
+  constructor(
+    message: string,
+    readonly delaySeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

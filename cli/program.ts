@@ -1,0 +1,33 @@
+import { Command, CommanderError } from "commander";
+import { isAppError } from "../lib/domain/errors.ts";
+import { registerLocalCommand } from "./commands/local.ts";
+import type { CliIo } from "./io.ts";
+
+/** Exit codes of the `simsnap` command. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Builds the `simsnap` command; tests build it with their own `io`. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("simsnap")
+    .description("Keeps the snapshots of long-running simulations safe and tidy")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  registerLocalCommand(program, io);
+  return program;
+}
+
+/** Runs the command line and returns the exit code: 0 ok, 1 failure, 2 bad usage or input. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync(argv, { from: "user" });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (isAppError(error) && error.status >= 400 && error.status < 500) {
+      io.err(`error: ${error.message}`);
+      return EXIT.usage;
+    }
+    io.err(`error: ${(error as Error).message ?? String(error)}`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,55 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDbCheckpointStore } from "./adapters/dynamodb/checkpoint-store.ts";
+import { DynamoDbJobStore } from "./adapters/dynamodb/job-store.ts";
+import { EventBridgePublisher } from "./adapters/eventbridge/event-publisher.ts";
+import { S3ObjectStore } from "./adapters/s3/object-store.ts";
+import { SimSpaceWeaverClient } from "./adapters/simspaceweaver/client.ts";
+import { SimSpaceWeaverProvider } from "./adapters/simspaceweaver/provider.ts";
+import { SqsMessageQueue } from "./adapters/sqs/message-queue.ts";
+import { SqsVisibility } from "./adapters/sqs/visibility.ts";
+import { queueUrl, type Settings } from "./config.ts";
+import { systemClock } from "./ports/messaging.ts";
+import type { SnapshotTiming } from "./usecases/take-snapshot.ts";
+import type { QueueName } from "./topology.ts";
+
+/**
+ * Builds the adapters a function uses from its validated settings. Functions call it once at
+ * module load (cold start), so clients and their connections are reused across invocations; the
+ * AWS SDK picks service endpoints from `AWS_ENDPOINT_URL_*`, which is how the local runtime points
+ * the very same code at its embedded servers.
+ */
+export function createAdapters(settings: Settings) {
+  const region = settings.AWS_REGION;
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const s3 = new S3Client({ region, forcePathStyle: settings.SIMSNAP_S3_FORCE_PATH_STYLE });
+  const sqs = new SQSClient({ region });
+  const eventBridge = new EventBridgeClient({ region });
+  const provider = new SimSpaceWeaverProvider(
+    new SimSpaceWeaverClient({ region, endpoint: settings.SIMSNAP_SIMSPACEWEAVER_ENDPOINT }),
+  );
+  return {
+    provider,
+    checkpoints: new DynamoDbCheckpointStore(dynamo, settings.SIMSNAP_TABLE),
+    jobs: new DynamoDbJobStore(dynamo, settings.SIMSNAP_TABLE),
+    objects: new S3ObjectStore(s3),
+    events: new EventBridgePublisher(eventBridge, settings.SIMSNAP_EVENT_BUS),
+    redelivery: new SqsVisibility(sqs),
+    clock: systemClock,
+    destination: { bucket: settings.SIMSNAP_SNAPSHOT_BUCKET, prefix: settings.SIMSNAP_SNAPSHOT_PREFIX },
+    timing: {
+      firstCheckSeconds: settings.SIMSNAP_STATUS_CHECK_FIRST_SECONDS,
+      maxCheckSeconds: settings.SIMSNAP_STATUS_CHECK_MAX_SECONDS,
+      deadlineSeconds: settings.SIMSNAP_SNAPSHOT_DEADLINE_SECONDS,
+      conflictRetrySeconds: settings.SIMSNAP_CONFLICT_RETRY_SECONDS,
+      conflictMaxAttempts: settings.SIMSNAP_CONFLICT_MAX_ATTEMPTS,
+    } satisfies SnapshotTiming,
+    /** A queue this function sends to; its URL must be in the environment. */
+    queue: <T>(name: QueueName) => new SqsMessageQueue<T>(sqs, queueUrl(name)),
+  };
+}

@@ -1,0 +1,302 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createCatalogTable } from "../adapters/dynamodb/create-table.ts";
+import { DynamoDbCheckpointStore } from "../adapters/dynamodb/checkpoint-store.ts";
+import { DynamoDbJobStore } from "../adapters/dynamodb/job-store.ts";
+import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
+import { SimSpaceWeaverProvider } from "../adapters/simspaceweaver/provider.ts";
+import type { CheckpointState } from "../domain/checkpoint.ts";
+import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../topology.ts";
+import type { LocalConfig } from "./demo-config.ts";
+import { LocalEventBus, type BusEvent } from "./event-bus.ts";
+import { lambdaContext, QueuePoller } from "./queue-poller.ts";
+import { LocalScheduler } from "./scheduler.ts";
+import { startLocalServers } from "./servers.ts";
+import { startSimulator } from "./simulator.ts";
+
+const REGION = "us-east-1";
+const ACCOUNT = "123456789012";
+const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+
+/** How a local run is started. */
+export interface LocalRunOptions {
+  config: LocalConfig;
+  dataDir: string;
+  /** Stop after this many seconds; without it, run until `signal` aborts. */
+  durationSeconds?: number;
+  signal?: AbortSignal;
+  keepData?: boolean;
+  /** Where readable progress lines go. */
+  print: (line: string) => void;
+}
+
+/** The checkpoint counts per state of each demo simulation, printed as the run's last line. */
+export interface LocalRunSummary {
+  simulations: { name: string; checkpoints: Record<CheckpointState, number> }[];
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+const clock = () => new Date().toISOString().slice(11, 19);
+
+/** Turns a simsnap bus event into one readable line. */
+export function describeEvent(event: BusEvent): string {
+  const detail = event.detail as {
+    checkpoint?: { simulation?: string; location?: { key?: string }; size?: number; error?: { code: string; message: string }; name?: string };
+    jobId?: string;
+  };
+  const checkpoint = detail.checkpoint ?? {};
+  const simulation = (checkpoint.simulation ?? "?").padEnd(16);
+  switch (event["detail-type"]) {
+    case "Snapshot Requested":
+      return `▸ snapshot requested   ${simulation} job ${detail.jobId?.slice(0, 8) ?? "?"}`;
+    case "Checkpoint Completed":
+      return `✓ checkpoint complete  ${simulation} ${checkpoint.location?.key ?? ""} (${checkpoint.size ?? 0} bytes)`;
+    case "Checkpoint Failed":
+      return `✗ checkpoint failed    ${simulation} ${checkpoint.error?.code ?? ""}: ${checkpoint.error?.message ?? ""}`;
+    default:
+      return `• ${event["detail-type"]} ${JSON.stringify(event.detail)}`;
+  }
+}
+
+/**
+ * The whole of simsnap on one machine: embedded S3, DynamoDB, SQS, the simulator and an
+ * EventBridge-like bus on loopback, the real functions wired by `lib/topology.ts`, and the
+ * configured schedules. The functions are the deployed ones, loaded after the environment points
+ * their AWS SDK clients at the embedded servers.
+ */
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
+  const { config, print } = options;
+  const dataDir = resolve(options.dataDir);
+  if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+
+  const servers = await startLocalServers({ dataDir });
+  const stack: (() => Promise<void>)[] = [() => servers.close()];
+  const errors: unknown[] = [];
+  const onError = (error: unknown) => {
+    errors.push(error);
+    print(`! ${clock()} ${(error as Error).message ?? String(error)}`);
+  };
+  try {
+    const bus = new LocalEventBus({ account: ACCOUNT, region: REGION, onError });
+    const busEndpoint = await bus.listen();
+    stack.push(() => bus.close());
+
+    const s3 = new S3Client({ region: REGION, endpoint: servers.s3.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+    const sqs = new SQSClient({ region: REGION, endpoint: servers.sqs.endpoint, credentials: CREDENTIALS });
+    const dynamo = new DynamoDBClient({ region: REGION, endpoint: servers.dynamodb.endpoint, credentials: CREDENTIALS });
+    await s3.send(new CreateBucketCommand({ Bucket: config.bucket })).catch((error: Error) => {
+      if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists") throw error;
+    });
+    await createCatalogTable(dynamo, config.table);
+    const queues = await createQueues(sqs);
+
+    const simulator = await startSimulator({ s3, snapshotDelayMs: config.snapshotDelayMs });
+    stack.push(() => simulator.close());
+
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: servers.s3.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: servers.dynamodb.endpoint,
+      AWS_ENDPOINT_URL_SQS: servers.sqs.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "ERROR",
+      SIMSNAP_TABLE: config.table,
+      SIMSNAP_SNAPSHOT_BUCKET: config.bucket,
+      SIMSNAP_SNAPSHOT_PREFIX: config.prefix,
+      SIMSNAP_EVENT_BUS: "simsnap",
+      SIMSNAP_SIMSPACEWEAVER_ENDPOINT: simulator.endpoint,
+      SIMSNAP_S3_FORCE_PATH_STYLE: "true",
+      SIMSNAP_STATUS_CHECK_FIRST_SECONDS: String(config.statusCheckFirstSeconds),
+      SIMSNAP_STATUS_CHECK_MAX_SECONDS: String(config.statusCheckMaxSeconds),
+      SIMSNAP_SNAPSHOT_DEADLINE_SECONDS: String(config.snapshotDeadlineSeconds),
+      SIMSNAP_CONFLICT_RETRY_SECONDS: "2",
+      ...Object.fromEntries(Object.entries(queues).map(([name, q]) => [queueUrlEnv(name as QueueName), q.url])),
+    });
+
+    const handlers = await loadHandlers();
+
+    for (const rule of topology.rules) {
+      const queue = queues[rule.targetQueue];
+      bus.addRule(rule.name, rule.bus, rule.pattern({ snapshotBucket: config.bucket }), async (event) => {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }));
+      });
+    }
+    bus.addRule("console", "simsnap", { source: ["simsnap"] }, (event) => print(`  ${clock()} ${describeEvent(event)}`));
+    servers.s3.server.on("event", (notification) => {
+      for (const record of notification.Records) {
+        if (!record.eventName.startsWith("ObjectCreated:")) continue;
+        bus.put("default", {
+          source: "aws.s3",
+          "detail-type": "Object Created",
+          resources: [`arn:aws:s3:::${record.s3.bucket.name}`],
+          detail: {
+            version: "0",
+            bucket: { name: record.s3.bucket.name },
+            object: {
+              key: record.s3.object.key,
+              size: record.s3.object.size,
+              etag: record.s3.object.eTag,
+              sequencer: record.s3.object.sequencer,
+            },
+            reason: record.eventName.slice("ObjectCreated:".length) + "Object",
+          },
+        });
+      }
+    });
+
+    const pollers = Object.entries(topology.queues).map(([name, spec]) => {
+      const handler = handlers[spec.consumer] as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+      const queue = queues[name as QueueName];
+      return new QueuePoller({
+        client: sqs,
+        queueName: name,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region: REGION,
+        batchSize: spec.batchSize,
+        handler,
+        onError,
+      });
+    });
+    for (const poller of pollers) poller.start();
+    stack.push(async () => {
+      await Promise.all(pollers.map((p) => p.stop()));
+    });
+
+    const provider = new SimSpaceWeaverProvider(new SimSpaceWeaverClient({ region: REGION, endpoint: simulator.endpoint, credentials: CREDENTIALS }));
+    await startDemoSimulations(provider, config, print);
+
+    print(`simsnap local stack is up (data in ${dataDir})`);
+    print(`  S3 ${servers.s3.endpoint}  DynamoDB ${servers.dynamodb.endpoint}  SQS ${servers.sqs.endpoint}`);
+    print(`  SimSpace Weaver simulator ${simulator.endpoint}  EventBridge ${busEndpoint}`);
+    for (const schedule of config.schedules) print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
+
+    const scheduler = new LocalScheduler(async (schedule, scheduledTime) => {
+      try {
+        await handlers["plan-snapshots"]({ schedule: schedule.name, scheduledTime: scheduledTime.toISOString() }, lambdaContext("plan-snapshots"));
+      } catch (error) {
+        onError(error);
+      }
+    });
+    scheduler.start(config.schedules);
+    stack.push(async () => scheduler.stop());
+
+    await waitForEnd(options);
+    scheduler.stop();
+    print(`${clock()} stopping: letting snapshots in flight finish`);
+    const jobs = new DynamoDbJobStore(docClient(dynamo), config.table);
+    await waitForOpenJobs(jobs, config, 12_000);
+
+    return await summarize(new DynamoDbCheckpointStore(docClient(dynamo), config.table), config);
+  } finally {
+    for (const close of stack.reverse()) await close().catch(() => undefined);
+  }
+}
+
+const docClient = (client: DynamoDBClient) =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+async function createQueues(sqs: SQSClient): Promise<Record<QueueName, { url: string; arn: string }>> {
+  const arnOf = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? "";
+  const entries = await Promise.all(
+    Object.entries(topology.queues).map(async ([name, spec]) => {
+      const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+      const dlqArn = await arnOf(dlq.QueueUrl ?? "");
+      const queue = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: spec.maxReceiveCount }),
+          },
+        }),
+      );
+      const url = queue.QueueUrl ?? "";
+      return [name, { url, arn: await arnOf(url) }] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<QueueName, { url: string; arn: string }>;
+}
+
+async function loadHandlers(): Promise<Record<FunctionName, Handler>> {
+  const root = resolve(import.meta.dirname, "../..");
+  const entries = await Promise.all(
+    Object.entries(topology.functions).map(async ([name, spec]) => {
+      const module = (await import(pathToFileURL(resolve(root, spec.entry)).href)) as { handler: Handler };
+      return [name, module.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionName, Handler>;
+}
+
+async function startDemoSimulations(provider: SimSpaceWeaverProvider, config: LocalConfig, print: (line: string) => void) {
+  const existing = new Set((await provider.listSimulations()).map((s) => s.name));
+  for (const name of config.simulations) {
+    if (existing.has(name)) continue;
+    await provider.startSimulation({
+      name,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/simsnap-demo`,
+      schema: { bucket: config.bucket, key: "schemas/demo.yaml" },
+      maximumDuration: "2D",
+    });
+  }
+  const deadline = Date.now() + 15_000;
+  for (const name of config.simulations) {
+    while ((await provider.describeSimulation(name)).status !== "STARTED") {
+      if (Date.now() > deadline) throw new Error(`Demo simulation ${name} did not start`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    print(`  simulation ${name} STARTED`);
+  }
+}
+
+function waitForEnd(options: LocalRunOptions): Promise<void> {
+  return new Promise((resolveEnd) => {
+    const timer = options.durationSeconds !== undefined ? setTimeout(resolveEnd, options.durationSeconds * 1000) : undefined;
+    options.signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolveEnd();
+    });
+  });
+}
+
+async function waitForOpenJobs(jobs: DynamoDbJobStore, config: LocalConfig, graceMs: number) {
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    const open = await Promise.all(config.simulations.map((s) => jobs.listOpen(s)));
+    if (open.every((list) => list.length === 0)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function summarize(checkpoints: DynamoDbCheckpointStore, config: LocalConfig): Promise<LocalRunSummary> {
+  const simulations = [];
+  for (const name of config.simulations) {
+    const counts: Record<CheckpointState, number> = { PENDING: 0, COMPLETE: 0, FAILED: 0, DELETED: 0 };
+    let cursor: string | undefined;
+    do {
+      const page = await checkpoints.listBySimulation(name, { cursor, limit: 1000 });
+      for (const checkpoint of page.items) counts[checkpoint.state] += 1;
+      cursor = page.nextCursor;
+    } while (cursor);
+    simulations.push({ name, checkpoints: counts });
+  }
+  return { simulations };
+}

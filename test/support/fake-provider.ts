@@ -1,0 +1,68 @@
+import { ProviderError } from "../../lib/domain/errors.ts";
+import type {
+  SimulationDetails,
+  SimulationProvider,
+  SimulationStatus,
+  SnapshotDestination,
+  StartSimulationInput,
+} from "../../lib/ports/simulation-provider.ts";
+
+/**
+ * An in-memory simulation provider for use-case tests: it records every call and lets a test
+ * script the provider's answers (statuses, refusals) without any transport.
+ */
+export class FakeProvider implements SimulationProvider {
+  readonly name = "fake";
+  readonly statuses = new Map<string, SimulationStatus>();
+  readonly snapshotCalls: { simulation: string; destination: SnapshotDestination }[] = [];
+  readonly stopCalls: string[] = [];
+  /** Errors thrown by the next CreateSnapshot calls, in order. */
+  readonly snapshotFailures: ProviderError[] = [];
+
+  constructor(simulations: Record<string, SimulationStatus> = {}) {
+    for (const [name, status] of Object.entries(simulations)) this.statuses.set(name, status);
+  }
+
+  async listSimulations() {
+    return [...this.statuses].map(([name, status]) => ({ name, status }));
+  }
+
+  async describeSimulation(name: string): Promise<SimulationDetails> {
+    const status = this.statuses.get(name);
+    if (!status) throw notFound(name);
+    return { name, status, executionId: `exec-${name}` };
+  }
+
+  async createSnapshot(simulation: string, destination: SnapshotDestination) {
+    this.snapshotCalls.push({ simulation, destination });
+    const failure = this.snapshotFailures.shift();
+    if (failure) throw failure;
+    this.statuses.set(simulation, "SNAPSHOT_IN_PROGRESS");
+  }
+
+  async stopSimulation(name: string) {
+    this.stopCalls.push(name);
+    this.statuses.set(name, "STOPPED");
+  }
+
+  async deleteSimulation(name: string) {
+    this.statuses.delete(name);
+  }
+
+  async startSimulation(input: StartSimulationInput) {
+    this.statuses.set(input.name, "STARTED");
+    return { executionId: `exec-${input.name}` };
+  }
+}
+
+const notFound = (name: string) =>
+  new ProviderError("ResourceNotFoundException", `Simulation ${name} not found`, { status: 404 });
+
+/** The provider's refusals, as the service words them. */
+export const providerErrors = {
+  conflict: () =>
+    new ProviderError("ConflictException", "A snapshot is already in progress", { status: 409 }),
+  validation: (message = "Simulation must be STARTED to take a snapshot") =>
+    new ProviderError("ValidationException", message, { status: 400 }),
+  notFound,
+};
