@@ -11,7 +11,10 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command("simsnap")
     .description("Keeps the snapshots of long-running simulations safe and tidy")
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    });
   registerLocalCommand(program, io);
   return program;
 }

@@ -41,7 +41,10 @@ export function createAdapters(settings: Settings) {
     events: new EventBridgePublisher(eventBridge, settings.SIMSNAP_EVENT_BUS),
     redelivery: new SqsVisibility(sqs),
     clock: systemClock,
-    destination: { bucket: settings.SIMSNAP_SNAPSHOT_BUCKET, prefix: settings.SIMSNAP_SNAPSHOT_PREFIX },
+    destination: {
+      bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
+      prefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
+    },
     timing: {
       firstCheckSeconds: settings.SIMSNAP_STATUS_CHECK_FIRST_SECONDS,
       maxCheckSeconds: settings.SIMSNAP_STATUS_CHECK_MAX_SECONDS,

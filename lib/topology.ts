@@ -6,7 +6,8 @@
  */
 
 /** The functions, by name. */
-export type FunctionName = "plan-snapshots" | "take-snapshot" | "complete-snapshot" | "check-snapshot";
+export type FunctionName =
+  "plan-snapshots" | "take-snapshot" | "complete-snapshot" | "check-snapshot";
 
 /** The queues, by name. */
 export type QueueName = "snapshot-requests" | "snapshot-files" | "status-checks";

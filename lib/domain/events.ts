@@ -27,7 +27,11 @@ const checkpointSummary = (checkpoint: Checkpoint) => ({
 /** A snapshot was asked of the provider: the checkpoint is PENDING, its job RUNNING. */
 export const snapshotRequested = (checkpoint: Checkpoint, job: Job): DomainEvent => ({
   detailType: "Snapshot Requested",
-  detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint), jobId: job.id },
+  detail: {
+    version: EVENT_SCHEMA_VERSION,
+    checkpoint: checkpointSummary(checkpoint),
+    jobId: job.id,
+  },
 });
 
 /** The snapshot file exists and the checkpoint is COMPLETE. */

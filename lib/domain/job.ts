@@ -31,7 +31,9 @@ export const JobSchema = z.object({
   endTime: IsoDate.optional(),
   aborted: z.boolean().default(false),
   error: ErrorInfoSchema.optional(),
-  stats: z.object({ objects: z.number().int(), bytes: z.number().int() }).default({ objects: 0, bytes: 0 }),
+  stats: z
+    .object({ objects: z.number().int(), bytes: z.number().int() })
+    .default({ objects: 0, bytes: 0 }),
   attempts: z.number().int().nonnegative().default(0),
   nextCheckAt: IsoDate.optional(),
   checks: z.number().int().nonnegative().default(0),

@@ -43,7 +43,12 @@ export function parseSnapshotKey(key: string): ParsedSnapshotKey | undefined {
   const [, prefix = "", simulation = "", yy, mo, dd, hh, mi, ss] = match;
   if (!SimulationNameSchema.safeParse(simulation).success) return undefined;
   const [year, month, day, hour, minute, second] = [yy, mo, dd, hh, mi, ss].map(Number) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const time = new Date(Date.UTC(2000 + year, month - 1, day, hour, minute, second));
   const valid =

@@ -6,7 +6,11 @@ import { ValidationError } from "./errors.ts";
  * issues into one `ValidationError` naming every field and rule, so callers never see a stack
  * trace or a half-applied input.
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({

@@ -7,7 +7,10 @@ import { logger } from "../observability/logger.ts";
 
 /** Changes when a failed message is delivered again. */
 export interface RedeliveryDelayer {
-  delay(record: Pick<SQSRecord, "eventSourceARN" | "receiptHandle">, seconds: number): Promise<void>;
+  delay(
+    record: Pick<SQSRecord, "eventSourceARN" | "receiptHandle">,
+    seconds: number,
+  ): Promise<void>;
 }
 
 /** How one queue's messages are read and handled. */
@@ -25,9 +28,13 @@ function parseBody(body: string, what: string): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new ValidationError(`Invalid ${what}: body is not JSON`, [{ path: "(body)", message: "must be JSON" }], {
-      cause: error,
-    });
+    throw new ValidationError(
+      `Invalid ${what}: body is not JSON`,
+      [{ path: "(body)", message: "must be JSON" }],
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -52,7 +52,13 @@ export class LocalEventBus {
   private server?: Server;
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly options: { account?: string; region?: string; onError?: (error: unknown) => void } = {}) {}
+  constructor(
+    private readonly options: {
+      account?: string;
+      region?: string;
+      onError?: (error: unknown) => void;
+    } = {},
+  ) {}
 
   /** Routes matching events on `bus` to `target`. */
   addRule(name: string, bus: string, pattern: EventPattern, target: Target): void {
@@ -60,7 +66,10 @@ export class LocalEventBus {
   }
 
   /** Puts one event on a bus, as a service (S3) or PutEvents would. */
-  put(bus: string, entry: Omit<BusEvent, "version" | "id" | "account" | "region" | "time"> & { time?: string }): BusEvent {
+  put(
+    bus: string,
+    entry: Omit<BusEvent, "version" | "id" | "account" | "region" | "time"> & { time?: string },
+  ): BusEvent {
     const event: BusEvent = {
       version: "0",
       id: randomUUID(),
@@ -102,7 +111,11 @@ export class LocalEventBus {
           res.end(JSON.stringify(payload));
         };
         if (req.headers["x-amz-target"] !== "AWSEvents.PutEvents") {
-          reply(400, { __type: "UnknownOperationException", message: "Only PutEvents is served locally" }, "UnknownOperationException");
+          reply(
+            400,
+            { __type: "UnknownOperationException", message: "Only PutEvents is served locally" },
+            "UnknownOperationException",
+          );
           return;
         }
         let parsed;
@@ -112,7 +125,11 @@ export class LocalEventBus {
           parsed = undefined;
         }
         if (!parsed?.success) {
-          reply(400, { __type: "ValidationException", message: "Malformed PutEvents request" }, "ValidationException");
+          reply(
+            400,
+            { __type: "ValidationException", message: "Malformed PutEvents request" },
+            "ValidationException",
+          );
           return;
         }
         const entries = parsed.data.Entries.map((entry) => {
@@ -130,7 +147,10 @@ export class LocalEventBus {
           });
           return { EventId: event.id };
         });
-        reply(200, { FailedEntryCount: entries.filter((e) => "ErrorCode" in e).length, Entries: entries });
+        reply(200, {
+          FailedEntryCount: entries.filter((e) => "ErrorCode" in e).length,
+          Entries: entries,
+        });
       });
     });
     await new Promise<void>((resolve) => server.listen(port, host, resolve));

@@ -20,7 +20,10 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
 function matchObject(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
   return Object.entries(pattern).every(([field, rule]) => {
     if (field === "$or") {
-      return Array.isArray(rule) && rule.some((alternative) => isObject(alternative) && matchObject(alternative, event));
+      return (
+        Array.isArray(rule) &&
+        rule.some((alternative) => isObject(alternative) && matchObject(alternative, event))
+      );
     }
     const value = event[field];
     if (isObject(rule)) return isObject(value) && matchObject(rule, value);
@@ -33,7 +36,10 @@ function matchField(matchers: Matcher[], value: unknown, present: boolean): bool
   const values = Array.isArray(value) ? value : [value];
   return matchers.some((matcher) => {
     if (isObject(matcher) && "exists" in matcher) {
-      return matcher.exists === (present && value !== null && !(Array.isArray(value) && value.length === 0));
+      return (
+        matcher.exists ===
+        (present && value !== null && !(Array.isArray(value) && value.length === 0))
+      );
     }
     if (!present) return false;
     return values.some((v) => matchOne(matcher, v));
@@ -45,15 +51,24 @@ function matchOne(matcher: Matcher, value: unknown): boolean {
   if ("prefix" in matcher) return matchAffix(matcher.prefix, value, (v, p) => v.startsWith(p));
   if ("suffix" in matcher) return matchAffix(matcher.suffix, value, (v, s) => v.endsWith(s));
   if ("equals-ignore-case" in matcher) {
-    return typeof value === "string" && value.toLowerCase() === String(matcher["equals-ignore-case"]).toLowerCase();
+    return (
+      typeof value === "string" &&
+      value.toLowerCase() === String(matcher["equals-ignore-case"]).toLowerCase()
+    );
   }
-  if ("wildcard" in matcher) return typeof value === "string" && wildcard(String(matcher.wildcard)).test(value);
-  if ("numeric" in matcher) return Array.isArray(matcher.numeric) && numeric(matcher.numeric, value);
+  if ("wildcard" in matcher)
+    return typeof value === "string" && wildcard(String(matcher.wildcard)).test(value);
+  if ("numeric" in matcher)
+    return Array.isArray(matcher.numeric) && numeric(matcher.numeric, value);
   if ("anything-but" in matcher) return anythingBut(matcher["anything-but"], value);
   return false;
 }
 
-function matchAffix(rule: unknown, value: unknown, test: (value: string, affix: string) => boolean): boolean {
+function matchAffix(
+  rule: unknown,
+  value: unknown,
+  test: (value: string, affix: string) => boolean,
+): boolean {
   if (typeof value !== "string") return false;
   if (isObject(rule) && "equals-ignore-case" in rule) {
     return test(value.toLowerCase(), String(rule["equals-ignore-case"]).toLowerCase());

@@ -53,7 +53,13 @@ const clock = () => new Date().toISOString().slice(11, 19);
 /** Turns a simsnap bus event into one readable line. */
 export function describeEvent(event: BusEvent): string {
   const detail = event.detail as {
-    checkpoint?: { simulation?: string; location?: { key?: string }; size?: number; error?: { code: string; message: string }; name?: string };
+    checkpoint?: {
+      simulation?: string;
+      location?: { key?: string };
+      size?: number;
+      error?: { code: string; message: string };
+      name?: string;
+    };
     jobId?: string;
   };
   const checkpoint = detail.checkpoint ?? {};
@@ -94,11 +100,25 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     const busEndpoint = await bus.listen();
     stack.push(() => bus.close());
 
-    const s3 = new S3Client({ region: REGION, endpoint: servers.s3.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
-    const sqs = new SQSClient({ region: REGION, endpoint: servers.sqs.endpoint, credentials: CREDENTIALS });
-    const dynamo = new DynamoDBClient({ region: REGION, endpoint: servers.dynamodb.endpoint, credentials: CREDENTIALS });
+    const s3 = new S3Client({
+      region: REGION,
+      endpoint: servers.s3.endpoint,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
+    const sqs = new SQSClient({
+      region: REGION,
+      endpoint: servers.sqs.endpoint,
+      credentials: CREDENTIALS,
+    });
+    const dynamo = new DynamoDBClient({
+      region: REGION,
+      endpoint: servers.dynamodb.endpoint,
+      credentials: CREDENTIALS,
+    });
     await s3.send(new CreateBucketCommand({ Bucket: config.bucket })).catch((error: Error) => {
-      if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists") throw error;
+      if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists")
+        throw error;
     });
     await createCatalogTable(dynamo, config.table);
     const queues = await createQueues(sqs);
@@ -126,18 +146,29 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       SIMSNAP_STATUS_CHECK_MAX_SECONDS: String(config.statusCheckMaxSeconds),
       SIMSNAP_SNAPSHOT_DEADLINE_SECONDS: String(config.snapshotDeadlineSeconds),
       SIMSNAP_CONFLICT_RETRY_SECONDS: "2",
-      ...Object.fromEntries(Object.entries(queues).map(([name, q]) => [queueUrlEnv(name as QueueName), q.url])),
+      ...Object.fromEntries(
+        Object.entries(queues).map(([name, q]) => [queueUrlEnv(name as QueueName), q.url]),
+      ),
     });
 
     const handlers = await loadHandlers();
 
     for (const rule of topology.rules) {
       const queue = queues[rule.targetQueue];
-      bus.addRule(rule.name, rule.bus, rule.pattern({ snapshotBucket: config.bucket }), async (event) => {
-        await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }));
-      });
+      bus.addRule(
+        rule.name,
+        rule.bus,
+        rule.pattern({ snapshotBucket: config.bucket }),
+        async (event) => {
+          await sqs.send(
+            new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }),
+          );
+        },
+      );
     }
-    bus.addRule("console", "simsnap", { source: ["simsnap"] }, (event) => print(`  ${clock()} ${describeEvent(event)}`));
+    bus.addRule("console", "simsnap", { source: ["simsnap"] }, (event) =>
+      print(`  ${clock()} ${describeEvent(event)}`),
+    );
     servers.s3.server.on("event", (notification) => {
       for (const record of notification.Records) {
         if (!record.eventName.startsWith("ObjectCreated:")) continue;
@@ -161,7 +192,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     });
 
     const pollers = Object.entries(topology.queues).map(([name, spec]) => {
-      const handler = handlers[spec.consumer] as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+      const handler = handlers[spec.consumer] as (
+        event: SQSEvent,
+        context: Context,
+      ) => Promise<SQSBatchResponse>;
       const queue = queues[name as QueueName];
       return new QueuePoller({
         client: sqs,
@@ -179,17 +213,29 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       await Promise.all(pollers.map((p) => p.stop()));
     });
 
-    const provider = new SimSpaceWeaverProvider(new SimSpaceWeaverClient({ region: REGION, endpoint: simulator.endpoint, credentials: CREDENTIALS }));
+    const provider = new SimSpaceWeaverProvider(
+      new SimSpaceWeaverClient({
+        region: REGION,
+        endpoint: simulator.endpoint,
+        credentials: CREDENTIALS,
+      }),
+    );
     await startDemoSimulations(provider, config, print);
 
     print(`simsnap local stack is up (data in ${dataDir})`);
-    print(`  S3 ${servers.s3.endpoint}  DynamoDB ${servers.dynamodb.endpoint}  SQS ${servers.sqs.endpoint}`);
+    print(
+      `  S3 ${servers.s3.endpoint}  DynamoDB ${servers.dynamodb.endpoint}  SQS ${servers.sqs.endpoint}`,
+    );
     print(`  SimSpace Weaver simulator ${simulator.endpoint}  EventBridge ${busEndpoint}`);
-    for (const schedule of config.schedules) print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
+    for (const schedule of config.schedules)
+      print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
 
     const scheduler = new LocalScheduler(async (schedule, scheduledTime) => {
       try {
-        await handlers["plan-snapshots"]({ schedule: schedule.name, scheduledTime: scheduledTime.toISOString() }, lambdaContext("plan-snapshots"));
+        await handlers["plan-snapshots"](
+          { schedule: schedule.name, scheduledTime: scheduledTime.toISOString() },
+          lambdaContext("plan-snapshots"),
+        );
       } catch (error) {
         onError(error);
       }
@@ -212,9 +258,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
 const docClient = (client: DynamoDBClient) =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
-async function createQueues(sqs: SQSClient): Promise<Record<QueueName, { url: string; arn: string }>> {
+async function createQueues(
+  sqs: SQSClient,
+): Promise<Record<QueueName, { url: string; arn: string }>> {
   const arnOf = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? "";
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
+      .Attributes?.QueueArn ?? "";
   const entries = await Promise.all(
     Object.entries(topology.queues).map(async ([name, spec]) => {
       const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
@@ -224,7 +273,10 @@ async function createQueues(sqs: SQSClient): Promise<Record<QueueName, { url: st
           QueueName: name,
           Attributes: {
             VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: spec.maxReceiveCount }),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqArn,
+              maxReceiveCount: spec.maxReceiveCount,
+            }),
           },
         }),
       );
@@ -239,14 +291,20 @@ async function loadHandlers(): Promise<Record<FunctionName, Handler>> {
   const root = resolve(import.meta.dirname, "../..");
   const entries = await Promise.all(
     Object.entries(topology.functions).map(async ([name, spec]) => {
-      const module = (await import(pathToFileURL(resolve(root, spec.entry)).href)) as { handler: Handler };
+      const module = (await import(pathToFileURL(resolve(root, spec.entry)).href)) as {
+        handler: Handler;
+      };
       return [name, module.handler] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<FunctionName, Handler>;
 }
 
-async function startDemoSimulations(provider: SimSpaceWeaverProvider, config: LocalConfig, print: (line: string) => void) {
+async function startDemoSimulations(
+  provider: SimSpaceWeaverProvider,
+  config: LocalConfig,
+  print: (line: string) => void,
+) {
   const existing = new Set((await provider.listSimulations()).map((s) => s.name));
   for (const name of config.simulations) {
     if (existing.has(name)) continue;
@@ -269,7 +327,10 @@ async function startDemoSimulations(provider: SimSpaceWeaverProvider, config: Lo
 
 function waitForEnd(options: LocalRunOptions): Promise<void> {
   return new Promise((resolveEnd) => {
-    const timer = options.durationSeconds !== undefined ? setTimeout(resolveEnd, options.durationSeconds * 1000) : undefined;
+    const timer =
+      options.durationSeconds !== undefined
+        ? setTimeout(resolveEnd, options.durationSeconds * 1000)
+        : undefined;
     options.signal?.addEventListener("abort", () => {
       clearTimeout(timer);
       resolveEnd();
@@ -286,10 +347,18 @@ async function waitForOpenJobs(jobs: DynamoDbJobStore, config: LocalConfig, grac
   }
 }
 
-async function summarize(checkpoints: DynamoDbCheckpointStore, config: LocalConfig): Promise<LocalRunSummary> {
+async function summarize(
+  checkpoints: DynamoDbCheckpointStore,
+  config: LocalConfig,
+): Promise<LocalRunSummary> {
   const simulations = [];
   for (const name of config.simulations) {
-    const counts: Record<CheckpointState, number> = { PENDING: 0, COMPLETE: 0, FAILED: 0, DELETED: 0 };
+    const counts: Record<CheckpointState, number> = {
+      PENDING: 0,
+      COMPLETE: 0,
+      FAILED: 0,
+      DELETED: 0,
+    };
     let cursor: string | undefined;
     do {
       const page = await checkpoints.listBySimulation(name, { cursor, limit: 1000 });

@@ -17,7 +17,9 @@ function patchLegacyDes(): void {
   const target = crypto as unknown as Record<symbol, boolean>;
   if (target[marker]) return;
   target[marker] = true;
-  const mapDes = <F extends (algorithm: string, key: Buffer, iv: Buffer) => unknown>(original: F): F =>
+  const mapDes = <F extends (algorithm: string, key: Buffer, iv: Buffer) => unknown>(
+    original: F,
+  ): F =>
     ((algorithm: string, key: Buffer, iv: Buffer) =>
       algorithm === "des"
         ? original("des-ede-cbc", Buffer.concat([key, key]), iv)
@@ -84,7 +86,12 @@ export async function startLocalServers(options: LocalServerOptions): Promise<Lo
     dynamoPath = join(options.dataDir, "dynamodb");
     mkdirSync(dynamoPath, { recursive: true });
   }
-  const dynamo = dynalite({ path: dynamoPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamo = dynalite({
+    path: dynamoPath,
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   await listen(dynamo, options.dynamodbPort ?? 0, host);
 
   const sqs = await createSqsServer({

@@ -25,7 +25,13 @@ export interface CheckSnapshotResult {
 }
 
 /** A simulation in one of these can no longer finish a snapshot. */
-const ENDED: ReadonlySet<SimulationStatus> = new Set(["STOPPING", "STOPPED", "FAILED", "DELETING", "DELETED"]);
+const ENDED: ReadonlySet<SimulationStatus> = new Set([
+  "STOPPING",
+  "STOPPED",
+  "FAILED",
+  "DELETING",
+  "DELETED",
+]);
 
 /**
  * The delayed status check that completes a job whose S3 event was missed. It runs only when the
@@ -66,10 +72,18 @@ export async function checkSnapshot(
     baseSeconds: deps.timing.firstCheckSeconds,
     maxSeconds: deps.timing.maxCheckSeconds,
   });
-  const nextDue = new Date(Math.min(new Date(check.dueAt).getTime() + delay * 1000, deadline.getTime()));
+  const nextDue = new Date(
+    Math.min(new Date(check.dueAt).getTime() + delay * 1000, deadline.getTime()),
+  );
   const nextCheckAt = nextDue.toISOString();
-  const waitSeconds = Math.min(900, Math.max(0, Math.ceil((nextDue.getTime() - now.getTime()) / 1000)));
-  await deps.statusChecks.send({ jobId: job.id, check: check.check + 1, dueAt: nextCheckAt }, { delaySeconds: waitSeconds });
+  const waitSeconds = Math.min(
+    900,
+    Math.max(0, Math.ceil((nextDue.getTime() - now.getTime()) / 1000)),
+  );
+  await deps.statusChecks.send(
+    { jobId: job.id, check: check.check + 1, dueAt: nextCheckAt },
+    { delaySeconds: waitSeconds },
+  );
   try {
     await deps.jobs.save(updateRunningJob(job, { nextCheckAt, checks: check.check + 1 }));
   } catch (error) {
@@ -78,7 +92,8 @@ export async function checkSnapshot(
   return { outcome: "rescheduled", nextCheckAt };
 }
 
-type Verdict = { kind: "completed" } | { kind: "ended"; message: string } | { kind: "waiting"; message: string };
+type Verdict =
+  { kind: "completed" } | { kind: "ended"; message: string } | { kind: "waiting"; message: string };
 
 async function inspect(job: Job, deps: CheckSnapshotDeps): Promise<Verdict> {
   let status: SimulationStatus;
@@ -90,10 +105,14 @@ async function inspect(job: Job, deps: CheckSnapshotDeps): Promise<Verdict> {
     }
     throw error;
   }
-  if (status === "SNAPSHOT_IN_PROGRESS") return { kind: "waiting", message: "snapshot still in progress" };
+  if (status === "SNAPSHOT_IN_PROGRESS")
+    return { kind: "waiting", message: "snapshot still in progress" };
   if (await completeFromListing(job, deps)) return { kind: "completed" };
   if (ENDED.has(status)) {
-    return { kind: "ended", message: `Simulation ${job.simulation} is ${status}; its snapshot cannot complete` };
+    return {
+      kind: "ended",
+      message: `Simulation ${job.simulation} is ${status}; its snapshot cannot complete`,
+    };
   }
   return { kind: "waiting", message: `simulation is ${status} and the snapshot file is not in S3` };
 }
@@ -101,7 +120,10 @@ async function inspect(job: Job, deps: CheckSnapshotDeps): Promise<Verdict> {
 async function completeFromListing(job: Job, deps: CheckSnapshotDeps): Promise<boolean> {
   if (!job.destination) return false;
   const folder = snapshotFolder(job.destination.prefix);
-  for await (const file of deps.objects.list(job.destination.bucket, `${folder}${job.simulation}-`)) {
+  for await (const file of deps.objects.list(
+    job.destination.bucket,
+    `${folder}${job.simulation}-`,
+  )) {
     const parsed = parseSnapshotKey(file.key);
     if (!parsed || parsed.simulation !== job.simulation) continue;
     if (jobsMatchingFile([job], file, parsed).length === 0) continue;

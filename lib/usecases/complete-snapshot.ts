@@ -2,10 +2,18 @@ import type { Checkpoint } from "../domain/checkpoint.ts";
 import { checkpointCompleted } from "../domain/events.ts";
 import { deterministicId } from "../domain/ids.ts";
 import type { Job } from "../domain/job.ts";
-import { normalizePrefix, parseSnapshotKey, type ParsedSnapshotKey } from "../domain/snapshot-key.ts";
+import {
+  normalizePrefix,
+  parseSnapshotKey,
+  type ParsedSnapshotKey,
+} from "../domain/snapshot-key.ts";
 import type { ObjectInfo } from "../ports/object-store.ts";
 import type { SimulationProvider } from "../ports/simulation-provider.ts";
-import { completeSnapshotJob, SNAPSHOT_TIME_SKEW_MS, type SnapshotJobPorts } from "./snapshot-job.ts";
+import {
+  completeSnapshotJob,
+  SNAPSHOT_TIME_SKEW_MS,
+  type SnapshotJobPorts,
+} from "./snapshot-job.ts";
 
 /** What complete-snapshot needs. */
 export interface CompleteSnapshotDeps extends SnapshotJobPorts {
@@ -81,7 +89,8 @@ async function registerDiscovered(
     size: file.size,
     etag: file.etag,
   };
-  if (!(await deps.checkpoints.create(checkpoint))) return { outcome: "duplicate", checkpointId: id };
+  if (!(await deps.checkpoints.create(checkpoint)))
+    return { outcome: "duplicate", checkpointId: id };
   await deps.events.publish([checkpointCompleted(checkpoint)]);
   return { outcome: "discovered", checkpointId: id };
 }

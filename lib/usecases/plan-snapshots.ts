@@ -25,7 +25,10 @@ export async function planSnapshots(
   deps: PlanSnapshotsDeps,
 ): Promise<{ requested: string[] }> {
   const simulations = await deps.provider.listSimulations();
-  const running = simulations.filter((s) => RUNNING.has(s.status)).map((s) => s.name).sort();
+  const running = simulations
+    .filter((s) => RUNNING.has(s.status))
+    .map((s) => s.name)
+    .sort();
   for (const simulation of running) {
     await deps.requests.send({
       requestId: scheduledRequestId(tick, simulation),

@@ -26,7 +26,11 @@ export const SNAPSHOT_TIME_SKEW_MS = 120_000;
  * Each write is conditional and each step skips what is already done, so a retry after a crash
  * finishes the job and a duplicate changes nothing. Returns true when this call failed it.
  */
-export async function failSnapshotJob(job: Job, error: ErrorInfo, ports: SnapshotJobPorts): Promise<boolean> {
+export async function failSnapshotJob(
+  job: Job,
+  error: ErrorInfo,
+  ports: SnapshotJobPorts,
+): Promise<boolean> {
   const now = ports.clock.now();
   let failed: Checkpoint | undefined;
   if (job.checkpointId) {

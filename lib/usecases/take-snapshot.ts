@@ -109,7 +109,10 @@ export async function takeSnapshot(
     return { outcome: "duplicate", ...ids };
   }
   if (job.claimedUntil && new Date(job.claimedUntil) > now) {
-    throw new RetryLaterError(`Job ${jobId} is being handled by another delivery`, secondsUntil(job.claimedUntil, now));
+    throw new RetryLaterError(
+      `Job ${jobId} is being handled by another delivery`,
+      secondsUntil(job.claimedUntil, now),
+    );
   }
 
   const claimed = updateRunningJob(job, {
@@ -169,9 +172,10 @@ async function handleRefusal(
       throw new RetryLaterError(`${error.code}: ${error.message}`, delay, { cause: error });
     }
   }
-  const reason = outOfAttempts && (error.retryable || error.code === "ConflictException")
-    ? `${error.message} (gave up after ${claimed.attempts} attempts)`
-    : error.message;
+  const reason =
+    outOfAttempts && (error.retryable || error.code === "ConflictException")
+      ? `${error.message} (gave up after ${claimed.attempts} attempts)`
+      : error.message;
   await failSnapshotJob(claimed, { code: error.code, message: reason }, deps);
   return { outcome: "failed", ...ids };
 }

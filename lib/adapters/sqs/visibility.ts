@@ -1,4 +1,8 @@
-import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueUrlCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 
 /**
@@ -12,7 +16,10 @@ export class SqsVisibility {
 
   constructor(private readonly client: SQSClient) {}
 
-  async delay(record: Pick<SQSRecord, "eventSourceARN" | "receiptHandle">, seconds: number): Promise<void> {
+  async delay(
+    record: Pick<SQSRecord, "eventSourceARN" | "receiptHandle">,
+    seconds: number,
+  ): Promise<void> {
     const QueueUrl = await this.urlOf(record.eventSourceARN);
     await this.client.send(
       new ChangeMessageVisibilityCommand({

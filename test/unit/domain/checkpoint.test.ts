@@ -26,13 +26,19 @@ const base: Checkpoint = {
   createdAt: "2026-11-23T11:00:00.000Z",
   modifiedAt: "2026-11-23T11:00:00.000Z",
 };
-const file = { location: { bucket: "b", key: "p/snapshot/sim-a-261123-1100-00.zip" }, size: 10, etag: "e" };
+const file = {
+  location: { bucket: "b", key: "p/snapshot/sim-a-261123-1100-00.zip" },
+  size: 10,
+  etag: "e",
+};
 const inState = (state: CheckpointState): Checkpoint => ({ ...base, state });
 
 describe("checkpoint state machine", () => {
   it("allows exactly PENDING→COMPLETE, PENDING→FAILED and COMPLETE→DELETED", () => {
     const allowed = CheckpointStateSchema.options.flatMap((from) =>
-      CheckpointStateSchema.options.filter((to) => canTransitionCheckpoint(from, to)).map((to) => `${from}→${to}`),
+      CheckpointStateSchema.options
+        .filter((to) => canTransitionCheckpoint(from, to))
+        .map((to) => `${from}→${to}`),
     );
     expect(allowed).toEqual(["PENDING→COMPLETE", "PENDING→FAILED", "COMPLETE→DELETED"]);
   });
@@ -65,10 +71,15 @@ describe("checkpoint state machine", () => {
     }
   });
 
-  it.each(["COMPLETE", "FAILED", "DELETED"] as const)("refuses to complete or fail a %s checkpoint", (state) => {
-    expect(() => completeCheckpoint(inState(state), file, now)).toThrow(
-      `Checkpoint c1 is ${state} and cannot become COMPLETE`,
-    );
-    expect(() => failCheckpoint(inState(state), { code: "X", message: "y" }, now)).toThrow(IllegalTransitionError);
-  });
+  it.each(["COMPLETE", "FAILED", "DELETED"] as const)(
+    "refuses to complete or fail a %s checkpoint",
+    (state) => {
+      expect(() => completeCheckpoint(inState(state), file, now)).toThrow(
+        `Checkpoint c1 is ${state} and cannot become COMPLETE`,
+      );
+      expect(() => failCheckpoint(inState(state), { code: "X", message: "y" }, now)).toThrow(
+        IllegalTransitionError,
+      );
+    },
+  );
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { IllegalTransitionError } from "../../../lib/domain/errors.ts";
-import { abortJob, failJob, isJobFinished, succeedJob, updateRunningJob, type Job } from "../../../lib/domain/job.ts";
+import {
+  abortJob,
+  failJob,
+  isJobFinished,
+  succeedJob,
+  updateRunningJob,
+  type Job,
+} from "../../../lib/domain/job.ts";
 
 const now = new Date("2026-11-23T12:00:00Z");
 const running: Job = {
@@ -37,12 +44,20 @@ describe("job state machine", () => {
   });
 
   it("freezes finished jobs", () => {
-    for (const finished of [succeedJob(running, now), failJob(running, { code: "E", message: "m" }, now), abortJob(running, now)]) {
+    for (const finished of [
+      succeedJob(running, now),
+      failJob(running, { code: "E", message: "m" }, now),
+      abortJob(running, now),
+    ]) {
       expect(isJobFinished(finished)).toBe(true);
       expect(() => succeedJob(finished, now)).toThrow(IllegalTransitionError);
-      expect(() => failJob(finished, { code: "E", message: "m" }, now)).toThrow(IllegalTransitionError);
+      expect(() => failJob(finished, { code: "E", message: "m" }, now)).toThrow(
+        IllegalTransitionError,
+      );
       expect(() => abortJob(finished, now)).toThrow(IllegalTransitionError);
-      expect(() => updateRunningJob(finished, { attempts: 9 })).toThrow(`Job j1 is ${finished.status} and cannot become updated`);
+      expect(() => updateRunningJob(finished, { attempts: 9 })).toThrow(
+        `Job j1 is ${finished.status} and cannot become updated`,
+      );
     }
   });
 

@@ -8,7 +8,9 @@ import { backoffSeconds } from "../../../lib/domain/backoff.ts";
 describe("snapshot keys", () => {
   it("names a snapshot prefix/snapshot/<simulation>-YYMMdd-HHmm-ss.zip in UTC", () => {
     const time = new Date("2027-01-05T03:04:05.678+02:00");
-    expect(snapshotKey("simsnap", "traffic-sim.v2", time)).toBe("simsnap/snapshot/traffic-sim.v2-270105-0104-05.zip");
+    expect(snapshotKey("simsnap", "traffic-sim.v2", time)).toBe(
+      "simsnap/snapshot/traffic-sim.v2-270105-0104-05.zip",
+    );
     expect(snapshotKey("/a/b/", "s", time)).toBe("a/b/snapshot/s-270105-0104-05.zip");
     expect(snapshotKey("", "s", time)).toBe("snapshot/s-270105-0104-05.zip");
     expect(snapshotFolder("x/")).toBe("x/snapshot/");
@@ -20,12 +22,19 @@ describe("snapshot keys", () => {
       simulation: "my-sim-1",
       time: new Date("2026-11-23T23:59:59Z"),
     });
-    expect(parseSnapshotKey("snapshot/s-261123-0000-00.zip")).toMatchObject({ prefix: "", simulation: "s" });
+    expect(parseSnapshotKey("snapshot/s-261123-0000-00.zip")).toMatchObject({
+      prefix: "",
+      simulation: "s",
+    });
   });
 
   it("round-trips", () => {
     const time = new Date("2026-02-28T17:45:09Z");
-    expect(parseSnapshotKey(snapshotKey("p", "sim_1", time))).toEqual({ prefix: "p", simulation: "sim_1", time });
+    expect(parseSnapshotKey(snapshotKey("p", "sim_1", time))).toEqual({
+      prefix: "p",
+      simulation: "sim_1",
+      time,
+    });
   });
 
   it.each([
@@ -47,9 +56,14 @@ describe("simulation names", () => {
     expect(SimulationNameSchema.safeParse(name).success).toBe(true);
   });
 
-  it.each(["", "x".repeat(65), "has space", "slash/name", "ünï"])("rejects %j with a message naming the rule", (name) => {
-    expect(() => parseInput(SimulationNameSchema, name, "simulation name")).toThrow(/Invalid simulation name: \(root\): must/);
-  });
+  it.each(["", "x".repeat(65), "has space", "slash/name", "ünï"])(
+    "rejects %j with a message naming the rule",
+    (name) => {
+      expect(() => parseInput(SimulationNameSchema, name, "simulation name")).toThrow(
+        /Invalid simulation name: \(root\): must/,
+      );
+    },
+  );
 });
 
 describe("deterministic ids and backoff", () => {
@@ -62,6 +76,8 @@ describe("deterministic ids and backoff", () => {
   });
 
   it("doubles and caps", () => {
-    expect([0, 1, 2, 3, 4, 5].map((n) => backoffSeconds(n, { baseSeconds: 5, maxSeconds: 60 }))).toEqual([5, 10, 20, 40, 60, 60]);
+    expect(
+      [0, 1, 2, 3, 4, 5].map((n) => backoffSeconds(n, { baseSeconds: 5, maxSeconds: 60 })),
+    ).toEqual([5, 10, 20, 40, 60, 60]);
   });
 });

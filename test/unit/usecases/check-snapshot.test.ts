@@ -16,7 +16,10 @@ describe("checkSnapshot", () => {
   it("completes a job whose S3 event was missed, from the status and the listing", async () => {
     const { world, ids, check } = await requested();
     await world.objects.put(
-      { bucket: "snapshots", key: snapshotKey("simsnap", "sim-a", new Date("2026-11-23T10:00:00Z")) },
+      {
+        bucket: "snapshots",
+        key: snapshotKey("simsnap", "sim-a", new Date("2026-11-23T10:00:00Z")),
+      },
       "zip-bytes",
     );
     world.provider.statuses.set("sim-a", "STARTED");
@@ -43,10 +46,19 @@ describe("checkSnapshot", () => {
     expect(first).toEqual({ outcome: "rescheduled", nextCheckAt: "2026-11-23T10:00:30.000Z" });
     expect(second).toEqual({ outcome: "rescheduled", nextCheckAt: "2026-11-23T10:01:10.000Z" });
     expect(world.statusChecks.sent.slice(1)).toEqual([
-      { message: { jobId: ids.jobId, check: 1, dueAt: "2026-11-23T10:00:30.000Z" }, delaySeconds: 20 },
-      { message: { jobId: ids.jobId, check: 2, dueAt: "2026-11-23T10:01:10.000Z" }, delaySeconds: 40 },
+      {
+        message: { jobId: ids.jobId, check: 1, dueAt: "2026-11-23T10:00:30.000Z" },
+        delaySeconds: 20,
+      },
+      {
+        message: { jobId: ids.jobId, check: 2, dueAt: "2026-11-23T10:01:10.000Z" },
+        delaySeconds: 40,
+      },
     ]);
-    expect(await world.jobs.get(ids.jobId)).toMatchObject({ nextCheckAt: "2026-11-23T10:01:10.000Z", checks: 2 });
+    expect(await world.jobs.get(ids.jobId)).toMatchObject({
+      nextCheckAt: "2026-11-23T10:01:10.000Z",
+      checks: 2,
+    });
   });
 
   it("drops a duplicate or stale check", async () => {
@@ -98,7 +110,10 @@ describe("checkSnapshot", () => {
     expect((await checkSnapshot(check, world)).outcome).toBe("failed");
     expect(await world.jobs.get(ids.jobId)).toMatchObject({
       status: "FAILED",
-      error: { code: "SimulationEnded", message: "Simulation sim-a is STOPPED; its snapshot cannot complete" },
+      error: {
+        code: "SimulationEnded",
+        message: "Simulation sim-a is STOPPED; its snapshot cannot complete",
+      },
     });
   });
 });

@@ -33,7 +33,10 @@ describe("completeSnapshot", () => {
       endTime: "2026-11-23T10:00:04.000Z",
       stats: { objects: 1, bytes: 2048 },
     });
-    expect(world.events.events.map((e) => e.detailType)).toEqual(["Snapshot Requested", "Checkpoint Completed"]);
+    expect(world.events.events.map((e) => e.detailType)).toEqual([
+      "Snapshot Requested",
+      "Checkpoint Completed",
+    ]);
   });
 
   it("changes nothing when the same event arrives twice", async () => {
@@ -48,7 +51,9 @@ describe("completeSnapshot", () => {
     expect(again).toEqual({ outcome: "duplicate", checkpointId });
     expect(await world.checkpoints.get(checkpointId)).toEqual(before);
     expect((await world.checkpoints.listBySimulation("sim-a")).items).toHaveLength(1);
-    expect(world.events.events.filter((e) => e.detailType === "Checkpoint Completed")).toHaveLength(1);
+    expect(world.events.events.filter((e) => e.detailType === "Checkpoint Completed")).toHaveLength(
+      1,
+    );
   });
 
   it("registers a file no job asked for as a discovered checkpoint, once", async () => {
@@ -84,7 +89,10 @@ describe("completeSnapshot", () => {
 
   it("ignores objects that are not snapshot files", async () => {
     const world = snapshotWorld();
-    const result = await completeSnapshot({ bucket: "snapshots", key: "simsnap/reports/plan.json", size: 1 }, world);
+    const result = await completeSnapshot(
+      { bucket: "snapshots", key: "simsnap/reports/plan.json", size: 1 },
+      world,
+    );
     expect(result).toEqual({ outcome: "ignored" });
     expect(world.events.events).toEqual([]);
   });

@@ -9,7 +9,12 @@ const tick = { schedule: "hourly", scheduledTime: "2026-11-23T10:00:00Z" };
 
 describe("planSnapshots", () => {
   it("sends one request per running simulation, none for the others", async () => {
-    const world = snapshotWorld({ "sim-b": "STARTED", "sim-a": "SNAPSHOT_IN_PROGRESS", "sim-c": "STOPPED", "sim-d": "STARTING" });
+    const world = snapshotWorld({
+      "sim-b": "STARTED",
+      "sim-a": "SNAPSHOT_IN_PROGRESS",
+      "sim-c": "STOPPED",
+      "sim-d": "STARTING",
+    });
     const requests = new MemoryQueue<SnapshotRequest>();
 
     const result = await planSnapshots(tick, { provider: world.provider, requests });

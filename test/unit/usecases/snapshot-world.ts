@@ -11,7 +11,9 @@ import {
 } from "../../support/memory.ts";
 
 /** In-memory ports wired the way the functions wire the real ones. */
-export function snapshotWorld(simulations: Record<string, SimulationStatus> = { "sim-a": "STARTED" }) {
+export function snapshotWorld(
+  simulations: Record<string, SimulationStatus> = { "sim-a": "STARTED" },
+) {
   const clock = new ManualClock(new Date("2026-11-23T10:00:00.000Z"));
   return {
     provider: new FakeProvider(simulations),
@@ -33,7 +35,10 @@ export function snapshotWorld(simulations: Record<string, SimulationStatus> = { 
 }
 
 /** A snapshot request as plan-snapshots would send it. */
-export const request = (simulation = "sim-a", requestId = `schedule/hourly/${simulation}/2026-11-23T10:00:00.000Z`) => ({
+export const request = (
+  simulation = "sim-a",
+  requestId = `schedule/hourly/${simulation}/2026-11-23T10:00:00.000Z`,
+) => ({
   requestId,
   simulation,
   trigger: "schedule" as const,

@@ -11,7 +11,12 @@ describe("takeSnapshot", () => {
 
     expect(result.outcome).toBe("requested");
     const checkpoint = await world.checkpoints.get(result.checkpointId);
-    expect(checkpoint).toMatchObject({ state: "PENDING", simulation: "sim-a", trigger: "schedule", jobId: result.jobId });
+    expect(checkpoint).toMatchObject({
+      state: "PENDING",
+      simulation: "sim-a",
+      trigger: "schedule",
+      jobId: result.jobId,
+    });
     const job = await world.jobs.get(result.jobId);
     expect(job).toMatchObject({
       status: "RUNNING",
@@ -26,7 +31,10 @@ describe("takeSnapshot", () => {
       { simulation: "sim-a", destination: { bucket: "snapshots", prefix: "simsnap" } },
     ]);
     expect(world.statusChecks.sent).toEqual([
-      { message: { jobId: result.jobId, check: 0, dueAt: "2026-11-23T10:00:10.000Z" }, delaySeconds: 10 },
+      {
+        message: { jobId: result.jobId, check: 0, dueAt: "2026-11-23T10:00:10.000Z" },
+        delaySeconds: 10,
+      },
     ]);
     expect(world.events.events.map((e) => e.detailType)).toEqual(["Snapshot Requested"]);
   });
@@ -78,10 +86,16 @@ describe("takeSnapshot", () => {
     expect(result.outcome).toBe("failed");
     expect(await world.jobs.get(result.jobId)).toMatchObject({
       status: "FAILED",
-      error: { code: "ConflictException", message: "A snapshot is already in progress (gave up after 3 attempts)" },
+      error: {
+        code: "ConflictException",
+        message: "A snapshot is already in progress (gave up after 3 attempts)",
+      },
     });
     expect(await world.checkpoints.get(result.checkpointId)).toMatchObject({ state: "FAILED" });
-    expect(world.events.events.map((e) => e.detailType)).toEqual(["Snapshot Requested", "Checkpoint Failed"]);
+    expect(world.events.events.map((e) => e.detailType)).toEqual([
+      "Snapshot Requested",
+      "Checkpoint Failed",
+    ]);
     expect(world.statusChecks.sent).toEqual([]);
   });
 

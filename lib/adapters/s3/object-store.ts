@@ -1,0 +1,90 @@
+import {
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import type { S3Location } from "../../domain/checkpoint.ts";
+import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
+
+/** Options of `S3ObjectStore`. */
+export interface S3ObjectStoreOptions {
+  /** Keys per ListObjectsV2 page (1–1000, S3's default 1000); small pages exercise pagination. */
+  pageSize?: number;
+}
+
+/**
+ * S3 reports ETags quoted (`"abc"`), S3 event notifications unquoted. Unquoting here makes a file
+ * found by a listing or a HEAD compare equal to the same file announced by an event.
+ */
+const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"(.*)"$/, "$1");
+
+const isNotFound = (error: unknown): boolean =>
+  error instanceof Error &&
+  (error.name === "NotFound" ||
+    error.name === "NoSuchKey" ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+
+/** The object store on S3 (or any S3-compatible server such as s3rver in local mode). */
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly options: S3ObjectStoreOptions = {},
+  ) {}
+
+  /** Undefined when the object is missing, so "not there yet" is a value, not an exception. */
+  async head(location: S3Location): Promise<ObjectInfo | undefined> {
+    try {
+      const result = await this.client.send(
+        new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }),
+      );
+      return {
+        bucket: location.bucket,
+        key: location.key,
+        size: result.ContentLength ?? 0,
+        etag: unquote(result.ETag),
+        lastModified: result.LastModified,
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Follows continuation tokens lazily, so a caller that stops early reads no further pages. */
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          MaxKeys: this.options.pageSize,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield {
+          bucket,
+          key: object.Key,
+          size: object.Size ?? 0,
+          etag: unquote(object.ETag),
+          lastModified: object.LastModified,
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async put(location: S3Location, body: string | Uint8Array, contentType?: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: body,
+        ContentType: contentType,
+      }),
+    );
+  }
+}

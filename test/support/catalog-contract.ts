@@ -1,0 +1,365 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  completeCheckpoint,
+  failCheckpoint,
+  type Checkpoint,
+} from "../../lib/domain/checkpoint.ts";
+import { ConcurrentModificationError, ValidationError } from "../../lib/domain/errors.ts";
+import { newId } from "../../lib/domain/ids.ts";
+import { abortJob, failJob, succeedJob, updateRunningJob, type Job } from "../../lib/domain/job.ts";
+import type { CheckpointStore, JobStore, Page } from "../../lib/ports/catalog.ts";
+
+/** The stores under test; the factory runs before every test and must return empty stores. */
+export interface CatalogStores {
+  checkpoints: CheckpointStore;
+  jobs: JobStore;
+}
+
+const T0 = Date.parse("2025-03-01T00:00:00.000Z");
+const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
+const NOW = new Date(T0 + 24 * 3_600_000);
+
+const pendingCheckpoint = (overrides: Partial<Checkpoint> = {}): Checkpoint => ({
+  id: newId(),
+  version: 1,
+  simulation: "alpha",
+  provider: "simspaceweaver",
+  run: "exec-1",
+  name: "nightly",
+  description: "",
+  tags: ["nightly"],
+  favorite: false,
+  state: "PENDING",
+  trigger: "schedule",
+  createdAt: at(0),
+  modifiedAt: at(0),
+  jobId: undefined,
+  ...overrides,
+});
+
+const runningJob = (overrides: Partial<Job> = {}): Job => ({
+  id: newId(),
+  version: 1,
+  kind: "snapshot",
+  simulation: "alpha",
+  status: "RUNNING",
+  startTime: at(0),
+  aborted: false,
+  stats: { objects: 0, bytes: 0 },
+  attempts: 0,
+  checks: 0,
+  destination: { bucket: "snapshots", prefix: "alpha/" },
+  ...overrides,
+});
+
+const file = (name: string) => ({ bucket: "snapshots", key: `alpha/snapshot/${name}.zip` });
+
+/** Reads every page of a listing, checking each page respects the limit. */
+async function readAllPages<T>(
+  list: (cursor: string | undefined) => Promise<Page<T>>,
+  limit: number,
+): Promise<{ items: T[]; pageSizes: number[] }> {
+  const items: T[] = [];
+  const pageSizes: number[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list(cursor);
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    items.push(...page.items);
+    pageSizes.push(page.items.length);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { items, pageSizes };
+}
+
+/** Deterministic shuffle, so insertion order never happens to be the listing order. */
+const shuffled = <T>(values: T[]): T[] =>
+  values
+    .map((value, index) => ({ value, rank: (index * 7919) % 101 }))
+    .sort((a, b) => a.rank - b.rank)
+    .map(({ value }) => value);
+
+/**
+ * The behaviour every `CheckpointStore`/`JobStore` must show, run against the in-memory fakes and
+ * against DynamoDB, so use-case tests on the fakes prove something about production.
+ */
+export function describeCatalogContract(name: string, factory: () => Promise<CatalogStores>): void {
+  describe(`catalog contract: ${name}`, () => {
+    let checkpoints: CheckpointStore;
+    let jobs: JobStore;
+
+    beforeEach(async () => {
+      ({ checkpoints, jobs } = await factory());
+    });
+
+    describe("checkpoints", () => {
+      it("reads back what was created, with undefined fields absent and unknown ids undefined", async () => {
+        const checkpoint = pendingCheckpoint({ description: "before upgrade", tags: ["a", "b"] });
+        expect(await checkpoints.create(checkpoint)).toBe(true);
+
+        const stored = await checkpoints.get(checkpoint.id);
+        const expected: Partial<Checkpoint> = { ...checkpoint };
+        delete expected.jobId;
+        expect(stored).toStrictEqual(expected);
+        expect(await checkpoints.get(newId())).toBeUndefined();
+      });
+
+      it("does not let callers change stored records by mutating objects", async () => {
+        const checkpoint = pendingCheckpoint({ tags: ["keep"] });
+        await checkpoints.create(checkpoint);
+        checkpoint.tags.push("mutated-after-create");
+        const read = await checkpoints.get(checkpoint.id);
+        read?.tags.push("mutated-after-get");
+
+        expect((await checkpoints.get(checkpoint.id))?.tags).toEqual(["keep"]);
+      });
+
+      it("refuses a second create of the same id and keeps the first record intact", async () => {
+        const first = pendingCheckpoint({ name: "first" });
+        expect(await checkpoints.create(first)).toBe(true);
+        expect(await checkpoints.create({ ...first, name: "second", favorite: true })).toBe(false);
+
+        const stored = await checkpoints.get(first.id);
+        expect(stored?.name).toBe("first");
+        expect(stored?.favorite).toBe(false);
+        expect(stored?.version).toBe(1);
+      });
+
+      it("saves the next version and rejects a stale one without losing the first update", async () => {
+        const checkpoint = pendingCheckpoint();
+        await checkpoints.create(checkpoint);
+        const readByA = await checkpoints.get(checkpoint.id);
+        const readByB = await checkpoints.get(checkpoint.id);
+        if (!readByA || !readByB) throw new Error("checkpoint missing");
+
+        const completed = completeCheckpoint(
+          readByA,
+          { location: file("a"), size: 42, etag: "e1" },
+          NOW,
+        );
+        await checkpoints.save(completed);
+
+        const stale = failCheckpoint(readByB, { code: "Timeout", message: "gave up" }, NOW);
+        const error = await checkpoints.save(stale).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConcurrentModificationError);
+        expect((error as Error).message).toContain(checkpoint.id);
+
+        const stored = await checkpoints.get(checkpoint.id);
+        expect(stored).toMatchObject({
+          state: "COMPLETE",
+          version: 2,
+          size: 42,
+          location: file("a"),
+        });
+        expect(stored?.error).toBeUndefined();
+      });
+
+      it("rejects saving a record that was never created", async () => {
+        const ghost = completeCheckpoint(pendingCheckpoint(), { location: file("ghost") }, NOW);
+        await expect(checkpoints.save(ghost)).rejects.toBeInstanceOf(ConcurrentModificationError);
+        expect(await checkpoints.get(ghost.id)).toBeUndefined();
+      });
+
+      it("lets exactly one of two concurrent completions win", async () => {
+        const checkpoint = pendingCheckpoint();
+        await checkpoints.create(checkpoint);
+        const [a, b] = await Promise.all([
+          checkpoints.get(checkpoint.id),
+          checkpoints.get(checkpoint.id),
+        ]);
+        if (!a || !b) throw new Error("checkpoint missing");
+
+        const results = await Promise.allSettled([
+          checkpoints.save(completeCheckpoint(a, { location: file("a"), etag: "a" }, NOW)),
+          checkpoints.save(completeCheckpoint(b, { location: file("b"), etag: "b" }, NOW)),
+        ]);
+
+        const won = results.filter((r) => r.status === "fulfilled");
+        const lost = results.filter((r) => r.status === "rejected");
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(
+          ConcurrentModificationError,
+        );
+        const winner = results[0]?.status === "fulfilled" ? "a" : "b";
+        const stored = await checkpoints.get(checkpoint.id);
+        expect(stored).toMatchObject({ version: 2, etag: winner, location: file(winner) });
+      });
+
+      describe("listing by simulation", () => {
+        const minutes = Array.from({ length: 25 }, (_, i) => i * 10);
+        let created: Checkpoint[];
+
+        beforeEach(async () => {
+          created = minutes.map((m) => pendingCheckpoint({ createdAt: at(m), name: `cp-${m}` }));
+          for (const checkpoint of shuffled(created)) await checkpoints.create(checkpoint);
+          for (const m of [5, 15, 500]) {
+            await checkpoints.create(pendingCheckpoint({ simulation: "beta", createdAt: at(m) }));
+          }
+        });
+
+        it("pages oldest first across pages, only the simulation's own records", async () => {
+          const { items, pageSizes } = await readAllPages(
+            (cursor) => checkpoints.listBySimulation("alpha", { limit: 10, cursor }),
+            10,
+          );
+          expect(pageSizes).toEqual([10, 10, 5]);
+          expect(items.map((c) => c.name)).toEqual(created.map((c) => c.name));
+          expect(items.every((c) => c.simulation === "alpha")).toBe(true);
+        });
+
+        it("pages newest first across pages", async () => {
+          const { items, pageSizes } = await readAllPages(
+            (cursor) =>
+              checkpoints.listBySimulation("alpha", { limit: 10, cursor, newestFirst: true }),
+            10,
+          );
+          expect(pageSizes).toEqual([10, 10, 5]);
+          expect(items.map((c) => c.name)).toEqual(created.map((c) => c.name).reverse());
+        });
+
+        it("returns no cursor when the page ends exactly at the last record", async () => {
+          const page = await checkpoints.listBySimulation("beta", { limit: 3 });
+          expect(page.items).toHaveLength(3);
+          expect(page.nextCursor).toBeUndefined();
+          expect((await checkpoints.listBySimulation("gamma")).items).toEqual([]);
+        });
+
+        it("defaults to pages of 100, oldest first", async () => {
+          const page = await checkpoints.listBySimulation("alpha");
+          expect(page.items.map((c) => c.name)).toEqual(created.map((c) => c.name));
+          expect(page.nextCursor).toBeUndefined();
+        });
+
+        it("orders by instant, whatever offset a timestamp was written with", async () => {
+          const shifted = pendingCheckpoint({
+            simulation: "gamma",
+            name: "written-with-offset",
+            createdAt: "2025-03-01T02:05:00+02:00",
+          });
+          const earlier = pendingCheckpoint({
+            simulation: "gamma",
+            name: "utc",
+            createdAt: at(10),
+          });
+          await checkpoints.create(shifted);
+          await checkpoints.create(earlier);
+
+          const page = await checkpoints.listBySimulation("gamma");
+          expect(page.items.map((c) => c.name)).toEqual(["written-with-offset", "utc"]);
+        });
+
+        it("rejects a malformed cursor, a foreign cursor and an out-of-range limit", async () => {
+          const invalid = async (promise: Promise<unknown>, field: string) => {
+            const error = await promise.catch((e: unknown) => e);
+            expect(error).toBeInstanceOf(ValidationError);
+            expect((error as ValidationError).details.map((d) => d.path)).toEqual([field]);
+          };
+          const betaCursor = (await checkpoints.listBySimulation("beta", { limit: 1 })).nextCursor;
+          expect(betaCursor).toBeDefined();
+
+          await invalid(
+            checkpoints.listBySimulation("alpha", { cursor: "not a cursor!" }),
+            "cursor",
+          );
+          await invalid(checkpoints.listBySimulation("alpha", { cursor: "e30" }), "cursor");
+          await invalid(checkpoints.listBySimulation("alpha", { cursor: betaCursor }), "cursor");
+          await invalid(checkpoints.listBySimulation("alpha", { limit: 0 }), "limit");
+          await invalid(checkpoints.listBySimulation("alpha", { limit: 1001 }), "limit");
+        });
+      });
+
+      it("binds a location to the first claimant only", async () => {
+        const location = file("shared");
+        const claims = await Promise.all(
+          ["c1", "c2", "c3", "c4"].map((id) => checkpoints.claimLocation(location, id)),
+        );
+        const owner = claims[0];
+        expect(["c1", "c2", "c3", "c4"]).toContain(owner);
+        expect(new Set(claims)).toEqual(new Set([owner]));
+
+        expect(await checkpoints.claimLocation(location, "late")).toBe(owner);
+        expect(await checkpoints.claimLocation({ ...location, bucket: "other" }, "late")).toBe(
+          "late",
+        );
+        expect(
+          await checkpoints.claimLocation({ ...location, key: `${location.key}.2` }, "c9"),
+        ).toBe("c9");
+      });
+    });
+
+    describe("jobs", () => {
+      it("refuses a duplicate create and a stale save", async () => {
+        const job = runningJob();
+        expect(await jobs.create(job)).toBe(true);
+        expect(await jobs.create({ ...job, kind: "prune" })).toBe(false);
+
+        await jobs.save(updateRunningJob(job, { checks: 1 }));
+        const error = await jobs.save(succeedJob(job, NOW)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConcurrentModificationError);
+        expect((error as Error).message).toContain(job.id);
+        expect(await jobs.get(job.id)).toMatchObject({
+          kind: "snapshot",
+          status: "RUNNING",
+          checks: 1,
+          version: 2,
+        });
+      });
+
+      it("lists RUNNING jobs oldest first, by kind, and drops a job once it is saved finished", async () => {
+        const late = runningJob({ startTime: at(30) });
+        const early = runningJob({ startTime: at(10) });
+        const prune = runningJob({ kind: "prune", startTime: at(20) });
+        const elsewhere = runningJob({ simulation: "beta", startTime: at(5) });
+        for (const job of [late, early, prune, elsewhere]) await jobs.create(job);
+
+        expect((await jobs.listOpen("alpha")).map((j) => j.id)).toEqual([
+          early.id,
+          prune.id,
+          late.id,
+        ]);
+        expect((await jobs.listOpen("alpha", "snapshot")).map((j) => j.id)).toEqual([
+          early.id,
+          late.id,
+        ]);
+
+        await jobs.save(succeedJob(early, NOW, { objects: 1, bytes: 10 }));
+        await jobs.save(failJob(prune, { code: "Boom", message: "no" }, NOW));
+        expect((await jobs.listOpen("alpha")).map((j) => j.id)).toEqual([late.id]);
+
+        const checked = updateRunningJob(late, { checks: 3 });
+        await jobs.save(checked);
+        expect(await jobs.listOpen("alpha")).toMatchObject([
+          { id: late.id, checks: 3, version: 2 },
+        ]);
+
+        await jobs.save(abortJob(checked, NOW));
+        expect(await jobs.listOpen("alpha")).toEqual([]);
+        expect((await jobs.listOpen("beta")).map((j) => j.id)).toEqual([elsewhere.id]);
+
+        const all = await jobs.listBySimulation("alpha", { newestFirst: true });
+        expect(all.items.map((j) => [j.id, j.status])).toEqual([
+          [late.id, "ABORTED"],
+          [prune.id, "FAILED"],
+          [early.id, "SUCCEEDED"],
+        ]);
+        expect(await jobs.get(early.id)).toMatchObject({
+          stats: { objects: 1, bytes: 10 },
+          version: 2,
+        });
+      });
+
+      it("pages jobs by start time with cursors", async () => {
+        const created = Array.from({ length: 7 }, (_, i) => runningJob({ startTime: at(i) }));
+        for (const job of shuffled(created)) await jobs.create(job);
+
+        const { items, pageSizes } = await readAllPages(
+          (cursor) => jobs.listBySimulation("alpha", { limit: 3, cursor }),
+          3,
+        );
+        expect(pageSizes).toEqual([3, 3, 1]);
+        expect(items.map((j) => j.id)).toEqual(created.map((j) => j.id));
+      });
+    });
+  });
+}
