@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { isAppError } from "../lib/domain/errors.ts";
 import { registerLocalCommand } from "./commands/local.ts";
+import { registerRetentionCommands } from "./commands/retention.ts";
 import type { CliIo } from "./io.ts";
 
 /** Exit codes of the `simsnap` command. */
@@ -16,6 +17,7 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (s) => io.err(s.trimEnd()),
     });
   registerLocalCommand(program, io);
+  registerRetentionCommands(program, io);
   return program;
 }
 

@@ -13,7 +13,7 @@ export interface CalendarDuration {
 }
 
 /** The largest value one part may have; keeps every subtraction inside JavaScript's date range. */
-export const MAX_DURATION_PART = 100_000;
+const MAX_DURATION_PART = 100_000;
 
 const UNITS = { y: "years", m: "months", d: "days", h: "hours" } as const;
 type Unit = keyof typeof UNITS;

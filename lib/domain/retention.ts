@@ -95,7 +95,7 @@ function isActive(policy: Partial<Record<string, unknown>>): boolean {
     try {
       return !isZeroDuration(parseDuration(text));
     } catch {
-      return true;
+      return true; // a bad duration is reported by its own field, not as "keeps nothing"
     }
   });
   const tags = Array.isArray(policy.keepTags) && policy.keepTags.length > 0;

@@ -1,0 +1,226 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command, CommanderError } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerRetentionCommands } from "../../../cli/commands/retention.ts";
+import { ValidationError } from "../../../lib/domain/errors.ts";
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "simsnap-retention-"));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, content: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+async function run(...args: string[]): Promise<{ out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s) };
+  const program = new Command("simsnap").exitOverride().configureOutput({
+    writeOut: (s) => io.out(s.trimEnd()),
+    writeErr: (s) => io.err(s.trimEnd()),
+  });
+  registerRetentionCommands(program, io);
+  await program.parseAsync(args, { from: "user" });
+  return { out, err };
+}
+
+const record = (id: string, createdAt: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  simulation: "sim-a",
+  createdAt,
+  state: "COMPLETE",
+  favorite: false,
+  tags: [],
+  ...extra,
+});
+
+const CHECKPOINTS = [
+  record("d3", "2026-01-03T10:00:00Z"),
+  record("d2", "2026-01-02T23:30:00Z"),
+  record("d2-early", "2026-01-02T08:00:00Z", { favorite: true }),
+  record("d1", "2026-01-01T10:00:00Z"),
+  record("pending", "2026-01-04T00:00:00Z", { state: "PENDING" }),
+  { ...record("other", "2026-01-01T00:00:00Z"), simulation: "sim-b", tags: ["gold"] },
+];
+
+describe("simsnap retention plan", () => {
+  it("prints the plans as JSON, newest first, with reasons", async () => {
+    const checkpoints = await file("checkpoints.json", CHECKPOINTS);
+    const policy = await file("daily.json", { keepDaily: 2 });
+    const { out } = await run(
+      "retention",
+      "plan",
+      "--checkpoints",
+      checkpoints,
+      "--policy",
+      policy,
+      "--now",
+      "2026-01-05T00:00:00Z",
+      "--json",
+    );
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0]!)).toEqual({
+      plans: [
+        {
+          simulation: "sim-a",
+          keep: [
+            { id: "d3", reasons: ["daily snapshot"] },
+            { id: "d2", reasons: ["daily snapshot"] },
+            { id: "d2-early", reasons: ["favorite"] },
+          ],
+          remove: [{ id: "d1" }],
+          refused: null,
+        },
+        {
+          simulation: "sim-b",
+          keep: [{ id: "other", reasons: ["daily snapshot"] }],
+          remove: [],
+          refused: null,
+        },
+      ],
+    });
+  });
+
+  it("cuts periods in --time-zone, overriding the policy's zone", async () => {
+    const checkpoints = await file("checkpoints.json", CHECKPOINTS);
+    const policy = await file("daily-utc.json", { keepDaily: 2, timeZone: "UTC" });
+    const { out } = await run(
+      "retention",
+      "plan",
+      "--checkpoints",
+      checkpoints,
+      "--policy",
+      policy,
+      "--time-zone",
+      "Asia/Tokyo",
+      "--json",
+    );
+    const [simA] = (
+      JSON.parse(out[0]!) as { plans: { keep: { id: string }[]; remove: { id: string }[] }[] }
+    ).plans;
+    // In Tokyo d2 (23:30 UTC) falls on 3 January with d3, so d2-early and d1 are the two days.
+    expect(simA!.keep.map((k) => k.id)).toEqual(["d3", "d2-early"]);
+    expect(simA!.remove.map((r) => r.id)).toEqual(["d2", "d1"]);
+  });
+
+  it("measures --keep-within from the newest checkpoint not after --now", async () => {
+    const checkpoints = await file("checkpoints.json", CHECKPOINTS);
+    const policy = await file("within.json", { keepWithin: "1d" });
+    const plan = async (now: string) =>
+      (
+        JSON.parse(
+          (
+            await run(
+              "retention",
+              "plan",
+              "--checkpoints",
+              checkpoints,
+              "--policy",
+              policy,
+              "--now",
+              now,
+              "--json",
+            )
+          ).out[0]!,
+        ) as { plans: { keep: { id: string }[] }[] }
+      ).plans[0]!.keep.map((k) => k.id);
+    expect(await plan("2026-01-10T00:00:00Z")).toEqual(["d3", "d2", "d2-early"]);
+    expect(await plan("2026-01-02T12:00:00Z")).toEqual(["d3", "d2", "d2-early", "d1"]);
+  });
+
+  it("prints a readable table with the refusal, and --force lifts the share limit", async () => {
+    const checkpoints = await file("checkpoints.json", CHECKPOINTS);
+    const policy = await file("last.json", { keepLast: 1 });
+    const args = ["retention", "plan", "--checkpoints", checkpoints, "--policy", policy];
+    const { out } = await run(...args);
+    expect(out.slice(0, 11)).toEqual([
+      "simulation sim-a: keep 2, remove 2",
+      "keep 2 checkpoints:",
+      "  ID        CREATED               REASONS",
+      "  d3        2026-01-03T10:00:00Z  last snapshot",
+      "  d2-early  2026-01-02T08:00:00Z  favorite",
+      "remove 2 checkpoints:",
+      "  ID  CREATED",
+      "  d2  2026-01-02T23:30:00Z",
+      "  d1  2026-01-01T10:00:00Z",
+      "",
+      "simulation sim-b: keep 1, remove 0",
+    ]);
+    expect(out.some((line) => line.startsWith("REFUSED"))).toBe(false);
+    const strict = await run(...args, "--max-remove-fraction", "0.25");
+    expect(strict.out).toContain(
+      "REFUSED: the policy would remove 2 of 4 COMPLETE checkpoints of sim-a (50%), more than the " +
+        "allowed 25%; force the run to allow it",
+    );
+    const forced = await run(...args, "--max-remove-fraction", "0.25", "--force");
+    expect(forced.out.some((line) => line.startsWith("REFUSED"))).toBe(false);
+  });
+
+  it("names the index and field of an invalid checkpoint record", async () => {
+    const checkpoints = await file("bad-checkpoints.json", [
+      record("ok", "2026-01-01T00:00:00Z"),
+      record("bad", "last tuesday", { state: "DONE" }),
+    ]);
+    const policy = await file("last.json", { keepLast: 1 });
+    const failure = run("retention", "plan", "--checkpoints", checkpoints, "--policy", policy);
+    await expect(failure).rejects.toBeInstanceOf(ValidationError);
+    await expect(failure).rejects.toThrow(
+      `invalid checkpoints in ${checkpoints}: checkpoints[1].createdAt: must be an ISO-8601 date-time ` +
+        'such as 2026-01-31T12:00:00Z; checkpoints[1].state: Invalid option: expected one of "PENDING"|' +
+        '"COMPLETE"|"FAILED"|"DELETED"',
+    );
+    await expect(failure).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("names the field of an invalid policy", async () => {
+    const checkpoints = await file("checkpoints.json", CHECKPOINTS);
+    const policy = await file("bad-policy.json", { keepDaily: -3, keepWithin: "2w" });
+    await expect(
+      run("retention", "plan", "--checkpoints", checkpoints, "--policy", policy),
+    ).rejects.toThrow(
+      `invalid policy in ${policy}: policy.keepDaily: must be -1 (unlimited), 0 (off) or a positive ` +
+        'count; policy.keepWithin: invalid duration "2w": invalid unit "w" after number 2; use y, m, d or h',
+    );
+  });
+
+  it("rejects bad options, unreadable files and invalid JSON clearly", async () => {
+    const checkpoints = await file("checkpoints.json", CHECKPOINTS);
+    const policy = await file("last.json", { keepLast: 1 });
+    const base = ["retention", "plan", "--checkpoints", checkpoints, "--policy", policy];
+    await expect(run(...base, "--time-zone", "Mars/Olympus_Mons", "--now", "soon")).rejects.toThrow(
+      "invalid options: --now: must be an ISO-8601 date-time such as 2026-01-31T12:00:00Z; " +
+        "--time-zone: must be an IANA time zone name such as UTC or Europe/Berlin",
+    );
+    const missing = join(dir, "missing.json");
+    await expect(
+      run("retention", "plan", "--checkpoints", missing, "--policy", policy),
+    ).rejects.toThrow(`cannot read the checkpoints file ${missing}`);
+    const broken = await file("broken.json", "{not json");
+    await expect(
+      run("retention", "plan", "--checkpoints", checkpoints, "--policy", broken),
+    ).rejects.toThrow(`the policy file ${broken} is not valid JSON`);
+    const notArray = await file("object.json", { id: "x" });
+    await expect(
+      run("retention", "plan", "--checkpoints", notArray, "--policy", policy),
+    ).rejects.toThrow(
+      `invalid checkpoints in ${notArray}: checkpoints: must be a JSON array of checkpoint records`,
+    );
+  });
+
+  it("requires --checkpoints and --policy", async () => {
+    const failure = run("retention", "plan", "--policy", "p.json");
+    await expect(failure).rejects.toBeInstanceOf(CommanderError);
+    await expect(failure).rejects.toThrow("required option '--checkpoints <file>' not specified");
+  });
+});
