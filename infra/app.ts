@@ -1,0 +1,90 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { App, Validations, type AppProps } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { SettingsSchema } from "../lib/config.ts";
+import { StatefulStack } from "./stateful-stack.ts";
+import { StatelessStack } from "./stateless-stack.ts";
+
+/**
+ * Feature flags this app's resources rely on, as defaults under whatever `cdk.json` says, so the
+ * CLI and the tests (which build the app without the CLI) synthesize the same templates.
+ */
+const featureFlags = {
+  // Access-log delivery through a bucket policy; the legacy ACL grant conflicts with
+  // BucketOwnerEnforced on the log bucket.
+  "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
+  // Merged statements keep each function's role policy small as grants accumulate.
+  "@aws-cdk/aws-iam:minimizePolicies": true,
+  // Exports and imports: the stateful stack cannot be deleted, nor a used value changed, while
+  // the stateless stack still reads it.
+  "@aws-cdk/core:defaultCrossStackReferences": "strong",
+};
+
+const prefixPattern = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** The deployment's choices, from `-c key=value` or the environment (`SIMSNAP_…`). */
+interface SimsnapAppOptions {
+  snapshotPrefix: string;
+  simulationRoleArn?: string;
+}
+
+/** Reads and checks the options, so a typo fails the synth instead of the first snapshot. */
+function readAppOptions(app: App, env: NodeJS.ProcessEnv = process.env): SimsnapAppOptions {
+  const context = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return value === undefined || value === "" ? undefined : String(value);
+  };
+  // The functions' own default, so that an unconfigured deployment and `npm start` agree.
+  const snapshotPrefix =
+    context("snapshotPrefix") ??
+    env.SIMSNAP_SNAPSHOT_PREFIX ??
+    SettingsSchema.shape.SIMSNAP_SNAPSHOT_PREFIX.parse(undefined);
+  if (!prefixPattern.test(snapshotPrefix)) {
+    throw new Error(
+      `snapshotPrefix "${snapshotPrefix}" must be key segments separated by "/", with no leading or trailing "/"`,
+    );
+  }
+  const simulationRoleArn = context("simulationRoleArn") ?? env.SIMSNAP_SIMULATION_ROLE_ARN;
+  if (simulationRoleArn !== undefined && !roleArnPattern.test(simulationRoleArn)) {
+    throw new Error(`simulationRoleArn "${simulationRoleArn}" is not an IAM role ARN`);
+  }
+  return { snapshotPrefix, simulationRoleArn };
+}
+
+/**
+ * Builds the whole app without synthesizing it, so the CLI entry point below and the tests
+ * share one definition. Two stacks: data outlives code, and cross-stack references only ever
+ * point from the stateless stack to the stateful one. The stacks are environment-agnostic, so a
+ * template does not depend on the machine that synthesized it; the deploying credentials pick
+ * the account and region.
+ */
+export function createSimsnapApp(props: AppProps = {}) {
+  const app = new App({ ...props, context: { ...featureFlags, ...props.context } });
+  const options = readAppOptions(app);
+
+  const stateful = new StatefulStack(app, "SimsnapStateful", {
+    description: "simsnap data: snapshot and archive buckets, catalog table, event bus",
+    snapshotPrefix: options.snapshotPrefix,
+    simulationRoleArn: options.simulationRoleArn,
+  });
+  const stateless = new StatelessStack(app, "SimsnapStateless", {
+    description: "simsnap functions, queues, rules and schedules, generated from lib/topology.ts",
+    snapshotBucket: stateful.snapshotBucket,
+    snapshotBucketArnExport: stateful.snapshotBucketArnExport,
+    catalogTable: stateful.catalogTable,
+    eventBus: stateful.eventBus,
+    snapshotPrefix: options.snapshotPrefix,
+  });
+
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
+  );
+  return { app, stateful, stateless };
+}
+
+const entryPoint = process.argv[1] === undefined ? undefined : resolve(process.argv[1]);
+if (entryPoint === fileURLToPath(import.meta.url)) {
+  createSimsnapApp().app.synth();
+}

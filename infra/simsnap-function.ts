@@ -1,0 +1,119 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  RecursiveLoop,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { topology, type FunctionName, type QueueName } from "../lib/topology.ts";
+
+/**
+ * Node.js 24, the current LTS line, pinned rather than `NODEJS_LATEST` so that a CDK upgrade
+ * never changes the runtime behind our back; cdk-nag's AwsSolutions-L1 wants the newest one.
+ */
+export const SIMSNAP_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Topology entries are relative to the repository root, not to the process's working directory. */
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * esbuild's ESM output has no `require`, yet CommonJS dependencies bundled into it may still call
+ * it for Node built-ins; the aliased import cannot collide with a bundled module's own names.
+ */
+const requireBanner =
+  "import { createRequire as __simsnapCreateRequire } from 'node:module';" +
+  "const require = __simsnapCreateRequire(import.meta.url);";
+
+/** What a function needs beyond its topology entry: the names of the resources it talks to. */
+export interface SimsnapFunctionProps {
+  name: FunctionName;
+  environment: Record<string, string>;
+}
+
+/**
+ * One place for the defaults every simsnap function shares (runtime, architecture, bundling,
+ * logging, tracing), so the stack only wires topology and grants. It owns the role and the log
+ * group so that the role carries no AWS managed policy and may write to this log group only.
+ */
+export class SimsnapFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: SimsnapFunctionProps) {
+    super(scope, id);
+    const spec = topology.functions[props.name];
+
+    this.logGroup = new LogGroup(this, "Logs", {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `simsnap ${props.name}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, "Function", {
+      entry: join(repoRoot, spec.entry),
+      handler: "handler",
+      description: spec.description,
+      runtime: SIMSNAP_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      tracing: Tracing.ACTIVE,
+      recursiveLoop: feedsItself(props.name) ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,
+      projectRoot: repoRoot,
+      depsLockFilePath: join(repoRoot, "package-lock.json"),
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: "simsnap",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ["module", "main"],
+        banner: requireBanner,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The lockfile pins the SDK and the @smithy packages our own client is built on; the
+        // runtime's copy would be a different, unpinned version.
+        bundleAwsSDK: true,
+      },
+    });
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support " +
+        "no resource-level permissions.",
+    });
+  }
+}
+
+/**
+ * A function that sends to the queue it consumes (conflict retries, repeated status checks) is
+ * a deliberate loop, bounded by attempt counts and deadlines in its use case; Lambda's recursion
+ * guard would otherwise drop its messages after 16 hops.
+ */
+function feedsItself(name: FunctionName): boolean {
+  const sendsTo: readonly QueueName[] = topology.functions[name].sendsTo;
+  return sendsTo.some((queue) => topology.queues[queue].consumer === name);
+}

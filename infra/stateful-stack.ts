@@ -1,0 +1,123 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
+import { EventBus } from "aws-cdk-lib/aws-events";
+import { ArnPrincipal, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+  StorageClass,
+  type BucketProps,
+} from "aws-cdk-lib/aws-s3";
+import type { Construct } from "constructs";
+import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
+
+/** What every simsnap bucket promises: private, encrypted, HTTPS only, kept on stack deletion. */
+const protectedBucket = {
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  encryption: BucketEncryption.S3_MANAGED,
+  enforceSSL: true,
+  versioned: false,
+  removalPolicy: RemovalPolicy.RETAIN,
+} satisfies BucketProps;
+
+/** Deployment choices the stateful resources depend on. */
+export interface StatefulStackProps extends StackProps {
+  /** Key prefix SimSpace Weaver writes snapshots under (`<prefix>/snapshot/…`). */
+  snapshotPrefix: string;
+  /** Role the simulations run with: SimSpace Weaver writes snapshot files as this role. */
+  simulationRoleArn?: string;
+}
+
+/**
+ * Everything that holds data (snapshot files, archives, the catalog) plus the event bus other
+ * systems subscribe to, in a stack of its own so that functions can be redeployed, renamed or
+ * torn down without putting a single checkpoint at risk.
+ */
+export class StatefulStack extends Stack {
+  readonly snapshotBucket: Bucket;
+  readonly archiveBucket: Bucket;
+  readonly catalogTable: Table;
+  readonly eventBus: EventBus;
+  /**
+   * Export of the snapshot bucket's ARN under a name of our choosing, for IAM statements in the
+   * stateless stack: their cdk-nag acknowledgments quote it, and a generated name carries a hash.
+   */
+  readonly snapshotBucketArnExport: string;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+
+    // Server access logs of the data buckets (cdk-nag accepts a log destination that has no
+    // access logs of its own).
+    const accessLogs = new Bucket(this, "AccessLogs", {
+      ...protectedBucket,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+
+    this.snapshotBucket = new Bucket(this, "Snapshots", {
+      ...protectedBucket,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: "snapshots/",
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+    // Native EventBridge delivery on the bucket itself: the L2's `eventBridgeEnabled` goes through
+    // a notifications custom resource (a Lambda allowed s3:PutBucketNotification on every bucket).
+    (this.snapshotBucket.node.defaultChild as CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    if (props.simulationRoleArn) {
+      this.snapshotBucket.addToResourcePolicy(
+        new PolicyStatement({
+          sid: "SimulationWritesSnapshots",
+          principals: [new ArnPrincipal(props.simulationRoleArn)],
+          actions: ["s3:PutObject"],
+          resources: [this.snapshotBucket.arnForObjects(`${props.snapshotPrefix}/snapshot/*`)],
+        }),
+      );
+    }
+
+    this.archiveBucket = new Bucket(this, "Archive", {
+      ...protectedBucket,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: "archive/",
+      lifecycleRules: [
+        {
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+          transitions: [
+            {
+              storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: Duration.days(30),
+            },
+            { storageClass: StorageClass.DEEP_ARCHIVE, transitionAfter: Duration.days(180) },
+          ],
+        },
+      ],
+    });
+
+    this.catalogTable = new Table(this, "Catalog", {
+      partitionKey: { name: catalogTable.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: catalogTable.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: catalogTable.timeToLiveAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of Object.values(catalogTable.indexes)) {
+      this.catalogTable.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    this.eventBus = new EventBus(this, "Bus", { eventBusName: "simsnap" });
+
+    this.snapshotBucketArnExport = `${this.stackName}-SnapshotBucketArn`;
+    this.exportValue(this.snapshotBucket.bucketArn, { name: this.snapshotBucketArnExport });
+  }
+}

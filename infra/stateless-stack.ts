@@ -1,0 +1,236 @@
+import { Aws, Duration, Fn, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Rule, type EventPattern, type IEventBus } from "aws-cdk-lib/aws-events";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import { Policy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { CfnSchedule } from "aws-cdk-lib/aws-scheduler";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
+import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../lib/topology.ts";
+import { SimsnapFunction } from "./simsnap-function.ts";
+
+/** The stateful resources the functions work on, and where in the bucket snapshots go. */
+export interface StatelessStackProps extends StackProps {
+  snapshotBucket: IBucket;
+  /** Export name of the snapshot bucket's ARN (see `StatefulStack.snapshotBucketArnExport`). */
+  snapshotBucketArnExport: string;
+  catalogTable: ITable;
+  eventBus: IEventBus;
+  snapshotPrefix: string;
+}
+
+/** SimSpace Weaver actions each function calls; anything not listed here is denied. */
+const simulationActions: Record<FunctionName, string[]> = {
+  "plan-snapshots": ["simspaceweaver:ListSimulations", "simspaceweaver:DescribeSimulation"],
+  "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
+  "check-snapshot": ["simspaceweaver:DescribeSimulation"],
+  "complete-snapshot": [],
+};
+
+/** Functions that look at snapshot files themselves (HeadObject, ListObjectsV2). */
+const readsSnapshotFiles: readonly FunctionName[] = ["complete-snapshot", "check-snapshot"];
+
+/** Catalog item operations; `Scan` is left out on purpose, every access goes by key or index. */
+const catalogActions = [
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+];
+
+/**
+ * Everything that can be replaced without losing data (functions, queues, rules, schedules),
+ * generated from `lib/topology.ts` alone: this stack declares no trigger of its own, so the AWS
+ * wiring and the local runtime's cannot drift apart.
+ */
+export class StatelessStack extends Stack {
+  readonly functions: Record<FunctionName, SimsnapFunction>;
+  readonly queues: Record<QueueName, Queue>;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const environment = {
+      SIMSNAP_TABLE: props.catalogTable.tableName,
+      SIMSNAP_SNAPSHOT_BUCKET: props.snapshotBucket.bucketName,
+      SIMSNAP_SNAPSHOT_PREFIX: props.snapshotPrefix,
+      SIMSNAP_EVENT_BUS: props.eventBus.eventBusName,
+    };
+
+    this.functions = mapNames(topology.functions, (name) => {
+      const fn = new SimsnapFunction(this, constructId(name), { name, environment });
+      grantCatalog(fn, props.catalogTable);
+      props.eventBus.grantPutEventsTo(fn.role);
+      grantSimulations(fn, name);
+      if (readsSnapshotFiles.includes(name)) grantSnapshotRead(fn, props.snapshotBucketArnExport);
+      return fn;
+    });
+
+    this.queues = mapNames(topology.queues, (name, spec) => {
+      const id = constructId(name);
+      const deadLetters = new Queue(this, `${id}DeadLetters`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      const queue = new Queue(this, `${id}Queue`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+        deadLetterQueue: { queue: deadLetters, maxReceiveCount: spec.maxReceiveCount },
+      });
+      this.functions[spec.consumer].function.addEventSource(
+        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: true }),
+      );
+      return queue;
+    });
+
+    for (const name of names(topology.functions)) {
+      const fn = this.functions[name];
+      for (const queueName of topology.functions[name].sendsTo) {
+        const queue = this.queues[queueName];
+        fn.function.addEnvironment(queueUrlEnv(queueName), queue.queueUrl);
+        queue.grantSendMessages(fn.role);
+      }
+    }
+
+    const topologyNames = { snapshotBucket: props.snapshotBucket.bucketName };
+    for (const spec of topology.rules) {
+      new Rule(this, `${constructId(spec.name)}Rule`, {
+        description: spec.description,
+        eventBus: spec.bus === "simsnap" ? props.eventBus : undefined,
+        // Topology patterns are EventBridge's own JSON; CDK passes unknown keys such as
+        // `detail-type` through unchanged.
+        eventPattern: spec.pattern(topologyNames) as EventPattern,
+        targets: [new SqsQueue(this.queues[spec.targetQueue])],
+      });
+    }
+
+    for (const spec of topology.schedules) {
+      const id = constructId(spec.name);
+      const target = this.functions[spec.target].function;
+      // A role of our own and the L1 schedule: the L2 Lambda target's grantInvoke would also
+      // allow every version and alias of the function (`<arn>:*`).
+      const role = new Role(this, `${id}ScheduleRole`, {
+        assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+          conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+        }),
+        description: `Lets the ${spec.name} schedule invoke ${spec.target}, nothing else`,
+      });
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ["lambda:InvokeFunction"],
+          resources: [target.functionArn],
+        }),
+      );
+      new CfnSchedule(this, `${id}Schedule`, {
+        description: spec.description,
+        scheduleExpression: spec.expression,
+        scheduleExpressionTimezone: spec.timeZone,
+        flexibleTimeWindow: { mode: "OFF" },
+        state: "ENABLED",
+        target: {
+          arn: target.functionArn,
+          roleArn: role.roleArn,
+          input: JSON.stringify({
+            schedule: spec.name,
+            scheduledTime: "<aws.scheduler.scheduled-time>",
+          }),
+        },
+      });
+    }
+  }
+}
+
+function grantCatalog(fn: SimsnapFunction, table: ITable): void {
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: catalogActions, resources: [table.tableArn] }),
+  );
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["dynamodb:Query"],
+      resources: Object.values(catalogTable.indexes).map(
+        (index) => `${table.tableArn}/index/${index.name}`,
+      ),
+    }),
+  );
+}
+
+function grantSimulations(fn: SimsnapFunction, name: FunctionName): void {
+  const actions = simulationActions[name];
+  const scoped = actions.filter((action) => action !== "simspaceweaver:ListSimulations");
+  if (scoped.length > 0) {
+    // Pseudo parameters even when the stack has a region, so the acknowledgment below matches.
+    const simulations = `arn:${Aws.PARTITION}:simspaceweaver:${Aws.REGION}:${Aws.ACCOUNT_ID}:simulation/*`;
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: scoped, resources: [simulations] }),
+    );
+    Validations.of(fn.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:simspaceweaver:<AWS::Region>:<AWS::AccountId>:simulation/*]",
+      reason:
+        "Simulations are started outside simsnap and found at run time (schedule selectors), " +
+        "so their names are not known at deploy time; the statement is limited to this " +
+        "account's simulations in this region.",
+    });
+  }
+  if (actions.includes("simspaceweaver:ListSimulations")) {
+    // A policy of its own, so that its acknowledgment cannot hide another `Resource *`.
+    const listing = new Policy(fn, "ListSimulations", {
+      statements: [
+        new PolicyStatement({ actions: ["simspaceweaver:ListSimulations"], resources: ["*"] }),
+      ],
+    });
+    fn.role.attachInlinePolicy(listing);
+    Validations.of(listing).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason: "simspaceweaver:ListSimulations supports no resource-level permissions.",
+    });
+  }
+}
+
+/**
+ * Read access to snapshot files anywhere in the bucket: the rule routes every `.zip` created in
+ * it, and a file written by another tool is cataloged as `discovered`, so no prefix would do.
+ */
+function grantSnapshotRead(fn: SimsnapFunction, bucketArnExport: string): void {
+  const bucketArn = Fn.importValue(bucketArnExport);
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucketArn] }),
+  );
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ["s3:GetObject"], resources: [`${bucketArn}/*`] }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
+    reason:
+      "HeadObject on snapshot files, whose keys are only known from events and listings at run " +
+      "time; the bucket holds nothing but snapshot files.",
+  });
+}
+
+function names<K extends string>(record: Record<K, unknown>): K[] {
+  return Object.keys(record) as K[];
+}
+
+function mapNames<K extends string, V, R>(
+  record: Record<K, V>,
+  build: (name: K, value: V) => R,
+): Record<K, R> {
+  return Object.fromEntries(
+    names(record).map((name) => [name, build(name, record[name])]),
+  ) as Record<K, R>;
+}
+
+/** `snapshot-requests` → `SnapshotRequests`, for construct ids. */
+function constructId(name: string): string {
+  return name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}

@@ -1,0 +1,447 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CfnElement } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import type { CfnBucket } from "aws-cdk-lib/aws-s3";
+import type { CfnQueue } from "aws-cdk-lib/aws-sqs";
+import {
+  FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT,
+  VALIDATION_REPORT_FILE,
+} from "aws-cdk-lib/cx-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSimsnapApp } from "../../infra/app.ts";
+import { SIMSNAP_RUNTIME } from "../../infra/simsnap-function.ts";
+import type { StatefulStack } from "../../infra/stateful-stack.ts";
+import type { StatelessStack } from "../../infra/stateless-stack.ts";
+import { catalogTable } from "../../lib/adapters/dynamodb/table-schema.ts";
+import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../../lib/topology.ts";
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+}
+
+const functionNames = Object.keys(topology.functions) as FunctionName[];
+const queueNames = Object.keys(topology.queues) as QueueName[];
+const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
+  context?: Json;
+};
+
+let stateful: StatefulStack;
+let stateless: StatelessStack;
+let data: Template;
+let compute: Template;
+let reportPath: string;
+// Cloud assemblies hold the bundled functions (several MB a run): removed after the tests.
+const outdirs: string[] = [];
+const outdir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "simsnap-cdk-"));
+  outdirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+// Bundling the functions with esbuild takes a few seconds each: synthesize once.
+beforeAll(() => {
+  // cdk-nag findings go to the report, read by the test below, instead of failing every test.
+  const context = { ...cdkJson.context, [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false };
+  const built = createSimsnapApp({ context, outdir: outdir() });
+  stateful = built.stateful;
+  stateless = built.stateless;
+  const assembly = built.app.synth();
+  reportPath = join(assembly.directory, VALIDATION_REPORT_FILE);
+  data = Template.fromStack(stateful);
+  compute = Template.fromStack(stateless);
+}, 120_000);
+
+const logicalId = (element: unknown): string => {
+  const cfn = element as CfnElement;
+  return cfn.stack.getLogicalId(cfn);
+};
+const resource = (template: Template, id: string): Json => {
+  const found = (template.toJSON().Resources as Record<string, Json>)[id];
+  if (!found) throw new Error(`No resource ${id}`);
+  return found;
+};
+const functionId = (name: FunctionName) =>
+  logicalId(stateless.functions[name].function.node.defaultChild as CfnFunction);
+const queueId = (name: QueueName) =>
+  logicalId(stateless.queues[name].node.defaultChild as CfnQueue);
+
+/** The `Fn::ImportValue` by which the stateless stack reads an output of the stateful one. */
+function importOf(value: Json): Json {
+  const outputs = data.toJSON().Outputs as Record<
+    string,
+    { Value: unknown; Export: { Name: string } }
+  >;
+  const output = Object.values(outputs).find(
+    (o) => JSON.stringify(o.Value) === JSON.stringify(value),
+  );
+  if (!output) throw new Error(`The stateful stack exports no ${JSON.stringify(value)}`);
+  return { "Fn::ImportValue": output.Export.Name };
+}
+
+/** Every statement of every identity policy attached to a role. */
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const policies = template.findResources("AWS::IAM::Policy", {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) },
+  });
+  return Object.values(policies).flatMap(
+    (policy) =>
+      (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+        .PolicyDocument.Statement,
+  );
+}
+const actionsOf = (statements: Statement[]): string[] =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+function allStatements(template: Template): Statement[] {
+  const documents: unknown[] = [];
+  for (const r of Object.values(template.toJSON().Resources as Record<string, Json>)) {
+    const props = (r.Properties ?? {}) as Json;
+    if (props.PolicyDocument) documents.push(props.PolicyDocument);
+    for (const p of (props.Policies ?? []) as Json[]) documents.push(p.PolicyDocument);
+  }
+  return documents.flatMap((d) => (d as { Statement: Statement[] }).Statement);
+}
+
+describe("functions", () => {
+  it("creates one ARM64 function per topology function on the chosen runtime", () => {
+    compute.resourceCountIs("AWS::Lambda::Function", functionNames.length);
+    for (const name of functionNames) {
+      const spec = topology.functions[name];
+      expect(resource(compute, functionId(name))).toMatchObject({
+        Properties: {
+          Runtime: SIMSNAP_RUNTIME.name,
+          Architectures: ["arm64"],
+          MemorySize: spec.memoryMb,
+          Timeout: spec.timeoutSeconds,
+          Description: spec.description,
+          TracingConfig: { Mode: "Active" },
+        },
+      });
+    }
+  });
+
+  it("gives every function the resource names and the URLs of the queues it sends to", () => {
+    for (const name of functionNames) {
+      const variables = (resource(compute, functionId(name)).Properties as Json).Environment as {
+        Variables: Json;
+      };
+      expect(variables.Variables).toMatchObject({
+        SIMSNAP_TABLE: importOf({ Ref: logicalId(stateful.catalogTable.node.defaultChild) }),
+        SIMSNAP_SNAPSHOT_BUCKET: importOf({
+          Ref: logicalId(stateful.snapshotBucket.node.defaultChild),
+        }),
+        SIMSNAP_SNAPSHOT_PREFIX: "simsnap",
+        SIMSNAP_EVENT_BUS: importOf({ Ref: logicalId(stateful.eventBus.node.defaultChild) }),
+        POWERTOOLS_SERVICE_NAME: "simsnap",
+      });
+      const queueEnv = Object.keys(variables.Variables).filter((key) =>
+        key.startsWith("SIMSNAP_QUEUE_"),
+      );
+      expect(queueEnv.sort()).toEqual(topology.functions[name].sendsTo.map(queueUrlEnv).sort());
+      for (const queue of topology.functions[name].sendsTo) {
+        expect(variables.Variables[queueUrlEnv(queue)]).toEqual({ Ref: queueId(queue) });
+      }
+    }
+  });
+
+  it("grants each function only the SimSpace Weaver actions it calls", () => {
+    const expected: Record<FunctionName, string[]> = {
+      "plan-snapshots": ["simspaceweaver:DescribeSimulation", "simspaceweaver:ListSimulations"],
+      "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
+      "check-snapshot": ["simspaceweaver:DescribeSimulation"],
+      "complete-snapshot": [],
+    };
+    for (const name of functionNames) {
+      const roleId = logicalId(stateless.functions[name].role.node.defaultChild);
+      const actions = actionsOf(roleStatements(compute, roleId));
+      expect(actions.filter((a) => a.startsWith("simspaceweaver:")).sort(), name).toEqual(
+        expected[name],
+      );
+      expect(actions, name).toContain("events:PutEvents");
+      expect(actions, name).toContain("dynamodb:PutItem");
+      expect(actions, name).not.toContain("dynamodb:Scan");
+      const s3 = actions.filter((a) => a.startsWith("s3:")).sort();
+      const readsFiles = name === "complete-snapshot" || name === "check-snapshot";
+      expect(s3, name).toEqual(readsFiles ? ["s3:GetObject", "s3:ListBucket"] : []);
+    }
+  });
+});
+
+describe("queues", () => {
+  it("gives every topology queue a dead-letter queue, its redrive count and a batch consumer", () => {
+    for (const name of queueNames) {
+      const spec = topology.queues[name];
+      const queue = resource(compute, queueId(name)).Properties as {
+        RedrivePolicy: {
+          deadLetterTargetArn: { "Fn::GetAtt": [string, string] };
+          maxReceiveCount: number;
+        };
+      };
+      expect(queue).toMatchObject({
+        VisibilityTimeout: spec.visibilityTimeoutSeconds,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { maxReceiveCount: spec.maxReceiveCount },
+      });
+      const [deadLetterId] = queue.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"];
+      expect(resource(compute, deadLetterId)).toMatchObject({
+        Type: "AWS::SQS::Queue",
+        Properties: { MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true },
+      });
+      compute.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        EventSourceArn: { "Fn::GetAtt": [queueId(name), "Arn"] },
+        FunctionName: { Ref: functionId(spec.consumer) },
+        BatchSize: spec.batchSize,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      });
+      for (const id of [queueId(name), deadLetterId]) {
+        compute.hasResourceProperties("AWS::SQS::QueuePolicy", {
+          Queues: [{ Ref: id }],
+          PolicyDocument: { Statement: Match.arrayWith([denyPlainHttp("sqs:*")]) },
+        });
+      }
+    }
+    compute.resourceCountIs("AWS::SQS::Queue", 2 * queueNames.length);
+  });
+});
+
+describe("stateful resources", () => {
+  it("blocks public access, encrypts and refuses plain HTTP on every bucket", () => {
+    const buckets = data.findResources("AWS::S3::Bucket");
+    expect(Object.keys(buckets)).toHaveLength(3);
+    for (const [id, bucket] of Object.entries(buckets)) {
+      expect(bucket).toMatchObject({
+        DeletionPolicy: "Retain",
+        Properties: {
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+            ],
+          },
+        },
+      });
+      data.hasResourceProperties("AWS::S3::BucketPolicy", {
+        Bucket: { Ref: id },
+        PolicyDocument: { Statement: Match.arrayWith([denyPlainHttp("s3:*")]) },
+      });
+    }
+  });
+
+  it("sends snapshot bucket events to EventBridge and logs access to both data buckets", () => {
+    const snapshots = resource(
+      data,
+      logicalId(stateful.snapshotBucket.node.defaultChild as CfnBucket),
+    );
+    expect(snapshots.Properties).toMatchObject({
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      LoggingConfiguration: { DestinationBucketName: expect.anything() },
+    });
+    const archive = resource(
+      data,
+      logicalId(stateful.archiveBucket.node.defaultChild as CfnBucket),
+    );
+    expect(archive.Properties).toMatchObject({
+      LoggingConfiguration: { DestinationBucketName: expect.anything() },
+      LifecycleConfiguration: {
+        Rules: [
+          expect.objectContaining({
+            Transitions: [
+              { StorageClass: "GLACIER_IR", TransitionInDays: 30 },
+              { StorageClass: "DEEP_ARCHIVE", TransitionInDays: 180 },
+            ],
+          }),
+        ],
+      },
+    });
+    data.resourceCountIs("Custom::S3BucketNotifications", 0);
+  });
+
+  it("builds the catalog table from the shared key design", () => {
+    const index = (spec: { name: string; partitionKey: string; sortKey: string }) => ({
+      IndexName: spec.name,
+      KeySchema: [
+        { AttributeName: spec.partitionKey, KeyType: "HASH" },
+        { AttributeName: spec.sortKey, KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    });
+    data.resourceCountIs("AWS::DynamoDB::Table", 1);
+    data.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: {
+        KeySchema: [
+          { AttributeName: catalogTable.partitionKey, KeyType: "HASH" },
+          { AttributeName: catalogTable.sortKey, KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: Match.arrayEquals(Object.values(catalogTable.indexes).map(index)),
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: catalogTable.timeToLiveAttribute, Enabled: true },
+      },
+    });
+  });
+
+  it("creates the simsnap event bus", () => {
+    data.hasResourceProperties("AWS::Events::EventBus", { Name: "simsnap" });
+  });
+});
+
+describe("triggers", () => {
+  it("creates one rule per topology rule, with its pattern resolved against the real bucket", () => {
+    compute.resourceCountIs("AWS::Events::Rule", topology.rules.length);
+    const snapshotBucket = importOf({ Ref: logicalId(stateful.snapshotBucket.node.defaultChild) });
+    const simsnapBus = importOf({ Ref: logicalId(stateful.eventBus.node.defaultChild) });
+    for (const spec of topology.rules) {
+      compute.hasResourceProperties("AWS::Events::Rule", {
+        Description: spec.description,
+        EventBusName: spec.bus === "simsnap" ? simsnapBus : Match.absent(),
+        EventPattern: spec.pattern({ snapshotBucket: snapshotBucket as unknown as string }),
+        Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] } })],
+      });
+    }
+  });
+
+  it("creates one schedule per topology schedule, invoking its target through a role of its own", () => {
+    const schedules = compute.findResources("AWS::Scheduler::Schedule");
+    expect(Object.keys(schedules)).toHaveLength(topology.schedules.length);
+    for (const spec of topology.schedules) {
+      const found = Object.values(schedules).find(
+        (s) =>
+          JSON.parse((s.Properties as { Target: { Input: string } }).Target.Input).schedule ===
+          spec.name,
+      ) as {
+        Properties: { Target: { Input: string; RoleArn: { "Fn::GetAtt": [string, string] } } };
+      };
+      expect(found.Properties).toMatchObject({
+        ScheduleExpression: spec.expression,
+        ScheduleExpressionTimezone: spec.timeZone,
+        FlexibleTimeWindow: { Mode: "OFF" },
+        Target: { Arn: { "Fn::GetAtt": [functionId(spec.target), "Arn"] } },
+      });
+      expect(JSON.parse(found.Properties.Target.Input)).toEqual({
+        schedule: spec.name,
+        scheduledTime: "<aws.scheduler.scheduled-time>",
+      });
+      const [roleId] = found.Properties.Target.RoleArn["Fn::GetAtt"];
+      expect(roleStatements(compute, roleId)).toEqual([
+        {
+          Effect: "Allow",
+          Action: "lambda:InvokeFunction",
+          Resource: { "Fn::GetAtt": [functionId(spec.target), "Arn"] },
+        },
+      ]);
+    }
+  });
+});
+
+describe("deployment options", () => {
+  // Only templates are read here, so the functions are not bundled again.
+  const withoutBundling = { "aws:cdk:bundling-stacks": [] };
+
+  it("lets the simulation role write snapshot files under the configured prefix", () => {
+    const roleArn = "arn:aws:iam::123456789012:role/simulation";
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { ...withoutBundling, snapshotPrefix: "team/sims", simulationRoleArn: roleArn },
+    });
+    Template.fromStack(built.stateful).hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: { Ref: logicalId(built.stateful.snapshotBucket.node.defaultChild) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { AWS: roleArn },
+            Action: "s3:PutObject",
+            Resource: {
+              "Fn::Join": ["", [Match.anyValue(), "/team/sims/snapshot/*"]],
+            },
+          }),
+        ]),
+      },
+    });
+    const fn = Template.fromStack(built.stateless).findResources("AWS::Lambda::Function");
+    for (const f of Object.values(fn)) {
+      expect(f.Properties.Environment.Variables.SIMSNAP_SNAPSHOT_PREFIX).toBe("team/sims");
+    }
+  });
+
+  it("refuses a malformed prefix or role ARN", () => {
+    expect(() =>
+      createSimsnapApp({ outdir: outdir(), context: { snapshotPrefix: "/snapshots/" } }),
+    ).toThrow(/snapshotPrefix/);
+    expect(() =>
+      createSimsnapApp({ outdir: outdir(), context: { simulationRoleArn: "simulation" } }),
+    ).toThrow(/simulationRoleArn/);
+  });
+});
+
+describe("security", () => {
+  it("synthesizes without CDK warnings or errors", () => {
+    for (const stack of [stateful, stateless]) {
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError("*", Match.anyValue()), stack.stackName).toEqual([]);
+      expect(annotations.findWarning("*", Match.anyValue()), stack.stackName).toEqual([]);
+    }
+  });
+
+  it("has no policy statement allowing a wildcard action", () => {
+    for (const template of [data, compute]) {
+      for (const statement of allStatements(template)) {
+        const actions = actionsOf([statement]);
+        expect(actions).not.toContain("*");
+        if (statement.Effect === "Allow") {
+          expect(actions.filter((action) => action.includes("*"))).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it("passes cdk-nag's AwsSolutions checks, every acknowledgment with its reason", () => {
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as {
+      pluginReports: {
+        pluginName: string;
+        violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    const findings = report.pluginReports
+      .filter((plugin) => plugin.pluginName === "AwsSolutions")
+      .flatMap((plugin) => plugin.violations)
+      .flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`));
+    expect(findings).toEqual([]);
+
+    for (const template of [data, compute]) {
+      for (const r of Object.values(template.toJSON().Resources as Record<string, Json>)) {
+        const acknowledged = (
+          r.Metadata as { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } }
+        )?.cdk_nag?.rules_to_suppress;
+        for (const rule of acknowledged ?? []) {
+          expect(rule.id).toMatch(/^AwsSolutions-/);
+          expect(rule.reason.length, rule.id).toBeGreaterThan(40);
+        }
+      }
+    }
+  });
+});
+
+function denyPlainHttp(action: string) {
+  return Match.objectLike({
+    Effect: "Deny",
+    Action: action,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  });
+}
