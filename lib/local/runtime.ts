@@ -84,6 +84,7 @@ export function describeEvent(event: BusEvent): string {
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const { config, print } = options;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const dataDir = resolve(options.dataDir);
   if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });

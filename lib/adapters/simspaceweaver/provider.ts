@@ -1,0 +1,111 @@
+import { z } from "zod";
+import type { S3Location } from "../../domain/checkpoint.ts";
+import { SimulationNameSchema } from "../../domain/names.ts";
+import { parseInput } from "../../domain/validation.ts";
+import {
+  SIMULATION_STATUSES,
+  type SimulationDetails,
+  type SimulationProvider,
+  type SimulationStatus,
+  type SimulationSummary,
+  type SnapshotDestination,
+  type StartSimulationInput,
+} from "../../ports/simulation-provider.ts";
+import type {
+  S3Location as WeaverS3Location,
+  SimSpaceWeaverClient,
+  SimulationMetadata,
+} from "./client.ts";
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(SIMULATION_STATUSES);
+
+/** A status this code does not know yet reads as `UNKNOWN` rather than breaking a decision. */
+const toStatus = (value: string | undefined): SimulationStatus =>
+  value !== undefined && KNOWN_STATUSES.has(value) ? (value as SimulationStatus) : "UNKNOWN";
+
+const toS3Location = (location: S3Location): WeaverS3Location => ({
+  BucketName: location.bucket,
+  ObjectKey: location.key,
+});
+
+const DestinationSchema = z.object({ bucket: z.string().min(1), prefix: z.string() });
+
+const name = (value: string): string => parseInput(SimulationNameSchema, value, "simulation name");
+
+function toSummary(simulation: SimulationMetadata, fallbackName?: string): SimulationSummary {
+  const summary: SimulationSummary = {
+    name: simulation.Name ?? fallbackName ?? "",
+    status: toStatus(simulation.Status),
+  };
+  if (simulation.TargetStatus !== undefined)
+    summary.targetStatus = toStatus(simulation.TargetStatus);
+  if (simulation.Arn !== undefined) summary.arn = simulation.Arn;
+  if (simulation.CreationTime !== undefined) summary.creationTime = simulation.CreationTime;
+  return summary;
+}
+
+/**
+ * The `SimulationProvider` port on AWS SimSpace Weaver. Names are checked against the service's
+ * own rule before any call, so a typo is a clear `ValidationError` here rather than a 400 from the
+ * service; everything the service refuses surfaces as the client's `SimSpaceWeaverServiceError`.
+ */
+export class SimSpaceWeaverProvider implements SimulationProvider {
+  readonly name = "simspaceweaver";
+
+  constructor(private readonly client: SimSpaceWeaverClient) {}
+
+  async listSimulations(): Promise<SimulationSummary[]> {
+    const simulations: SimulationSummary[] = [];
+    for await (const page of this.client.paginateSimulations()) {
+      for (const simulation of page.Simulations ?? []) simulations.push(toSummary(simulation));
+    }
+    return simulations;
+  }
+
+  async describeSimulation(simulation: string): Promise<SimulationDetails> {
+    const output = await this.client.describeSimulation({ Simulation: name(simulation) });
+    const details: SimulationDetails = toSummary(output, simulation);
+    if (output.ExecutionId !== undefined) details.executionId = output.ExecutionId;
+    if (output.MaximumDuration !== undefined) details.maximumDuration = output.MaximumDuration;
+    const startError = output.StartError ?? output.SchemaError;
+    if (startError !== undefined && startError !== "") details.startError = startError;
+    return details;
+  }
+
+  async createSnapshot(simulation: string, destination: SnapshotDestination): Promise<void> {
+    const checkedName = name(simulation);
+    const { bucket, prefix } = parseInput(DestinationSchema, destination, "snapshot destination");
+    await this.client.createSnapshot({
+      Simulation: checkedName,
+      Destination:
+        prefix === "" ? { BucketName: bucket } : { BucketName: bucket, ObjectKeyPrefix: prefix },
+    });
+  }
+
+  async stopSimulation(simulation: string): Promise<void> {
+    await this.client.stopSimulation({ Simulation: name(simulation) });
+  }
+
+  async deleteSimulation(simulation: string): Promise<void> {
+    await this.client.deleteSimulation({ Simulation: name(simulation) });
+  }
+
+  async startSimulation(
+    input: StartSimulationInput,
+  ): Promise<{ arn?: string; executionId?: string }> {
+    const output = await this.client.startSimulation({
+      Name: name(input.name),
+      RoleArn: input.roleArn,
+      SchemaS3Location: input.schema && toS3Location(input.schema),
+      SnapshotS3Location: input.snapshot && toS3Location(input.snapshot),
+      MaximumDuration: input.maximumDuration,
+      Description: input.description,
+      ClientToken: input.clientToken,
+      Tags: input.tags,
+    });
+    const result: { arn?: string; executionId?: string } = {};
+    if (output.Arn !== undefined) result.arn = output.Arn;
+    if (output.ExecutionId !== undefined) result.executionId = output.ExecutionId;
+    return result;
+  }
+}

@@ -1,0 +1,45 @@
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
+import { runLocal } from "../../lib/local/runtime.ts";
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe("the local stack, end to end", () => {
+  it("snapshots every demo simulation on schedule and catalogs COMPLETE checkpoints with their zip files", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "simsnap-local-"));
+    const lines: string[] = [];
+    const summary = await runLocal({
+      config: LocalConfigSchema.parse({
+        simulations: ["alpha", "beta"],
+        schedules: [{ name: "every-2s", expression: "rate(2 seconds)" }],
+        snapshotDelayMs: 400,
+        statusCheckFirstSeconds: 2,
+      }),
+      dataDir,
+      durationSeconds: 7,
+      print: (line) => lines.push(line),
+    });
+
+    for (const simulation of summary.simulations) {
+      expect(simulation.checkpoints.COMPLETE, simulation.name).toBeGreaterThanOrEqual(2);
+      expect(simulation.checkpoints.FAILED, simulation.name).toBe(0);
+    }
+    expect(summary.simulations.map((s) => s.name)).toEqual(["alpha", "beta"]);
+    const zips = filesUnder(join(dataDir, "s3")).filter((f) =>
+      /\/simsnap\/snapshot\/(alpha|beta)-\d{6}-\d{4}-\d{2}\.zip\._S3rver_object$/.test(f),
+    );
+    const complete = summary.simulations.reduce((n, s) => n + s.checkpoints.COMPLETE, 0);
+    expect(zips.length).toBeGreaterThanOrEqual(complete);
+    expect(lines.some((l) => l.includes("✓ checkpoint complete") && l.includes("alpha"))).toBe(
+      true,
+    );
+    expect(lines.some((l) => l.includes("▸ snapshot requested") && l.includes("beta"))).toBe(true);
+  }, 60_000);
+});
