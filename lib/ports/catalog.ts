@@ -29,6 +29,11 @@ export interface CheckpointStore {
    * the uniqueness constraint that keeps one snapshot file from completing two checkpoints.
    */
   claimLocation(location: S3Location, checkpointId: string): Promise<string>;
+  /**
+   * Every simulation that has ever had a checkpoint, sorted by name: the daily prune must reach
+   * simulations that no longer run, which the provider no longer lists.
+   */
+  listSimulations(): Promise<string[]>;
 }
 
 /** The job records, with the same conditional-write contract as the catalog. */

@@ -12,4 +12,19 @@ export interface ObjectStore {
   head(location: S3Location): Promise<ObjectInfo | undefined>;
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   put(location: S3Location, body: string | Uint8Array, contentType?: string): Promise<void>;
+  /**
+   * Deletes up to 1,000 keys of one bucket in one request (S3's DeleteObjects limit) and reports
+   * per key, so a caller can act only on what is really gone. A key that did not exist counts as
+   * deleted, as S3 reports it.
+   */
+  deleteMany(bucket: string, keys: readonly string[]): Promise<DeleteManyResult>;
 }
+
+/** The outcome of one `deleteMany`, key by key. */
+export interface DeleteManyResult {
+  deleted: string[];
+  failed: { key: string; code: string; message: string }[];
+}
+
+/** S3's limit on keys per DeleteObjects request. */
+export const MAX_DELETE_KEYS = 1000;

@@ -269,6 +269,14 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
         });
       });
 
+      it("lists every simulation that has checkpoints, once each, sorted", async () => {
+        expect(await checkpoints.listSimulations()).toEqual([]);
+        for (const simulation of ["zulu", "alpha", "mike", "alpha"]) {
+          await checkpoints.create(pendingCheckpoint({ simulation }));
+        }
+        expect(await checkpoints.listSimulations()).toEqual(["alpha", "mike", "zulu"]);
+      });
+
       it("binds a location to the first claimant only", async () => {
         const location = file("shared");
         const claims = await Promise.all(

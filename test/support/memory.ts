@@ -21,7 +21,12 @@ import type {
   EventPublisher,
   MessageQueue,
 } from "../../lib/ports/messaging.ts";
-import type { ObjectInfo, ObjectStore } from "../../lib/ports/object-store.ts";
+import {
+  MAX_DELETE_KEYS,
+  type DeleteManyResult,
+  type ObjectInfo,
+  type ObjectStore,
+} from "../../lib/ports/object-store.ts";
 
 interface Versioned {
   id: string;
@@ -117,9 +122,15 @@ export class MemoryCheckpointStore implements CheckpointStore {
     (checkpoint) => checkpoint.createdAt,
   );
   private readonly claims = new Map<string, string>();
+  private readonly simulations = new Set<string>();
 
   async create(checkpoint: Checkpoint): Promise<boolean> {
+    this.simulations.add(checkpoint.simulation);
     return this.records.create(checkpoint);
+  }
+
+  async listSimulations(): Promise<string[]> {
+    return [...this.simulations].sort();
   }
 
   async get(id: string): Promise<Checkpoint | undefined> {
@@ -178,6 +189,7 @@ export class MemoryJobStore implements JobStore {
 }
 
 interface StoredObject {
+  body: Uint8Array;
   size: number;
   etag: string;
   lastModified: Date;
@@ -208,10 +220,38 @@ export class MemoryObjectStore implements ObjectStore {
   async put(location: S3Location, body: string | Uint8Array, _contentType?: string): Promise<void> {
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(body);
     this.objects.set(`${location.bucket}/${location.key}`, {
+      body: bytes,
       size: bytes.byteLength,
       etag: createHash("md5").update(bytes).digest("hex"),
       lastModified: this.clock.now(),
     });
+  }
+
+  /** Keys whose deletion fails, as S3 reports a per-key error (e.g. AccessDenied). */
+  readonly failingDeletes = new Set<string>();
+  /** Every deleteMany call's keys, to count requests and check batch sizes. */
+  readonly deleteCalls: string[][] = [];
+
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<DeleteManyResult> {
+    if (keys.length > MAX_DELETE_KEYS)
+      throw new Error(`deleteMany takes at most ${MAX_DELETE_KEYS} keys`);
+    this.deleteCalls.push([...keys]);
+    const result: DeleteManyResult = { deleted: [], failed: [] };
+    for (const key of keys) {
+      if (this.failingDeletes.has(key)) {
+        result.failed.push({ key, code: "AccessDenied", message: "Access Denied" });
+      } else {
+        this.objects.delete(`${bucket}/${key}`);
+        result.deleted.push(key);
+      }
+    }
+    return result;
+  }
+
+  /** The stored bytes as text, for tests that read what a use case wrote. */
+  text(location: S3Location): string | undefined {
+    const object = this.objects.get(`${location.bucket}/${location.key}`);
+    return object ? new TextDecoder().decode(object.body) : undefined;
   }
 
   private info(bucket: string, key: string, object: StoredObject): ObjectInfo {

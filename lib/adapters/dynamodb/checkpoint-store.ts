@@ -1,4 +1,9 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../domain/checkpoint.ts";
 import { AppError } from "../../domain/errors.ts";
 import type { CheckpointStore, ListOptions, Page } from "../../ports/catalog.ts";
@@ -8,6 +13,9 @@ const checkpointKey = (id: string) => ({ pk: `CKPT#${id}`, sk: "CKPT" });
 
 /** The `byCreated` partition of a simulation's checkpoints. */
 export const checkpointPartition = (simulation: string): string => `SIM#${simulation}#CKPT`;
+
+/** The registry partition listing every simulation with checkpoints. */
+const SIMULATIONS_PARTITION = "SIMULATIONS";
 
 const locationKey = (location: S3Location) => ({
   pk: `LOC#${location.bucket}/${location.key}`,
@@ -37,8 +45,39 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     });
   }
 
-  create(checkpoint: Checkpoint): Promise<boolean> {
+  /** Also registers the simulation (an idempotent put), so `listSimulations` never scans. */
+  async create(checkpoint: Checkpoint): Promise<boolean> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: SIMULATIONS_PARTITION,
+          sk: `SIM#${checkpoint.simulation}`,
+          simulation: checkpoint.simulation,
+        },
+      }),
+    );
     return this.items.create(checkpoint);
+  }
+
+  async listSimulations(): Promise<string[]> {
+    const names: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": SIMULATIONS_PARTITION },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.simulation === "string") names.push(item.simulation);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return names.sort();
   }
 
   get(id: string): Promise<Checkpoint | undefined> {

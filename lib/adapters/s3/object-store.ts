@@ -1,11 +1,18 @@
 import {
+  DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { S3Location } from "../../domain/checkpoint.ts";
-import type { ObjectInfo, ObjectStore } from "../../ports/object-store.ts";
+import { ValidationError } from "../../domain/errors.ts";
+import {
+  MAX_DELETE_KEYS,
+  type DeleteManyResult,
+  type ObjectInfo,
+  type ObjectStore,
+} from "../../ports/object-store.ts";
 
 /** Options of `S3ObjectStore`. */
 export interface S3ObjectStoreOptions {
@@ -86,5 +93,29 @@ export class S3ObjectStore implements ObjectStore {
         ContentType: contentType,
       }),
     );
+  }
+
+  /** One DeleteObjects request in quiet mode: S3 then lists only the keys it failed to delete. */
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<DeleteManyResult> {
+    if (keys.length === 0) return { deleted: [], failed: [] };
+    if (keys.length > MAX_DELETE_KEYS) {
+      throw new ValidationError(
+        `deleteMany takes at most ${MAX_DELETE_KEYS} keys, got ${keys.length}`,
+        [{ path: "keys", message: `at most ${MAX_DELETE_KEYS} keys per request` }],
+      );
+    }
+    const result = await this.client.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    const failed = (result.Errors ?? []).map((error) => ({
+      key: error.Key ?? "",
+      code: error.Code ?? "Unknown",
+      message: error.Message ?? "",
+    }));
+    const failedKeys = new Set(failed.map((f) => f.key));
+    return { deleted: keys.filter((key) => !failedKeys.has(key)), failed };
   }
 }
