@@ -45,3 +45,36 @@ export const checkpointFailed = (checkpoint: Checkpoint): DomainEvent => ({
   detailType: "Checkpoint Failed",
   detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
 });
+
+/** Most ids listed in one pruning event; the full lists are in the report it points to. */
+export const MAX_EVENT_IDS = 1000;
+
+/**
+ * One retention run removed checkpoints of a simulation. Lists are capped at `MAX_EVENT_IDS`
+ * (EventBridge details are limited to 256 KB); the report in S3 has everything, with reasons.
+ */
+export const checkpointsPruned = (input: {
+  simulation: string;
+  jobId: string;
+  removed: string[];
+  kept: { id: string; reasons: string[] }[];
+  failed: string[];
+  report: { bucket: string; key: string };
+}): DomainEvent => ({
+  detailType: "Checkpoints Pruned",
+  detail: {
+    version: EVENT_SCHEMA_VERSION,
+    simulation: input.simulation,
+    jobId: input.jobId,
+    removedCount: input.removed.length,
+    removed: input.removed.slice(0, MAX_EVENT_IDS),
+    kept: input.kept.slice(0, MAX_EVENT_IDS),
+    failedCount: input.failed.length,
+    failed: input.failed.slice(0, MAX_EVENT_IDS),
+    truncated:
+      input.removed.length > MAX_EVENT_IDS ||
+      input.kept.length > MAX_EVENT_IDS ||
+      input.failed.length > MAX_EVENT_IDS,
+    report: input.report,
+  },
+});

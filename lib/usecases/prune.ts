@@ -1,0 +1,279 @@
+import { markCheckpointDeleted, type Checkpoint } from "../domain/checkpoint.ts";
+import { ConcurrentModificationError } from "../domain/errors.ts";
+import { checkpointsPruned } from "../domain/events.ts";
+import { deterministicId } from "../domain/ids.ts";
+import { failJob, isJobFinished, succeedJob, type Job } from "../domain/job.ts";
+import {
+  planRetention,
+  policyFor,
+  type RetentionConfig,
+  type RetentionPlan,
+} from "../domain/retention.ts";
+import { normalizePrefix } from "../domain/snapshot-key.ts";
+import type { PruneRun } from "../domain/prune-request.ts";
+import type { CheckpointStore, JobStore } from "../ports/catalog.ts";
+import type { Clock, EventPublisher } from "../ports/messaging.ts";
+import { MAX_DELETE_KEYS, type ObjectStore } from "../ports/object-store.ts";
+
+/** What the prune use case needs. */
+export interface PruneDeps {
+  checkpoints: CheckpointStore;
+  jobs: JobStore;
+  objects: ObjectStore;
+  events: EventPublisher;
+  clock: Clock;
+  retention: RetentionConfig;
+  /** Where plan reports are written: `<prefix>/reports/prune/<simulation>/<time>.json`. */
+  reports: { bucket: string; prefix: string };
+}
+
+/** What one simulation's run did. */
+export interface PruneSimulationResult {
+  simulation: string;
+  outcome: "planned" | "pruned" | "refused" | "partial" | "duplicate";
+  plan: RetentionPlan;
+  jobId?: string;
+  removed: string[];
+  failed: { id: string; key: string; code: string; message: string }[];
+  report?: { bucket: string; key: string };
+}
+
+const CONCURRENCY = 16;
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+async function loadAll(checkpoints: CheckpointStore, simulation: string): Promise<Checkpoint[]> {
+  const all: Checkpoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await checkpoints.listBySimulation(simulation, { limit: 1000, cursor });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+/** The prune job id of one simulation in one run. */
+export const pruneJobId = (runId: string, simulation: string): string =>
+  deterministicId("prune", runId, simulation);
+
+/**
+ * Applies the retention policy (see `planRetention`): files are removed with DeleteObjects in
+ * batches of at most 1,000 keys, and a checkpoint is marked DELETED (conditional write) only once
+ * its file is gone, so a failure part-way never leaves a DELETED record whose file still exists;
+ * keys that fail are retried once, then left COMPLETE for the next run. Favorites are re-read
+ * right before their batch is deleted, so a checkpoint marked favorite after planning survives.
+ * A dry run returns the same plan and changes nothing.
+ */
+export async function prune(run: PruneRun, deps: PruneDeps): Promise<PruneSimulationResult[]> {
+  const simulations = run.simulations ?? (await deps.checkpoints.listSimulations());
+  const results: PruneSimulationResult[] = [];
+  for (const simulation of simulations) results.push(await pruneSimulation(simulation, run, deps));
+  return results;
+}
+
+async function pruneSimulation(
+  simulation: string,
+  run: PruneRun,
+  deps: PruneDeps,
+): Promise<PruneSimulationResult> {
+  const now = deps.clock.now();
+  const checkpoints = await loadAll(deps.checkpoints, simulation);
+  const plan = planRetention(checkpoints, () => policyFor(deps.retention, simulation), {
+    now,
+    force: run.force,
+    maxRemoveFraction: deps.retention.maxRemoveFraction,
+  })[0] ?? { simulation, keep: [], remove: [], refused: null };
+  const base = {
+    simulation,
+    plan,
+    removed: [] as string[],
+    failed: [] as PruneSimulationResult["failed"],
+  };
+  if (run.dryRun) return { ...base, outcome: "planned" };
+
+  const jobId = pruneJobId(run.runId, simulation);
+  const iso = now.toISOString();
+  const fresh: Job = {
+    id: jobId,
+    version: 1,
+    kind: "prune",
+    simulation,
+    status: "RUNNING",
+    startTime: iso,
+    aborted: false,
+    stats: { objects: 0, bytes: 0 },
+    attempts: 0,
+    checks: 0,
+  };
+  await deps.jobs.create(fresh);
+  const job = (await deps.jobs.get(jobId)) ?? fresh;
+  if (isJobFinished(job)) return { ...base, jobId, outcome: "duplicate" };
+
+  const report = {
+    bucket: deps.reports.bucket,
+    key: `${normalizePrefix(deps.reports.prefix)}/reports/prune/${simulation}/${iso.replace(/[:.]/g, "-")}.json`,
+  };
+  if (plan.refused) {
+    await writeReport(deps, report, { run, plan, removed: [], failed: [], generatedAt: iso });
+    await deps.jobs.save(
+      failJob(job, { code: "PlanRefused", message: plan.refused }, deps.clock.now()),
+    );
+    return { ...base, jobId, report, outcome: "refused" };
+  }
+
+  const byId = new Map(checkpoints.map((c) => [c.id, c]));
+  const doomed = plan.remove
+    .map((r) => byId.get(r.id))
+    .filter((c): c is Checkpoint => c !== undefined);
+  const { removed: unordered, failed, bytes } = await removeFiles(doomed, deps);
+  const order = new Map(plan.remove.map((r, i) => [r.id, i]));
+  const removed = unordered.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+
+  await writeReport(deps, report, { run, plan, removed, failed, generatedAt: iso });
+  const finishedAt = deps.clock.now();
+  const stats = { objects: removed.length, bytes };
+  await deps.jobs.save(
+    failed.length === 0
+      ? succeedJob(job, finishedAt, stats)
+      : {
+          ...failJob(
+            job,
+            {
+              code: "FilesNotDeleted",
+              message: `${failed.length} snapshot files could not be deleted; their checkpoints stay COMPLETE and the next run retries them`,
+            },
+            finishedAt,
+          ),
+          stats,
+        },
+  );
+  if (removed.length > 0 || failed.length > 0) {
+    await deps.events.publish([
+      checkpointsPruned({
+        simulation,
+        jobId,
+        removed,
+        kept: plan.keep,
+        failed: failed.map((f) => f.id),
+        report,
+      }),
+    ]);
+  }
+  return {
+    ...base,
+    jobId,
+    report,
+    removed,
+    failed,
+    outcome: failed.length === 0 ? "pruned" : "partial",
+  };
+}
+
+async function removeFiles(doomed: Checkpoint[], deps: PruneDeps) {
+  const removed: string[] = [];
+  const failed: PruneSimulationResult["failed"] = [];
+  let bytes = 0;
+  const now = () => deps.clock.now();
+
+  const markDeleted = async (checkpoint: Checkpoint): Promise<void> => {
+    let current: Checkpoint | undefined = checkpoint;
+    for (let attempt = 0; attempt < 3 && current?.state === "COMPLETE"; attempt++) {
+      try {
+        await deps.checkpoints.save(markCheckpointDeleted(current, now()));
+        removed.push(current.id);
+        bytes += current.size ?? 0;
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError)) throw error;
+        current = await deps.checkpoints.get(checkpoint.id);
+      }
+    }
+    if (current?.state === "DELETED") removed.push(checkpoint.id);
+  };
+
+  const withoutFile = doomed.filter((c) => !c.location);
+  await forEachLimited(withoutFile, markDeleted);
+
+  const byBucket = new Map<string, Checkpoint[]>();
+  for (const checkpoint of doomed) {
+    if (!checkpoint.location) continue;
+    byBucket.set(checkpoint.location.bucket, [
+      ...(byBucket.get(checkpoint.location.bucket) ?? []),
+      checkpoint,
+    ]);
+  }
+  for (const [bucket, inBucket] of byBucket) {
+    for (let i = 0; i < inBucket.length; i += MAX_DELETE_KEYS) {
+      const batch = await stillRemovable(inBucket.slice(i, i + MAX_DELETE_KEYS), deps);
+      const byKey = new Map(batch.map((c) => [c.location?.key ?? "", c]));
+      let result = await deps.objects.deleteMany(bucket, [...byKey.keys()]);
+      const gone = [...result.deleted];
+      if (result.failed.length > 0) {
+        result = await deps.objects.deleteMany(
+          bucket,
+          result.failed.map((f) => f.key),
+        );
+        gone.push(...result.deleted);
+      }
+      for (const failure of result.failed) {
+        failed.push({
+          id: byKey.get(failure.key)?.id ?? "",
+          key: failure.key,
+          code: failure.code,
+          message: failure.message,
+        });
+      }
+      await forEachLimited(
+        gone.map((key) => byKey.get(key)).filter((c): c is Checkpoint => c !== undefined),
+        markDeleted,
+      );
+    }
+  }
+  return { removed, failed, bytes };
+}
+
+/** Re-reads a batch just before deletion and drops any checkpoint that became favorite or changed state. */
+async function stillRemovable(batch: Checkpoint[], deps: PruneDeps): Promise<Checkpoint[]> {
+  const fresh: Checkpoint[] = [];
+  await forEachLimited(batch, async (checkpoint) => {
+    const current = await deps.checkpoints.get(checkpoint.id);
+    if (current && current.state === "COMPLETE" && !current.favorite) fresh.push(current);
+  });
+  return fresh;
+}
+
+async function writeReport(
+  deps: PruneDeps,
+  location: { bucket: string; key: string },
+  content: {
+    run: PruneRun;
+    plan: RetentionPlan;
+    removed: string[];
+    failed: PruneSimulationResult["failed"];
+    generatedAt: string;
+  },
+): Promise<void> {
+  const body = {
+    simulation: content.plan.simulation,
+    runId: content.run.runId,
+    generatedAt: content.generatedAt,
+    force: content.run.force,
+    refused: content.plan.refused,
+    keep: content.plan.keep,
+    remove: content.plan.remove,
+    removed: content.removed,
+    failed: content.failed,
+  };
+  await deps.objects.put(location, JSON.stringify(body, null, 2), "application/json");
+}
