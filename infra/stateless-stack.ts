@@ -9,7 +9,15 @@ import { CfnSchedule } from "aws-cdk-lib/aws-scheduler";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
-import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../lib/topology.ts";
+import { normalizePrefix } from "../lib/domain/snapshot-key.ts";
+import type { RetentionConfigInput } from "../lib/domain/retention.ts";
+import {
+  PRUNE_DEBOUNCE_SECONDS,
+  queueUrlEnv,
+  topology,
+  type FunctionName,
+  type QueueName,
+} from "../lib/topology.ts";
 import { SimsnapFunction } from "./simsnap-function.ts";
 
 /** The stateful resources the functions work on, and where in the bucket snapshots go. */
@@ -20,6 +28,8 @@ export interface StatelessStackProps extends StackProps {
   catalogTable: ITable;
   eventBus: IEventBus;
   snapshotPrefix: string;
+  /** Retention settings for the prune function; the functions' documented default when absent. */
+  retention?: RetentionConfigInput;
 }
 
 /** SimSpace Weaver actions each function calls; anything not listed here is denied. */
@@ -28,6 +38,7 @@ const simulationActions: Record<FunctionName, string[]> = {
   "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
   "check-snapshot": ["simspaceweaver:DescribeSimulation"],
   "complete-snapshot": [],
+  prune: [],
 };
 
 /** Functions that look at snapshot files themselves (HeadObject, ListObjectsV2). */
@@ -69,6 +80,15 @@ export class StatelessStack extends Stack {
       props.eventBus.grantPutEventsTo(fn.role);
       grantSimulations(fn, name);
       if (readsSnapshotFiles.includes(name)) grantSnapshotRead(fn, props.snapshotBucketArnExport);
+      if (name === "prune") {
+        grantSnapshotPrune(fn, props.snapshotBucketArnExport, props.snapshotPrefix);
+        fn.function.addEnvironment(
+          "SIMSNAP_PRUNE_DEBOUNCE_SECONDS",
+          String(PRUNE_DEBOUNCE_SECONDS),
+        );
+        if (props.retention)
+          fn.function.addEnvironment("SIMSNAP_RETENTION", JSON.stringify(props.retention));
+      }
       return fn;
     });
 
@@ -84,6 +104,8 @@ export class StatelessStack extends Stack {
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
         deadLetterQueue: { queue: deadLetters, maxReceiveCount: spec.maxReceiveCount },
+        deliveryDelay:
+          "deliveryDelaySeconds" in spec ? Duration.seconds(spec.deliveryDelaySeconds) : undefined,
       });
       this.functions[spec.consumer].function.addEventSource(
         new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: true }),
@@ -139,6 +161,7 @@ export class StatelessStack extends Stack {
           arn: target.functionArn,
           roleArn: role.roleArn,
           input: JSON.stringify({
+            ...spec.extraInput,
             schedule: spec.name,
             scheduledTime: "<aws.scheduler.scheduled-time>",
           }),
@@ -211,6 +234,33 @@ function grantSnapshotRead(fn: SimsnapFunction, bucketArnExport: string): void {
     reason:
       "HeadObject on snapshot files, whose keys are only known from events and listings at run " +
       "time; the bucket holds nothing but snapshot files.",
+  });
+}
+
+/**
+ * Deleting snapshot files anywhere in the bucket (discovered files are pruned too) and writing
+ * plan reports under the prefix's `reports/` folder.
+ */
+function grantSnapshotPrune(fn: SimsnapFunction, bucketArnExport: string, prefix: string): void {
+  const bucketArn = Fn.importValue(bucketArnExport);
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ["s3:DeleteObject"], resources: [`${bucketArn}/*`] }),
+  );
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["s3:PutObject"],
+      resources: [`${bucketArn}/${normalizePrefix(prefix)}/reports/*`],
+    }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
+    reason:
+      "Retention deletes snapshot files wherever they were found (files of other tools are " +
+      "cataloged and pruned too); the bucket holds nothing but snapshot files and reports.",
+  });
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${normalizePrefix(prefix)}/reports/*]`,
+    reason: "Plan reports are written under one key per run, named at run time.",
   });
 }
 

@@ -41,6 +41,9 @@ export function createAdapters(settings: Settings) {
     events: new EventBridgePublisher(eventBridge, settings.SIMSNAP_EVENT_BUS),
     redelivery: new SqsVisibility(sqs),
     clock: systemClock,
+    retention: settings.SIMSNAP_RETENTION,
+    pruneDebounceSeconds: settings.SIMSNAP_PRUNE_DEBOUNCE_SECONDS,
+    reports: { bucket: settings.SIMSNAP_SNAPSHOT_BUCKET, prefix: settings.SIMSNAP_SNAPSHOT_PREFIX },
     destination: {
       bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
       prefix: settings.SIMSNAP_SNAPSHOT_PREFIX,

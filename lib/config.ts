@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ConfigError } from "./domain/errors.ts";
 import { parseInput } from "./domain/validation.ts";
-import { queueUrlEnv, type QueueName } from "./topology.ts";
+import { DEFAULT_RETENTION, RetentionConfigSchema } from "./domain/retention.ts";
+import { PRUNE_DEBOUNCE_SECONDS, queueUrlEnv, type QueueName } from "./topology.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -26,6 +27,21 @@ export const SettingsSchema = z.object({
   /** First retry delay when the provider says a snapshot is already in progress. */
   SIMSNAP_CONFLICT_RETRY_SECONDS: seconds(30),
   SIMSNAP_CONFLICT_MAX_ATTEMPTS: seconds(8),
+  /** Completions within this window prune once; equals the prune queue's delivery delay. */
+  SIMSNAP_PRUNE_DEBOUNCE_SECONDS: seconds(PRUNE_DEBOUNCE_SECONDS),
+  /** Retention settings as JSON (`RetentionConfigSchema`); `DEFAULT_RETENTION` when unset. */
+  SIMSNAP_RETENTION: z
+    .string()
+    .default(JSON.stringify(DEFAULT_RETENTION))
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(RetentionConfigSchema),
 });
 /** Validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;

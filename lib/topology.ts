@@ -7,10 +7,10 @@
 
 /** The functions, by name. */
 export type FunctionName =
-  "plan-snapshots" | "take-snapshot" | "complete-snapshot" | "check-snapshot";
+  "plan-snapshots" | "take-snapshot" | "complete-snapshot" | "check-snapshot" | "prune";
 
 /** The queues, by name. */
-export type QueueName = "snapshot-requests" | "snapshot-files" | "status-checks";
+export type QueueName = "snapshot-requests" | "snapshot-files" | "status-checks" | "prune-requests";
 
 /** A Lambda function: its entry file under `functions/` and its sizing. */
 export interface FunctionSpec {
@@ -30,6 +30,8 @@ export interface QueueSpec {
   /** Deliveries before a message moves to the dead-letter queue. */
   maxReceiveCount: number;
   batchSize: number;
+  /** Delay of every message (SQS `DelaySeconds`), e.g. to let a burst of triggers coalesce. */
+  deliveryDelaySeconds?: number;
 }
 
 /** Placeholders resolved by each side: real names in AWS, local names in the embedded runtime. */
@@ -54,7 +56,12 @@ export interface ScheduleSpec {
   expression: string;
   timeZone: string;
   target: FunctionName;
+  /** Fields added to the schedule's input beside `schedule` and `scheduledTime`. */
+  extraInput?: Record<string, string>;
 }
+
+/** Completions of a simulation within this window trigger one prune, this long after the window. */
+export const PRUNE_DEBOUNCE_SECONDS = 60;
 
 const functions = {
   "plan-snapshots": {
@@ -85,6 +92,13 @@ const functions = {
     memoryMb: 256,
     sendsTo: ["status-checks"],
   },
+  prune: {
+    entry: "functions/prune.ts",
+    description: "Applies the retention policy: daily, and after snapshots complete (debounced)",
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    sendsTo: [],
+  },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 const queues = {
@@ -106,6 +120,13 @@ const queues = {
     maxReceiveCount: 5,
     batchSize: 10,
   },
+  "prune-requests": {
+    consumer: "prune",
+    visibilityTimeoutSeconds: 900,
+    maxReceiveCount: 5,
+    batchSize: 1,
+    deliveryDelaySeconds: PRUNE_DEBOUNCE_SECONDS,
+  },
 } as const satisfies Record<QueueName, QueueSpec>;
 
 const rules: RuleSpec[] = [
@@ -123,6 +144,13 @@ const rules: RuleSpec[] = [
     }),
     targetQueue: "snapshot-files",
   },
+  {
+    name: "prune-after-completion",
+    description: "A checkpoint completed: prune its simulation once the debounce delay has passed",
+    bus: "simsnap",
+    pattern: () => ({ source: ["simsnap"], "detail-type": ["Checkpoint Completed"] }),
+    targetQueue: "prune-requests",
+  },
 ];
 
 const schedules: ScheduleSpec[] = [
@@ -132,6 +160,14 @@ const schedules: ScheduleSpec[] = [
     expression: "rate(1 hour)",
     timeZone: "UTC",
     target: "plan-snapshots",
+  },
+  {
+    name: "prune-daily",
+    description: "Applies the retention policy to every simulation in the catalog once a day",
+    expression: "cron(0 3 * * ? *)",
+    timeZone: "UTC",
+    target: "prune",
+    extraInput: { source: "schedule" },
   },
 ];
 

@@ -236,6 +236,16 @@ export const RetentionConfigSchema = z.strictObject({
 });
 /** Validated retention settings. */
 export type RetentionConfig = z.output<typeof RetentionConfigSchema>;
+/** Retention settings as written in a config file. */
+export type RetentionConfigInput = z.input<typeof RetentionConfigSchema>;
+
+/**
+ * What a deployment keeps when it configures nothing: a day of hourly snapshots, then a week of
+ * dailies, a month of weeklies and a year of monthlies, the classic grandfather-father-son set.
+ */
+export const DEFAULT_RETENTION: RetentionConfigInput = {
+  default: { keepLast: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 },
+};
 
 /** The policy that governs `simulation`: the first override whose glob matches, else the default. */
 export function policyFor(config: RetentionConfig, simulation: string): RetentionPolicy {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SimulationNameSchema } from "../domain/names.ts";
+import { RetentionConfigSchema } from "../domain/retention.ts";
 
 /**
  * What the local stack runs: its demo simulations, its schedules and its timings. Defaults give
@@ -23,6 +24,12 @@ export const LocalConfigSchema = z.object({
   statusCheckFirstSeconds: z.number().int().positive().default(5),
   statusCheckMaxSeconds: z.number().int().positive().max(900).default(20),
   snapshotDeadlineSeconds: z.number().int().positive().default(90),
+  /** The demo policy visibly prunes: the two newest stay, plus the favorite. */
+  retention: RetentionConfigSchema.prefault({ default: { keepLast: 2 } }),
+  /** Completions within this window prune once (the prune queue's delay). */
+  pruneDebounceSeconds: z.number().int().min(0).max(900).default(3),
+  /** Mark the first checkpoint of the first demo simulation favorite, as a user would. */
+  favoriteFirstCheckpoint: z.boolean().default(true),
 });
 /** What the local stack runs. */
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;

@@ -71,6 +71,15 @@ export function describeEvent(event: BusEvent): string {
       return `✓ checkpoint complete  ${simulation} ${checkpoint.location?.key ?? ""} (${checkpoint.size ?? 0} bytes)`;
     case "Checkpoint Failed":
       return `✗ checkpoint failed    ${simulation} ${checkpoint.error?.code ?? ""}: ${checkpoint.error?.message ?? ""}`;
+    case "Checkpoints Pruned": {
+      const pruned = event.detail as {
+        simulation?: string;
+        removedCount?: number;
+        kept?: unknown[];
+        failedCount?: number;
+      };
+      return `✂ checkpoints pruned  ${(pruned.simulation ?? "?").padEnd(16)} removed ${pruned.removedCount ?? 0}, kept ${pruned.kept?.length ?? 0}${pruned.failedCount ? `, ${pruned.failedCount} failed` : ""}`;
+    }
     default:
       return `• ${event["detail-type"]} ${JSON.stringify(event.detail)}`;
   }
@@ -122,7 +131,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         throw error;
     });
     await createCatalogTable(dynamo, config.table);
-    const queues = await createQueues(sqs);
+    const queues = await createQueues(sqs, { "prune-requests": config.pruneDebounceSeconds });
 
     const simulator = await startSimulator({ s3, snapshotDelayMs: config.snapshotDelayMs });
     stack.push(() => simulator.close());
@@ -147,6 +156,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       SIMSNAP_STATUS_CHECK_MAX_SECONDS: String(config.statusCheckMaxSeconds),
       SIMSNAP_SNAPSHOT_DEADLINE_SECONDS: String(config.snapshotDeadlineSeconds),
       SIMSNAP_CONFLICT_RETRY_SECONDS: "2",
+      SIMSNAP_PRUNE_DEBOUNCE_SECONDS: String(config.pruneDebounceSeconds),
+      SIMSNAP_RETENTION: JSON.stringify(config.retention),
       ...Object.fromEntries(
         Object.entries(queues).map(([name, q]) => [queueUrlEnv(name as QueueName), q.url]),
       ),
@@ -166,6 +177,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           );
         },
       );
+    }
+    if (config.favoriteFirstCheckpoint) {
+      const catalog = new DynamoDbCheckpointStore(docClient(dynamo), config.table);
+      markFirstFavorite(bus, catalog, config.simulations[0] ?? "", print);
     }
     bus.addRule("console", "simsnap", { source: ["simsnap"] }, (event) =>
       print(`  ${clock()} ${describeEvent(event)}`),
@@ -231,23 +246,40 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     for (const schedule of config.schedules)
       print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
 
+    const schedules = [
+      ...config.schedules.map((s) => ({
+        ...s,
+        target: "plan-snapshots" as FunctionName,
+        extraInput: {},
+      })),
+      ...topology.schedules.filter((s) => s.target !== "plan-snapshots"),
+    ];
     const scheduler = new LocalScheduler(async (schedule, scheduledTime) => {
+      const spec = schedules.find((s) => s.name === schedule.name);
+      if (!spec) return;
       try {
-        await handlers["plan-snapshots"](
-          { schedule: schedule.name, scheduledTime: scheduledTime.toISOString() },
-          lambdaContext("plan-snapshots"),
+        await handlers[spec.target](
+          {
+            ...spec.extraInput,
+            schedule: schedule.name,
+            scheduledTime: scheduledTime.toISOString(),
+          },
+          lambdaContext(spec.target),
         );
       } catch (error) {
         onError(error);
       }
     });
-    scheduler.start(config.schedules);
+    scheduler.start(schedules);
     stack.push(async () => scheduler.stop());
 
     await waitForEnd(options);
     scheduler.stop();
-    print(`${clock()} stopping: letting snapshots in flight finish`);
+    print(`${clock()} stopping: letting snapshots and prunes in flight finish`);
     const jobs = new DynamoDbJobStore(docClient(dynamo), config.table);
+    await waitForOpenJobs(jobs, config, 12_000);
+    // Completions that just happened trigger a prune after the debounce delay: let it run too.
+    await new Promise((r) => setTimeout(r, (config.pruneDebounceSeconds + 1.5) * 1000));
     await waitForOpenJobs(jobs, config, 12_000);
 
     return await summarize(new DynamoDbCheckpointStore(docClient(dynamo), config.table), config);
@@ -256,11 +288,50 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   }
 }
 
+/**
+ * Marks the first checkpoint of `simulation` favorite, as a user would, so the demo shows that
+ * retention never removes favorites.
+ */
+function markFirstFavorite(
+  bus: LocalEventBus,
+  catalog: DynamoDbCheckpointStore,
+  simulation: string,
+  print: (line: string) => void,
+): void {
+  let done = false;
+  bus.addRule(
+    "demo-favorite",
+    "simsnap",
+    {
+      source: ["simsnap"],
+      "detail-type": ["Checkpoint Completed"],
+      detail: { checkpoint: { simulation: [simulation] } },
+    },
+    async (event) => {
+      const id = (event.detail as { checkpoint?: { id?: string } }).checkpoint?.id;
+      if (done || !id) return;
+      done = true;
+      const checkpoint = await catalog.get(id);
+      if (!checkpoint) return;
+      await catalog.save({
+        ...checkpoint,
+        favorite: true,
+        version: checkpoint.version + 1,
+        modifiedAt: new Date().toISOString(),
+      });
+      print(
+        `  ${clock()} ★ marked favorite     ${simulation.padEnd(16)} ${checkpoint.location?.key ?? id} (retention will keep it)`,
+      );
+    },
+  );
+}
+
 const docClient = (client: DynamoDBClient) =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
 async function createQueues(
   sqs: SQSClient,
+  delays: Partial<Record<QueueName, number>>,
 ): Promise<Record<QueueName, { url: string; arn: string }>> {
   const arnOf = async (url: string) =>
     (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
@@ -274,6 +345,10 @@ async function createQueues(
           QueueName: name,
           Attributes: {
             VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+            DelaySeconds: String(
+              delays[name as QueueName] ??
+                ("deliveryDelaySeconds" in spec ? spec.deliveryDelaySeconds : 0),
+            ),
             RedrivePolicy: JSON.stringify({
               deadLetterTargetArn: dlqArn,
               maxReceiveCount: spec.maxReceiveCount,

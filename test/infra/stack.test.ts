@@ -159,6 +159,14 @@ describe("functions", () => {
       "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
       "check-snapshot": ["simspaceweaver:DescribeSimulation"],
       "complete-snapshot": [],
+      prune: [],
+    };
+    const s3Actions: Record<FunctionName, string[]> = {
+      "plan-snapshots": [],
+      "take-snapshot": [],
+      "complete-snapshot": ["s3:GetObject", "s3:ListBucket"],
+      "check-snapshot": ["s3:GetObject", "s3:ListBucket"],
+      prune: ["s3:DeleteObject", "s3:PutObject"],
     };
     for (const name of functionNames) {
       const roleId = logicalId(stateless.functions[name].role.node.defaultChild);
@@ -170,8 +178,7 @@ describe("functions", () => {
       expect(actions, name).toContain("dynamodb:PutItem");
       expect(actions, name).not.toContain("dynamodb:Scan");
       const s3 = actions.filter((a) => a.startsWith("s3:")).sort();
-      const readsFiles = name === "complete-snapshot" || name === "check-snapshot";
-      expect(s3, name).toEqual(readsFiles ? ["s3:GetObject", "s3:ListBucket"] : []);
+      expect(s3, name).toEqual(s3Actions[name]);
     }
   });
 });

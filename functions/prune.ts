@@ -1,0 +1,46 @@
+import type { Context, SQSEvent } from "aws-lambda";
+import { createAdapters } from "../lib/composition.ts";
+import { loadSettings } from "../lib/config.ts";
+import { PruneRequestSchema, pruneRunFor, type PruneRequest } from "../lib/domain/prune-request.ts";
+import { parseInput } from "../lib/domain/validation.ts";
+import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { prune } from "../lib/usecases/prune.ts";
+
+const adapters = createAdapters(loadSettings());
+
+async function run(request: PruneRequest) {
+  const results = await prune(pruneRunFor(request, adapters.pruneDebounceSeconds), adapters);
+  for (const result of results) {
+    logger.info("Prune run", {
+      simulation: result.simulation,
+      jobId: result.jobId,
+      outcome: result.outcome,
+      removed: result.removed.length,
+      failed: result.failed.length,
+      refused: result.plan.refused,
+    });
+  }
+  return results.map(({ simulation, outcome, removed, failed }) => ({
+    simulation,
+    outcome,
+    removed: removed.length,
+    failed: failed.length,
+  }));
+}
+
+const fromQueue = sqsBatchHandler({
+  what: "prune request",
+  schema: PruneRequestSchema,
+  redelivery: adapters.redelivery,
+  handle: run,
+});
+
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === "object" && event !== null && Array.isArray((event as SQSEvent).Records);
+
+/** Consumer of the prune-requests queue, and target of the daily schedule (invoked directly). */
+export const handler = async (event: unknown, context: Context) =>
+  isSqsEvent(event)
+    ? fromQueue(event, context)
+    : run(parseInput(PruneRequestSchema, event, "prune request"));

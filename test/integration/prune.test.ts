@@ -1,0 +1,168 @@
+import { CreateBucketCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDbCheckpointStore } from "../../lib/adapters/dynamodb/checkpoint-store.ts";
+import { createCatalogTable } from "../../lib/adapters/dynamodb/create-table.ts";
+import { DynamoDbJobStore } from "../../lib/adapters/dynamodb/job-store.ts";
+import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
+import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
+import { RetentionConfigSchema } from "../../lib/domain/retention.ts";
+import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
+import { prune, type PruneDeps } from "../../lib/usecases/prune.ts";
+import { ManualClock, MemoryEventPublisher } from "../support/memory.ts";
+import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+
+const BUCKET = "prune-it";
+const HOUR = 3_600_000;
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+/** Counts DeleteObjects requests and can make one of them fail as S3 would (a 500). */
+function instrument(s3: S3Client) {
+  const state = { deleteCalls: 0, failCall: 0 };
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "DeleteObjectsCommand") {
+        state.deleteCalls += 1;
+        if (state.deleteCalls === state.failCall) {
+          throw Object.assign(new Error("We encountered an internal error. Please try again."), {
+            name: "InternalError",
+            $metadata: { httpStatusCode: 500 },
+          });
+        }
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "countDeleteObjects" },
+  );
+  return state;
+}
+
+async function inParallel<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+describe("prune on the local S3 and DynamoDB", () => {
+  let aws: LocalAws;
+  let deps: PruneDeps;
+  let s3calls: ReturnType<typeof instrument>;
+  let objects: S3ObjectStore;
+  let checkpoints: DynamoDbCheckpointStore;
+
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await createCatalogTable(aws.dynamodb, "prune-it");
+    s3calls = instrument(aws.s3);
+    objects = new S3ObjectStore(aws.s3);
+    checkpoints = new DynamoDbCheckpointStore(aws.doc, "prune-it");
+    deps = {
+      checkpoints,
+      jobs: new DynamoDbJobStore(aws.doc, "prune-it"),
+      objects,
+      events: new MemoryEventPublisher(),
+      clock: new ManualClock(new Date(T0 + 3000 * HOUR)),
+      retention: RetentionConfigSchema.parse({ default: { keepLast: 250 }, maxRemoveFraction: 1 }),
+      reports: { bucket: BUCKET, prefix: "simsnap" },
+    };
+  }, 120_000);
+  afterAll(() => aws.close());
+
+  async function seed(simulation: string, count: number): Promise<Checkpoint[]> {
+    const records = Array.from({ length: count }, (_, i): Checkpoint => {
+      const time = new Date(T0 + i * HOUR);
+      return {
+        id: `${simulation}-${i}`,
+        version: 1,
+        simulation,
+        provider: "simspaceweaver",
+        name: `${simulation} ${i}`,
+        description: "",
+        tags: [],
+        favorite: false,
+        state: "COMPLETE",
+        trigger: "schedule",
+        createdAt: time.toISOString(),
+        modifiedAt: time.toISOString(),
+        completedAt: time.toISOString(),
+        location: { bucket: BUCKET, key: snapshotKey("simsnap", simulation, time) },
+        size: 3,
+      };
+    });
+    await inParallel(records, async (record) => {
+      await objects.put(record.location!, "zip");
+      await checkpoints.create(record);
+    });
+    return records;
+  }
+
+  async function catalog(simulation: string): Promise<Checkpoint[]> {
+    const all: Checkpoint[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await checkpoints.listBySimulation(simulation, { limit: 1000, cursor });
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
+  }
+
+  /** Every DELETED record's file is gone; every COMPLETE record's file is there. */
+  async function expectConsistent(simulation: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    await inParallel(await catalog(simulation), async (checkpoint) => {
+      counts[checkpoint.state] = (counts[checkpoint.state] ?? 0) + 1;
+      const exists = (await objects.head(checkpoint.location!)) !== undefined;
+      expect(exists, `${checkpoint.id} is ${checkpoint.state}`).toBe(
+        checkpoint.state === "COMPLETE",
+      );
+    });
+    return counts;
+  }
+
+  it("prunes 2,500 checkpoints with exactly 3 DeleteObjects calls and leaves the catalog consistent", async () => {
+    await seed("big-sim", 2500);
+    s3calls.deleteCalls = 0;
+
+    const [result] = await prune(
+      { runId: "it/1", simulations: ["big-sim"], dryRun: false, force: false },
+      deps,
+    );
+
+    expect(s3calls.deleteCalls).toBe(3);
+    expect(result).toMatchObject({ outcome: "pruned", failed: [] });
+    expect(result!.removed).toHaveLength(2250);
+    expect(await expectConsistent("big-sim")).toEqual({ COMPLETE: 250, DELETED: 2250 });
+    const stored = await aws.s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: result!.report!.key }),
+    );
+    const report = JSON.parse(await stored.Body!.transformToString());
+    expect(report.keep).toHaveLength(250);
+    expect(report.keep[0].reasons).toEqual(["last snapshot"]);
+    expect(report.removed).toHaveLength(2250);
+  }, 180_000);
+
+  it("survives a failure in the middle: nothing DELETED keeps its file, and a rerun converges", async () => {
+    await seed("flaky-sim", 1500);
+    s3calls.deleteCalls = 0;
+    s3calls.failCall = 2;
+
+    await expect(
+      prune({ runId: "it/2", simulations: ["flaky-sim"], dryRun: false, force: false }, deps),
+    ).rejects.toThrow(/internal error/);
+    const afterFailure = await expectConsistent("flaky-sim");
+    expect(afterFailure).toEqual({ COMPLETE: 500, DELETED: 1000 });
+
+    s3calls.failCall = 0;
+    const [rerun] = await prune(
+      { runId: "it/2", simulations: ["flaky-sim"], dryRun: false, force: false },
+      deps,
+    );
+
+    expect(rerun!.outcome).toBe("pruned");
+    expect(await expectConsistent("flaky-sim")).toEqual({ COMPLETE: 250, DELETED: 1250 });
+  }, 180_000);
+});
