@@ -2,7 +2,10 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App, Validations, type AppProps } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { SettingsSchema } from "../lib/config.ts";
+import type { SimsnapConfig } from "../lib/domain/config-file.ts";
+import { configFilePath, loadConfigFile } from "../lib/load-config-file.ts";
+import { schedulesFor } from "../lib/topology.ts";
+import { readArchiveOptions, type ArchiveBucketOptions } from "./archive-bucket.ts";
 import { StatefulStack } from "./stateful-stack.ts";
 import { StatelessStack } from "./stateless-stack.ts";
 
@@ -24,10 +27,14 @@ const featureFlags = {
 const prefixPattern = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
-/** The deployment's choices, from `-c key=value` or the environment (`SIMSNAP_…`). */
+/** The deployment's choices, from `-c key=value`, the environment (`SIMSNAP_…`) or the config file. */
 interface SimsnapAppOptions {
   snapshotPrefix: string;
   simulationRoleArn?: string;
+  /** `simsnap.config.json`, or the file named by `-c config=<path>` or `SIMSNAP_CONFIG`. */
+  config: SimsnapConfig;
+  /** The archive bucket: config `archive.bucket`, lifecycle and Object Lock from context. */
+  archive: ArchiveBucketOptions;
 }
 
 /** Reads and checks the options, so a typo fails the synth instead of the first snapshot. */
@@ -36,11 +43,11 @@ function readAppOptions(app: App, env: NodeJS.ProcessEnv = process.env): Simsnap
     const value: unknown = app.node.tryGetContext(key);
     return value === undefined || value === "" ? undefined : String(value);
   };
-  // The functions' own default, so that an unconfigured deployment and `npm start` agree.
+  const config = loadConfigFile(configFilePath(context("config"), env));
+  // The config file's prefix defaults to the functions' own, so an unconfigured deployment and
+  // `npm start` agree; `-c snapshotPrefix=…` and the environment override it.
   const snapshotPrefix =
-    context("snapshotPrefix") ??
-    env.SIMSNAP_SNAPSHOT_PREFIX ??
-    SettingsSchema.shape.SIMSNAP_SNAPSHOT_PREFIX.parse(undefined);
+    context("snapshotPrefix") ?? env.SIMSNAP_SNAPSHOT_PREFIX ?? config.destination.prefix;
   if (!prefixPattern.test(snapshotPrefix)) {
     throw new Error(
       `snapshotPrefix "${snapshotPrefix}" must be key segments separated by "/", with no leading or trailing "/"`,
@@ -50,7 +57,8 @@ function readAppOptions(app: App, env: NodeJS.ProcessEnv = process.env): Simsnap
   if (simulationRoleArn !== undefined && !roleArnPattern.test(simulationRoleArn)) {
     throw new Error(`simulationRoleArn "${simulationRoleArn}" is not an IAM role ARN`);
   }
-  return { snapshotPrefix, simulationRoleArn };
+  const archive = readArchiveOptions(context, config.archive?.bucket);
+  return { snapshotPrefix, simulationRoleArn, config, archive };
 }
 
 /**
@@ -68,6 +76,8 @@ export function createSimsnapApp(props: AppProps = {}) {
     description: "simsnap data: snapshot and archive buckets, catalog table, event bus",
     snapshotPrefix: options.snapshotPrefix,
     simulationRoleArn: options.simulationRoleArn,
+    snapshotBucketName: options.config.destination.bucket,
+    archive: options.archive,
   });
   const stateless = new StatelessStack(app, "SimsnapStateless", {
     description: "simsnap functions, queues, rules and schedules, generated from lib/topology.ts",
@@ -76,12 +86,19 @@ export function createSimsnapApp(props: AppProps = {}) {
     catalogTable: stateful.catalogTable,
     eventBus: stateful.eventBus,
     snapshotPrefix: options.snapshotPrefix,
+    retention: options.config.retention,
+    schedules: schedulesFor(options.config, "aws"),
+    archiveBucket: stateful.archiveBucket,
+    archiveBucketArnExport: stateful.archiveBucketArnExport,
+    archiveStorageClass: options.config.archive?.storageClass,
+    simulationRoleArn: options.simulationRoleArn,
+    archiveRetention: options.config.archive?.retention,
   });
 
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
   );
-  return { app, stateful, stateless };
+  return { app, stateful, stateless, config: options.config };
 }
 
 const entryPoint = process.argv[1] === undefined ? undefined : resolve(process.argv[1]);

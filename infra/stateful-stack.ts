@@ -8,11 +8,15 @@ import {
   BucketEncryption,
   type CfnBucket,
   ObjectOwnership,
-  StorageClass,
   type BucketProps,
 } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
+import {
+  archiveBucketProps,
+  DEFAULT_ARCHIVE_TRANSITIONS,
+  type ArchiveBucketOptions,
+} from "./archive-bucket.ts";
 
 /** What every simsnap bucket promises: private, encrypted, HTTPS only, kept on stack deletion. */
 const protectedBucket = {
@@ -29,6 +33,10 @@ export interface StatefulStackProps extends StackProps {
   snapshotPrefix: string;
   /** Role the simulations run with: SimSpace Weaver writes snapshot files as this role. */
   simulationRoleArn?: string;
+  /** The snapshot bucket's name (config `destination.bucket`); CloudFormation picks one if absent. */
+  snapshotBucketName?: string;
+  /** Archive bucket name, lifecycle transitions and optional Object Lock. */
+  archive?: ArchiveBucketOptions;
 }
 
 /**
@@ -46,6 +54,8 @@ export class StatefulStack extends Stack {
    * stateless stack: their cdk-nag acknowledgments quote it, and a generated name carries a hash.
    */
   readonly snapshotBucketArnExport: string;
+  /** Export of the archive bucket's ARN, for the same reason. */
+  readonly archiveBucketArnExport: string;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -60,6 +70,7 @@ export class StatefulStack extends Stack {
 
     this.snapshotBucket = new Bucket(this, "Snapshots", {
       ...protectedBucket,
+      bucketName: props.snapshotBucketName,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "snapshots/",
       lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
@@ -84,18 +95,7 @@ export class StatefulStack extends Stack {
       ...protectedBucket,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "archive/",
-      lifecycleRules: [
-        {
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-          transitions: [
-            {
-              storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
-              transitionAfter: Duration.days(30),
-            },
-            { storageClass: StorageClass.DEEP_ARCHIVE, transitionAfter: Duration.days(180) },
-          ],
-        },
-      ],
+      ...archiveBucketProps(props.archive ?? { transitions: DEFAULT_ARCHIVE_TRANSITIONS }),
     });
 
     this.catalogTable = new Table(this, "Catalog", {
@@ -119,5 +119,7 @@ export class StatefulStack extends Stack {
 
     this.snapshotBucketArnExport = `${this.stackName}-SnapshotBucketArn`;
     this.exportValue(this.snapshotBucket.bucketArn, { name: this.snapshotBucketArnExport });
+    this.archiveBucketArnExport = `${this.stackName}-ArchiveBucketArn`;
+    this.exportValue(this.archiveBucket.bucketArn, { name: this.archiveBucketArnExport });
   }
 }

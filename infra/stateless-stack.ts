@@ -14,10 +14,13 @@ import type { RetentionConfigInput } from "../lib/domain/retention.ts";
 import {
   PRUNE_DEBOUNCE_SECONDS,
   queueUrlEnv,
+  scheduleInput,
   topology,
   type FunctionName,
   type QueueName,
+  type ScheduleSpec,
 } from "../lib/topology.ts";
+import { SimsnapHttpApi } from "./http-api.ts";
 import { SimsnapFunction } from "./simsnap-function.ts";
 
 /** The stateful resources the functions work on, and where in the bucket snapshots go. */
@@ -30,19 +33,75 @@ export interface StatelessStackProps extends StackProps {
   snapshotPrefix: string;
   /** Retention settings for the prune function; the functions' documented default when absent. */
   retention?: RetentionConfigInput;
+  /**
+   * The schedules to deploy: `schedulesFor(config, "aws")`, simsnap's own plus the config file's
+   * snapshot schedules; simsnap's own alone when absent.
+   */
+  schedules?: ScheduleSpec[];
+  archiveBucket: IBucket;
+  /** Export name of the archive bucket's ARN (see `StatefulStack.archiveBucketArnExport`). */
+  archiveBucketArnExport: string;
+  /** Storage class of archive copies (config `archive.storageClass`); the functions' default if absent. */
+  archiveStorageClass?: string;
+  /** Role restored simulations run with; restores fail with a clear error without it. */
+  simulationRoleArn?: string;
+  /** Archive retention (config `archive.retention`) for prune-archives; archives kept if absent. */
+  archiveRetention?: RetentionConfigInput;
 }
 
 /** SimSpace Weaver actions each function calls; anything not listed here is denied. */
 const simulationActions: Record<FunctionName, string[]> = {
-  "plan-snapshots": ["simspaceweaver:ListSimulations", "simspaceweaver:DescribeSimulation"],
+  "plan-snapshots": [
+    "simspaceweaver:ListSimulations",
+    "simspaceweaver:DescribeSimulation",
+    "simspaceweaver:ListTagsForResource",
+  ],
+  "request-stop": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StopSimulation"],
+  "finish-stop": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StopSimulation"],
+  "observe-shutdown": [],
   "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
   "check-snapshot": ["simspaceweaver:DescribeSimulation"],
   "complete-snapshot": [],
   prune: [],
+  api: [
+    "simspaceweaver:ListSimulations",
+    "simspaceweaver:DescribeSimulation",
+    "simspaceweaver:StopSimulation",
+  ],
+  "archive-checkpoint": [],
+  "restore-checkpoint": ["simspaceweaver:StartSimulation", "simspaceweaver:DescribeSimulation"],
+  "prune-archives": [],
+};
+
+/**
+ * What each function does with archive copies: copy them in (server-side, so reading the source
+ * is `s3:GetObject` on the snapshot bucket), read and thaw them for restores, delete them by
+ * retention. Every one may list the bucket, so that HEAD on a missing key is a 404, not a 403.
+ */
+const archiveActions: Partial<Record<FunctionName, string[]>> = {
+  "archive-checkpoint": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+  "restore-checkpoint": ["s3:GetObject", "s3:RestoreObject"],
+  "prune-archives": ["s3:DeleteObject"],
 };
 
 /** Functions that look at snapshot files themselves (HeadObject, ListObjectsV2). */
-const readsSnapshotFiles: readonly FunctionName[] = ["complete-snapshot", "check-snapshot"];
+const readsSnapshotFiles: readonly FunctionName[] = [
+  "complete-snapshot",
+  "check-snapshot",
+  "archive-checkpoint",
+  "restore-checkpoint",
+  // POST /checkpoints/{id}/restore checks that the file to restore from is still there.
+  "api",
+];
+
+/**
+ * Functions that list every job (the API's `GET /jobs` without a simulation): jobs have no
+ * registry of their own, so this one listing scans; no other function may.
+ */
+const scansJobs: readonly FunctionName[] = ["api"];
+
+/** Functions that delete single snapshot files on a person's request (`DELETE /checkpoints/{id}`). */
+const deletesSnapshotFiles: readonly FunctionName[] = ["api"];
 
 /** Catalog item operations; `Scan` is left out on purpose, every access goes by key or index. */
 const catalogActions = [
@@ -64,6 +123,9 @@ const catalogActions = [
 export class StatelessStack extends Stack {
   readonly functions: Record<FunctionName, SimsnapFunction>;
   readonly queues: Record<QueueName, Queue>;
+  /** The schedules this stack deployed, one `AWS::Scheduler::Schedule` each. */
+  readonly schedules: readonly ScheduleSpec[];
+  readonly httpApi: SimsnapHttpApi;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -72,6 +134,11 @@ export class StatelessStack extends Stack {
       SIMSNAP_SNAPSHOT_BUCKET: props.snapshotBucket.bucketName,
       SIMSNAP_SNAPSHOT_PREFIX: props.snapshotPrefix,
       SIMSNAP_EVENT_BUS: props.eventBus.eventBusName,
+      SIMSNAP_ARCHIVE_BUCKET: props.archiveBucket.bucketName,
+      ...(props.archiveStorageClass
+        ? { SIMSNAP_ARCHIVE_STORAGE_CLASS: props.archiveStorageClass }
+        : {}),
+      ...(props.simulationRoleArn ? { SIMSNAP_SIMULATION_ROLE_ARN: props.simulationRoleArn } : {}),
     };
 
     this.functions = mapNames(topology.functions, (name) => {
@@ -80,6 +147,19 @@ export class StatelessStack extends Stack {
       props.eventBus.grantPutEventsTo(fn.role);
       grantSimulations(fn, name);
       if (readsSnapshotFiles.includes(name)) grantSnapshotRead(fn, props.snapshotBucketArnExport);
+      if (scansJobs.includes(name)) grantCatalogScan(fn, props.catalogTable);
+      const archive = archiveActions[name];
+      if (archive) grantArchive(fn, archive, props.archiveBucketArnExport);
+      if (name === "restore-checkpoint") grantRestore(fn, props);
+      if (name === "prune-archives" && props.archiveRetention) {
+        fn.function.addEnvironment(
+          "SIMSNAP_ARCHIVE_RETENTION",
+          JSON.stringify(props.archiveRetention),
+        );
+      }
+      if (deletesSnapshotFiles.includes(name)) {
+        grantSnapshotDelete(fn, props.snapshotBucketArnExport);
+      }
       if (name === "prune") {
         grantSnapshotPrune(fn, props.snapshotBucketArnExport, props.snapshotPrefix);
         fn.function.addEnvironment(
@@ -88,6 +168,10 @@ export class StatelessStack extends Stack {
         );
         if (props.retention)
           fn.function.addEnvironment("SIMSNAP_RETENTION", JSON.stringify(props.retention));
+      }
+      // The API's dry run (POST /prune) plans with the very policy the prune function applies.
+      if (name === topology.httpApi.target && props.retention) {
+        fn.function.addEnvironment("SIMSNAP_RETENTION", JSON.stringify(props.retention));
       }
       return fn;
     });
@@ -122,6 +206,11 @@ export class StatelessStack extends Stack {
       }
     }
 
+    this.httpApi = new SimsnapHttpApi(this, "HttpApi", {
+      handler: this.functions[topology.httpApi.target],
+      description: topology.httpApi.description,
+    });
+
     const topologyNames = { snapshotBucket: props.snapshotBucket.bucketName };
     for (const spec of topology.rules) {
       new Rule(this, `${constructId(spec.name)}Rule`, {
@@ -134,7 +223,8 @@ export class StatelessStack extends Stack {
       });
     }
 
-    for (const spec of topology.schedules) {
+    this.schedules = props.schedules ?? topology.schedules;
+    for (const spec of this.schedules) {
       const id = constructId(spec.name);
       const target = this.functions[spec.target].function;
       // A role of our own and the L1 schedule: the L2 Lambda target's grantInvoke would also
@@ -156,15 +246,11 @@ export class StatelessStack extends Stack {
         scheduleExpression: spec.expression,
         scheduleExpressionTimezone: spec.timeZone,
         flexibleTimeWindow: { mode: "OFF" },
-        state: "ENABLED",
+        state: spec.enabled === false ? "DISABLED" : "ENABLED",
         target: {
           arn: target.functionArn,
           roleArn: role.roleArn,
-          input: JSON.stringify({
-            ...spec.extraInput,
-            schedule: spec.name,
-            scheduledTime: "<aws.scheduler.scheduled-time>",
-          }),
+          input: JSON.stringify(scheduleInput(spec)),
         },
       });
     }
@@ -183,6 +269,30 @@ function grantCatalog(fn: SimsnapFunction, table: ITable): void {
       ),
     }),
   );
+}
+
+/** Scan on the table itself (never an index), for the one listing that has no key to go by. */
+function grantCatalogScan(fn: SimsnapFunction, table: ITable): void {
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ["dynamodb:Scan"], resources: [table.tableArn] }),
+  );
+}
+
+/**
+ * Deleting a snapshot file a person chose: any key in the bucket, since discovered files written
+ * by other tools are cataloged (and deletable) too.
+ */
+function grantSnapshotDelete(fn: SimsnapFunction, bucketArnExport: string): void {
+  const bucketArn = Fn.importValue(bucketArnExport);
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ["s3:DeleteObject"], resources: [`${bucketArn}/*`] }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
+    reason:
+      "DELETE /checkpoints/{id} removes the checkpoint's snapshot file, whose key is only known " +
+      "from the catalog at run time; the bucket holds nothing but snapshot files and reports.",
+  });
 }
 
 function grantSimulations(fn: SimsnapFunction, name: FunctionName): void {
@@ -262,6 +372,49 @@ function grantSnapshotPrune(fn: SimsnapFunction, bucketArnExport: string, prefix
     id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${normalizePrefix(prefix)}/reports/*]`,
     reason: "Plan reports are written under one key per run, named at run time.",
   });
+}
+
+/** Access to archive copies anywhere in the archive bucket (`<simulation>/<yyyy>/<mm>/…`). */
+function grantArchive(fn: SimsnapFunction, actions: string[], bucketArnExport: string): void {
+  const bucketArn = Fn.importValue(bucketArnExport);
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucketArn] }),
+  );
+  fn.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [`${bucketArn}/*`] }));
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
+    reason:
+      "Archive keys are <simulation>/<yyyy>/<mm>/<file>, one per checkpoint, known only at run " +
+      "time; the bucket holds nothing but archive copies and their manifests.",
+  });
+}
+
+/**
+ * A restore copies an archived file back under `<prefix>/restore/`, where the simulation reads
+ * it, and starts the simulation with the simulation role, which it must be allowed to pass.
+ */
+function grantRestore(fn: SimsnapFunction, props: StatelessStackProps): void {
+  const bucketArn = Fn.importValue(props.snapshotBucketArnExport);
+  const restored = `${normalizePrefix(props.snapshotPrefix)}/restore/*`;
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      resources: [`${bucketArn}/${restored}`],
+    }),
+  );
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${props.snapshotBucketArnExport}/${restored}]`,
+    reason: "One copied-back file per restored checkpoint, under a key named at run time.",
+  });
+  if (props.simulationRoleArn) {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["iam:PassRole"],
+        resources: [props.simulationRoleArn],
+        conditions: { StringEquals: { "iam:PassedToService": "simspaceweaver.amazonaws.com" } },
+      }),
+    );
+  }
 }
 
 function names<K extends string>(record: Record<K, unknown>): K[] {

@@ -5,12 +5,35 @@
  * scheduler. Neither side declares a trigger of its own, so they cannot drift apart.
  */
 
+import type { ScheduleConfig } from "./domain/config-file.ts";
+import { ValidationError } from "./domain/errors.ts";
+
 /** The functions, by name. */
 export type FunctionName =
-  "plan-snapshots" | "take-snapshot" | "complete-snapshot" | "check-snapshot" | "prune";
+  | "request-stop"
+  | "finish-stop"
+  | "observe-shutdown"
+  | "plan-snapshots"
+  | "take-snapshot"
+  | "complete-snapshot"
+  | "check-snapshot"
+  | "prune"
+  | "api"
+  | "archive-checkpoint"
+  | "restore-checkpoint"
+  | "prune-archives";
 
 /** The queues, by name. */
-export type QueueName = "snapshot-requests" | "snapshot-files" | "status-checks" | "prune-requests";
+export type QueueName =
+  | "stop-requests"
+  | "final-snapshots"
+  | "simulation-shutdowns"
+  | "snapshot-requests"
+  | "snapshot-files"
+  | "status-checks"
+  | "prune-requests"
+  | "archive-requests"
+  | "restore-steps";
 
 /** A Lambda function: its entry file under `functions/` and its sizing. */
 export interface FunctionSpec {
@@ -57,7 +80,9 @@ export interface ScheduleSpec {
   timeZone: string;
   target: FunctionName;
   /** Fields added to the schedule's input beside `schedule` and `scheduledTime`. */
-  extraInput?: Record<string, string>;
+  extraInput?: Record<string, unknown>;
+  /** A disabled schedule is deployed in state `DISABLED` and not armed locally; default enabled. */
+  enabled?: boolean;
 }
 
 /** Completions of a simulation within this window trigger one prune, this long after the window. */
@@ -99,6 +124,56 @@ const functions = {
     memoryMb: 512,
     sendsTo: [],
   },
+  api: {
+    entry: "functions/api.ts",
+    description: "Catalog HTTP API: checkpoints, simulations, jobs; snapshot, stop, restore, prune",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    sendsTo: ["snapshot-requests", "prune-requests", "restore-steps"],
+  },
+  "request-stop": {
+    entry: "functions/request-stop.ts",
+    description: "Stop request: records a stop job and asks for the final snapshot",
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    sendsTo: ["snapshot-requests"],
+  },
+  "finish-stop": {
+    entry: "functions/finish-stop.ts",
+    description: "Final snapshot ended: calls StopSimulation, or fails the stop and reports why",
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    sendsTo: [],
+  },
+  "observe-shutdown": {
+    entry: "functions/observe-shutdown.ts",
+    description: "A simulation was stopped or deleted: fails its open snapshot jobs",
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    sendsTo: [],
+  },
+  "archive-checkpoint": {
+    entry: "functions/archive-checkpoint.ts",
+    description: "Copies a completed checkpoint's file to the archive bucket and verifies it",
+    // Copies are server-side, but a streamed verification of a large file reads it twice.
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    sendsTo: [],
+  },
+  "restore-checkpoint": {
+    entry: "functions/restore-checkpoint.ts",
+    description: "Runs restore jobs: thaws and copies back archives, starts the simulation, waits",
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    sendsTo: ["restore-steps"],
+  },
+  "prune-archives": {
+    entry: "functions/prune-archives.ts",
+    description: "Applies the archive retention policy to the archive bucket once a day",
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    sendsTo: [],
+  },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 const queues = {
@@ -127,9 +202,74 @@ const queues = {
     batchSize: 1,
     deliveryDelaySeconds: PRUNE_DEBOUNCE_SECONDS,
   },
+  "stop-requests": {
+    consumer: "request-stop",
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    batchSize: 10,
+  },
+  "final-snapshots": {
+    consumer: "finish-stop",
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 8,
+    batchSize: 10,
+  },
+  "simulation-shutdowns": {
+    consumer: "observe-shutdown",
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    batchSize: 10,
+  },
+  // Long-running consumers: one message per invocation, and a visibility timeout well above the
+  // 900 s function timeout so a copy in progress is not delivered to a second consumer.
+  "archive-requests": {
+    consumer: "archive-checkpoint",
+    visibilityTimeoutSeconds: 1800,
+    maxReceiveCount: 6,
+    batchSize: 1,
+  },
+  "restore-steps": {
+    consumer: "restore-checkpoint",
+    visibilityTimeoutSeconds: 1800,
+    maxReceiveCount: 6,
+    batchSize: 1,
+  },
 } as const satisfies Record<QueueName, QueueSpec>;
 
 const rules: RuleSpec[] = [
+  {
+    name: "simulation-stop-requested",
+    description: "Someone asked on the simsnap bus to stop a simulation (after a final snapshot)",
+    bus: "simsnap",
+    pattern: () => ({ "detail-type": ["Simulation Stop Requested"] }),
+    targetQueue: "stop-requests",
+  },
+  {
+    name: "final-snapshot-ended",
+    description: "A shutdown snapshot completed or failed: the stop waiting for it goes on",
+    bus: "simsnap",
+    pattern: () => ({
+      source: ["simsnap"],
+      "detail-type": ["Checkpoint Completed", "Checkpoint Failed"],
+      detail: { checkpoint: { trigger: ["shutdown"] } },
+    }),
+    targetQueue: "final-snapshots",
+  },
+  {
+    name: "simulation-shut-down",
+    description: "CloudTrail saw StopSimulation or DeleteSimulation succeed",
+    bus: "default",
+    pattern: () => ({
+      source: ["aws.simspaceweaver"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        eventSource: ["simspaceweaver.amazonaws.com"],
+        eventName: ["StopSimulation", "DeleteSimulation"],
+        errorCode: [{ exists: false }],
+      },
+    }),
+    targetQueue: "simulation-shutdowns",
+  },
   {
     name: "snapshot-file-created",
     description: "A snapshot file was written to the snapshot bucket",
@@ -151,16 +291,30 @@ const rules: RuleSpec[] = [
     pattern: () => ({ source: ["simsnap"], "detail-type": ["Checkpoint Completed"] }),
     targetQueue: "prune-requests",
   },
+  {
+    name: "archive-after-completion",
+    description: "A checkpoint completed: copy its file to the archive bucket",
+    bus: "simsnap",
+    pattern: () => ({ source: ["simsnap"], "detail-type": ["Checkpoint Completed"] }),
+    targetQueue: "archive-requests",
+  },
 ];
 
+/** The HTTP API in front of one function, which routes every request itself. */
+export interface HttpApiSpec {
+  target: FunctionName;
+  description: string;
+  /** Where the local runtime serves it; AWS gives the HTTP API its own URL. */
+  localPort: number;
+}
+
+const httpApi: HttpApiSpec = {
+  target: "api",
+  description: "simsnap catalog API (IAM-authorized)",
+  localPort: 8080,
+};
+
 const schedules: ScheduleSpec[] = [
-  {
-    name: "snapshot-hourly",
-    description: "Snapshots every running simulation once an hour",
-    expression: "rate(1 hour)",
-    timeZone: "UTC",
-    target: "plan-snapshots",
-  },
   {
     name: "prune-daily",
     description: "Applies the retention policy to every simulation in the catalog once a day",
@@ -169,10 +323,73 @@ const schedules: ScheduleSpec[] = [
     target: "prune",
     extraInput: { source: "schedule" },
   },
+  {
+    name: "archive-prune-daily",
+    description: "Applies the archive retention policy (if one is configured) once a day",
+    expression: "cron(30 3 * * ? *)",
+    timeZone: "UTC",
+    target: "prune-archives",
+  },
 ];
 
 /** The whole wiring, read by `infra/` and `lib/local/`. */
-export const topology = { functions, queues, rules, schedules } as const;
+export const topology = { functions, queues, rules, schedules, httpApi } as const;
+
+/** EventBridge Scheduler's placeholder for the slot's own time in a schedule's input. */
+export const SCHEDULED_TIME = "<aws.scheduler.scheduled-time>";
+
+/** Snapshot schedules come from the config file; every one of them invokes this function. */
+export const SNAPSHOT_SCHEDULE_TARGET = "plan-snapshots" satisfies FunctionName;
+
+/**
+ * The input a schedule hands its target: its `extraInput`, its name and the slot's time (the
+ * placeholder in AWS, the actual time locally). plan-snapshots reads it as a `ScheduleTick`.
+ */
+export const scheduleInput = (
+  spec: ScheduleSpec,
+  scheduledTime: string = SCHEDULED_TIME,
+): Record<string, unknown> => ({ ...spec.extraInput, schedule: spec.name, scheduledTime });
+
+/**
+ * The configured snapshot schedules as topology schedules: each invokes plan-snapshots with its
+ * selector in the input, so the function needs no config at run time. `local` picks each
+ * schedule's `localExpression` where it has one (the local runtime); AWS gets `expression`.
+ */
+export function snapshotSchedules(
+  schedules: readonly ScheduleConfig[],
+  where: "aws" | "local",
+): ScheduleSpec[] {
+  return schedules.map((schedule) => ({
+    name: schedule.name,
+    description:
+      schedule.description ?? `Snapshots of the simulations selected by ${schedule.name}`,
+    expression:
+      where === "local" ? (schedule.localExpression ?? schedule.expression) : schedule.expression,
+    timeZone: schedule.timeZone,
+    target: SNAPSHOT_SCHEDULE_TARGET,
+    extraInput: { selector: schedule.selector },
+    enabled: schedule.enabled,
+  }));
+}
+
+/**
+ * Every schedule of a deployment: simsnap's own (`topology.schedules`) and the configured
+ * snapshot schedules. A configured name equal to one of simsnap's own is refused, since both
+ * would answer to the same name.
+ */
+export function schedulesFor(
+  config: { schedules: readonly ScheduleConfig[] },
+  where: "aws" | "local",
+): ScheduleSpec[] {
+  const own = new Set(schedules.map((s) => s.name.toLowerCase()));
+  const clash = config.schedules.find((s) => own.has(s.name.toLowerCase()));
+  if (clash) {
+    throw new ValidationError(`Schedule name ${clash.name} is reserved by simsnap`, [
+      { path: "schedules.name", message: `must not be ${clash.name}, a schedule of simsnap's own` },
+    ]);
+  }
+  return [...schedules, ...snapshotSchedules(config.schedules, where)];
+}
 
 /** Environment variable holding a queue's URL, e.g. `SIMSNAP_QUEUE_STATUS_CHECKS_URL`. */
 export const queueUrlEnv = (queue: QueueName): string =>

@@ -2,13 +2,26 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
 import { runLocal } from "../../lib/local/runtime.ts";
+import {
+  CONFIG_FILE_ENV,
+  configFilePath,
+  DEFAULT_CONFIG_FILE,
+  loadConfigFile,
+} from "../../lib/load-config-file.ts";
 import { parseInput } from "../../lib/domain/validation.ts";
+import { topology } from "../../lib/topology.ts";
 import type { CliIo } from "../io.ts";
 
 const LocalOptionsSchema = z.object({
   duration: z.coerce.number().positive("must be a positive number of seconds").optional(),
   dataDir: z.string().min(1),
   keepData: z.boolean().default(false),
+  config: z.string().min(1, "must name a file").optional(),
+  port: z.coerce
+    .number({ error: "must be a port number from 0 to 65535" })
+    .int("must be a port number from 0 to 65535")
+    .min(0, "must be a port number from 0 to 65535")
+    .max(65535, "must be a port number from 0 to 65535"),
 });
 
 /** `simsnap local`: the whole stack on this machine (what `npm start` runs). */
@@ -19,8 +32,18 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
     .option("--duration <seconds>", "stop after this many seconds and print a JSON summary")
     .option("--data-dir <dir>", "where local data lives", ".simsnap")
     .option("--keep-data", "keep the data of the previous run instead of starting fresh")
+    .option(
+      "--config <file>",
+      `config file (default: $${CONFIG_FILE_ENV}, else ${DEFAULT_CONFIG_FILE})`,
+    )
+    .option(
+      "--port <port>",
+      "port of the HTTP API on 127.0.0.1 (0: any free port)",
+      String(topology.httpApi.localPort),
+    )
     .action(async (raw: unknown) => {
       const options = parseInput(LocalOptionsSchema, raw, "options");
+      const configFile = loadConfigFile(configFilePath(options.config));
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once("SIGINT", stop);
@@ -28,9 +51,11 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
       try {
         const summary = await runLocal({
           config: LocalConfigSchema.parse({}),
+          configFile,
           dataDir: options.dataDir,
           durationSeconds: options.duration,
           keepData: options.keepData,
+          apiPort: options.port,
           signal: controller.signal,
           print: io.out,
         });

@@ -40,6 +40,12 @@ export const checkpointCompleted = (checkpoint: Checkpoint): DomainEvent => ({
   detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
 });
 
+/** A person deleted a checkpoint: its file is gone and the record is DELETED. */
+export const checkpointDeleted = (checkpoint: Checkpoint): DomainEvent => ({
+  detailType: "Checkpoint Deleted",
+  detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
+});
+
 /** The snapshot could not be taken; `checkpoint.error` says why. */
 export const checkpointFailed = (checkpoint: Checkpoint): DomainEvent => ({
   detailType: "Checkpoint Failed",
@@ -76,5 +82,106 @@ export const checkpointsPruned = (input: {
       input.kept.length > MAX_EVENT_IDS ||
       input.failed.length > MAX_EVENT_IDS,
     report: input.report,
+  },
+});
+
+/**
+ * A checkpoint's file was copied to the archive bucket and verified; the manifest beside it says
+ * how. `archive` is where restores read from once the hot file is pruned.
+ */
+export const checkpointArchived = (
+  checkpoint: Checkpoint,
+  details: { manifest: { bucket: string; key: string }; checksum: string; copied: boolean },
+): DomainEvent => ({
+  detailType: "Checkpoint Archived",
+  detail: {
+    version: EVENT_SCHEMA_VERSION,
+    checkpoint: checkpointSummary(checkpoint),
+    archive: checkpoint.archive,
+    manifest: details.manifest,
+    checksum: details.checksum,
+    copied: details.copied,
+  },
+});
+
+/** The restore-specific fields of a restore job's events. */
+const restoreSummary = (job: Job) => ({
+  jobId: job.id,
+  checkpointId: job.checkpointId,
+  simulation: job.simulation,
+  target: job.restore?.target,
+  from: job.restore?.from,
+  snapshot: job.restore?.snapshot,
+});
+
+/** A restore of a checkpoint into a new simulation was accepted; its job is RUNNING. */
+export const restoreRequested = (job: Job): DomainEvent => ({
+  detailType: "Restore Requested",
+  detail: { version: EVENT_SCHEMA_VERSION, ...restoreSummary(job) },
+});
+
+/** The new simulation started from the checkpoint's snapshot; the restore job SUCCEEDED. */
+export const checkpointRestored = (job: Job): DomainEvent => ({
+  detailType: "Checkpoint Restored",
+  detail: {
+    version: EVENT_SCHEMA_VERSION,
+    ...restoreSummary(job),
+    arn: job.restore?.arn,
+    executionId: job.restore?.executionId,
+  },
+});
+
+/** The restore could not be done; `error` says why. */
+export const restoreFailed = (job: Job): DomainEvent => ({
+  detailType: "Restore Failed",
+  detail: { version: EVENT_SCHEMA_VERSION, ...restoreSummary(job), error: job.error },
+});
+
+/**
+ * simsnap stopped the simulation (or found it already stopped). `finalSnapshot` says how its last
+ * checkpoint ended; `forced` marks a stop made although that snapshot failed.
+ */
+export const simulationStopped = (input: {
+  simulation: string;
+  jobId: string;
+  finalSnapshot: "COMPLETE" | "FAILED" | "SKIPPED";
+  checkpointId?: string;
+  location?: { bucket: string; key: string };
+  forced: boolean;
+  alreadyStopped: boolean;
+}): DomainEvent => ({
+  detailType: "Simulation Stopped",
+  detail: { version: EVENT_SCHEMA_VERSION, ...input },
+});
+
+/** A stop did not happen and the simulation was left running; `error` says why. */
+export const simulationStopFailed = (input: {
+  simulation: string;
+  jobId: string;
+  checkpointId?: string;
+  error: { code: string; message: string };
+}): DomainEvent => ({
+  detailType: "Simulation Stop Failed",
+  detail: { version: EVENT_SCHEMA_VERSION, ...input },
+});
+
+/**
+ * Archive retention removed archive copies of a simulation's checkpoints (their records stay,
+ * without `archive`). Lists are capped at `MAX_EVENT_IDS`.
+ */
+export const archivesPruned = (input: {
+  simulation: string;
+  removed: string[];
+  failed: string[];
+}): DomainEvent => ({
+  detailType: "Archives Pruned",
+  detail: {
+    version: EVENT_SCHEMA_VERSION,
+    simulation: input.simulation,
+    removedCount: input.removed.length,
+    removed: input.removed.slice(0, MAX_EVENT_IDS),
+    failedCount: input.failed.length,
+    failed: input.failed.slice(0, MAX_EVENT_IDS),
+    truncated: input.removed.length > MAX_EVENT_IDS || input.failed.length > MAX_EVENT_IDS,
   },
 });

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { ErrorInfoSchema, type ErrorInfo } from "./checkpoint.ts";
 import { IllegalTransitionError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
+import { RestoreProgressSchema } from "./restore.ts";
+import { StopOptionsSchema } from "./stop.ts";
 
 /** The long-running actions simsnap tracks as jobs. */
 export const JobKindSchema = z.enum(["snapshot", "prune", "archive", "restore", "stop"]);
@@ -14,6 +16,23 @@ export const JobStatusSchema = z.enum(["RUNNING", "SUCCEEDED", "FAILED", "ABORTE
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 const IsoDate = z.iso.datetime({ offset: true });
+
+/** Where one step of a multi-step job stands; `SKIPPED` steps had nothing to do. */
+export const JobStepStatusSchema = z.enum(["RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"]);
+
+/**
+ * One step of a job that does several things in turn (a stop: the final snapshot, then
+ * StopSimulation), so whoever polls the job sees how far it got and why it stopped there.
+ */
+export const JobStepSchema = z.object({
+  name: z.string().min(1),
+  status: JobStepStatusSchema,
+  startedAt: IsoDate,
+  endedAt: IsoDate.optional(),
+  message: z.string().optional(),
+});
+/** One step of a multi-step job. */
+export type JobStep = z.infer<typeof JobStepSchema>;
 
 /**
  * One long-running action, polled like a storage system's job status. The snapshot-specific
@@ -41,6 +60,12 @@ export const JobSchema = z.object({
   claimedUntil: IsoDate.optional(),
   requestedAt: IsoDate.optional(),
   deadline: IsoDate.optional(),
+  /** What a `restore` job was asked for and how far it got. */
+  restore: RestoreProgressSchema.optional(),
+  /** What a `stop` job was asked for (final snapshot, force). */
+  stop: StopOptionsSchema.optional(),
+  /** The steps of a multi-step job, in order; absent on single-step jobs and older records. */
+  steps: z.array(JobStepSchema).optional(),
 });
 /** One long-running action. */
 export type Job = z.infer<typeof JobSchema>;

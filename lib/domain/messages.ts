@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { CheckpointTriggerSchema } from "./checkpoint.ts";
+import {
+  CheckpointCompletedDetailSchema,
+  CheckpointFailedDetailSchema,
+  SimulationStopRequestedDetailSchema,
+} from "./event-schemas.ts";
 import { SimulationNameSchema } from "./names.ts";
+import { SimulationSelectorSchema } from "./selector.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -36,11 +42,14 @@ export type StatusCheck = z.infer<typeof StatusCheckSchema>;
 
 /**
  * The schedule's input. EventBridge Scheduler fills `scheduledTime` from
- * `<aws.scheduler.scheduled-time>`, the slot's own time, identical on a redelivery.
+ * `<aws.scheduler.scheduled-time>`, the slot's own time, identical on a redelivery. `selector` is
+ * the configured schedule's own, carried in the input so that the function needs no config file
+ * at run time; a tick without one selects every running simulation.
  */
 export const ScheduleTickSchema = z.object({
   schedule: z.string().min(1),
   scheduledTime: IsoDate,
+  selector: SimulationSelectorSchema.optional(),
 });
 /** The schedule's input. */
 export type ScheduleTick = z.infer<typeof ScheduleTickSchema>;
@@ -64,3 +73,68 @@ export const ObjectCreatedEventSchema = z.object({
 });
 /** S3's "Object Created" event. */
 export type ObjectCreatedEvent = z.infer<typeof ObjectCreatedEventSchema>;
+
+/**
+ * A `Simulation Stop Requested` event as its rule delivers it to the stop-requests queue: the
+ * whole EventBridge event, whose `id` identifies the request when the detail carries no
+ * `requestId`.
+ */
+export const StopRequestedEventSchema = z.object({
+  id: z.string().min(1),
+  "detail-type": z.literal("Simulation Stop Requested"),
+  source: z.string().min(1),
+  detail: SimulationStopRequestedDetailSchema,
+});
+/** A `Simulation Stop Requested` event. */
+export type StopRequestedEvent = z.infer<typeof StopRequestedEventSchema>;
+
+/**
+ * The end of a shutdown snapshot as its rule delivers it to the final-snapshots queue: simsnap's
+ * own `Checkpoint Completed` or `Checkpoint Failed` event.
+ */
+export const FinalSnapshotEventSchema = z.discriminatedUnion("detail-type", [
+  z.object({
+    source: z.literal("simsnap"),
+    "detail-type": z.literal("Checkpoint Completed"),
+    detail: CheckpointCompletedDetailSchema,
+  }),
+  z.object({
+    source: z.literal("simsnap"),
+    "detail-type": z.literal("Checkpoint Failed"),
+    detail: CheckpointFailedDetailSchema,
+  }),
+]);
+/** The end of a shutdown snapshot. */
+export type FinalSnapshotEvent = z.infer<typeof FinalSnapshotEventSchema>;
+
+/**
+ * CloudTrail records the simulation's name as `requestParameters.simulation` (the rest-json member
+ * `Simulation`, in CloudTrail's lower camel case); the model's own spelling is accepted too.
+ */
+const RequestParametersSchema = z.preprocess(
+  (value) =>
+    typeof value === "object" && value !== null && !("simulation" in value) && "Simulation" in value
+      ? { simulation: (value as { Simulation: unknown }).Simulation }
+      : value,
+  z.object({ simulation: SimulationNameSchema }),
+);
+
+/**
+ * A successful `StopSimulation` or `DeleteSimulation` call as EventBridge delivers it from
+ * CloudTrail (`detail-type: "AWS API Call via CloudTrail"`): the part simsnap reads. The sample in
+ * `test/events/cloudtrail/stop-simulation.json` is the whole event.
+ */
+export const SimulationApiCallEventSchema = z.object({
+  id: z.string().min(1),
+  source: z.literal("aws.simspaceweaver"),
+  "detail-type": z.literal("AWS API Call via CloudTrail"),
+  detail: z.object({
+    eventSource: z.literal("simspaceweaver.amazonaws.com"),
+    eventName: z.enum(["StopSimulation", "DeleteSimulation"]),
+    eventTime: IsoDate,
+    userIdentity: z.object({ arn: z.string().optional() }).optional(),
+    requestParameters: RequestParametersSchema,
+  }),
+});
+/** A successful `StopSimulation` or `DeleteSimulation` call seen through CloudTrail. */
+export type SimulationApiCallEvent = z.infer<typeof SimulationApiCallEventSchema>;

@@ -1,35 +1,73 @@
 import { z } from "zod";
-import { SimulationNameSchema } from "../domain/names.ts";
-import { RetentionConfigSchema } from "../domain/retention.ts";
+import { LOCAL_SNAPSHOT_BUCKET, type SimsnapConfig } from "../domain/config-file.ts";
+import { RetentionConfigSchema, type RetentionConfig } from "../domain/retention.ts";
+import { schedulesFor, type ScheduleSpec } from "../topology.ts";
 
 /**
- * What the local stack runs: its demo simulations, its schedules and its timings. Defaults give
- * a visible demo (a snapshot of every simulation every 10 seconds, written after 3 seconds).
+ * The local stack's own knobs: its table and the timings of the simulator and the status checks.
+ * What a deployment does (destination, schedules, retention, demo simulations) comes from the
+ * config file (`simsnap.config.json`); the defaults here give a visible demo (snapshot files
+ * written after 3 seconds, first status check after 5).
  */
 export const LocalConfigSchema = z.object({
-  bucket: z.string().min(3).default("simsnap-snapshots"),
-  prefix: z.string().default("simsnap"),
   table: z.string().min(3).default("simsnap-catalog"),
-  simulations: z.array(SimulationNameSchema).min(1).default(["ocean-currents", "city-traffic"]),
-  schedules: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        expression: z.string().min(1),
-        timeZone: z.string().default("UTC"),
-      }),
-    )
-    .default([{ name: "demo-every-10s", expression: "rate(10 seconds)", timeZone: "UTC" }]),
   snapshotDelayMs: z.number().int().nonnegative().default(3_000),
   statusCheckFirstSeconds: z.number().int().positive().default(5),
   statusCheckMaxSeconds: z.number().int().positive().max(900).default(20),
   snapshotDeadlineSeconds: z.number().int().positive().default(90),
-  /** The demo policy visibly prunes: the two newest stay, plus the favorite. */
+  /** Used when the config file has no `retention`: the two newest stay, plus the favorite. */
   retention: RetentionConfigSchema.prefault({ default: { keepLast: 2 } }),
   /** Completions within this window prune once (the prune queue's delay). */
-  pruneDebounceSeconds: z.number().int().min(0).max(900).default(3),
+  pruneDebounceSeconds: z.number().int().min(1).max(900).default(3),
   /** Mark the first checkpoint of the first demo simulation favorite, as a user would. */
   favoriteFirstCheckpoint: z.boolean().default(true),
+  /** Where archive copies go when the config file names no `archive.bucket`. */
+  archiveBucket: z.string().min(3).default("simsnap-archive"),
+  /**
+   * At the end of the run, restore a checkpoint of the first demo simulation into a new
+   * simulation (from its archive when retention pruned its file), and show the tick it resumed at.
+   */
+  restoreDemo: z.boolean().default(true),
 });
-/** What the local stack runs. */
+/** The local stack's own knobs. */
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
+
+/** A demo simulation the local stack starts, with its AWS tags. */
+export interface DemoSimulation {
+  name: string;
+  tags: Record<string, string>;
+}
+
+/** What a local run works with: its own knobs merged with what the config file says. */
+export interface LocalStackConfig extends LocalConfig {
+  bucket: string;
+  prefix: string;
+  /** Names of the demo simulations, in the config file's order. */
+  simulations: string[];
+  demo: DemoSimulation[];
+  /** Every schedule, with the local expressions (`localExpression` where one is set). */
+  schedules: ScheduleSpec[];
+  archiveStorageClass: string;
+  /** The config file's `archive.retention`; archives are kept when it has none. */
+  archiveRetention?: RetentionConfig;
+}
+
+/**
+ * Merges the local knobs with the config file: the destination (the local bucket when the file
+ * names none), the demo simulations, the schedules as the local runtime runs them, and the
+ * file's retention over the local fallback.
+ */
+export function resolveLocalConfig(local: LocalConfig, file: SimsnapConfig): LocalStackConfig {
+  return {
+    ...local,
+    retention: file.retention ?? local.retention,
+    bucket: file.destination.bucket ?? LOCAL_SNAPSHOT_BUCKET,
+    prefix: file.destination.prefix,
+    simulations: file.local.simulations.map((s) => s.name),
+    demo: file.local.simulations,
+    schedules: schedulesFor(file, "local"),
+    archiveBucket: file.archive?.bucket ?? local.archiveBucket,
+    archiveStorageClass: file.archive?.storageClass ?? "STANDARD_IA",
+    archiveRetention: file.archive?.retention,
+  };
+}

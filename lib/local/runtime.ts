@@ -17,13 +17,23 @@ import { DynamoDbJobStore } from "../adapters/dynamodb/job-store.ts";
 import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
 import { SimSpaceWeaverProvider } from "../adapters/simspaceweaver/provider.ts";
 import type { CheckpointState } from "../domain/checkpoint.ts";
-import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../topology.ts";
-import type { LocalConfig } from "./demo-config.ts";
+import {
+  queueUrlEnv,
+  scheduleInput,
+  topology,
+  type FunctionName,
+  type QueueName,
+  type ScheduleSpec,
+} from "../topology.ts";
+import type { SimsnapConfig } from "../domain/config-file.ts";
+import { resolveLocalConfig, type LocalConfig, type LocalStackConfig } from "./demo-config.ts";
 import { LocalEventBus, type BusEvent } from "./event-bus.ts";
 import { lambdaContext, QueuePoller } from "./queue-poller.ts";
 import { LocalScheduler } from "./scheduler.ts";
+import { serveHttpApi, type HttpApiHandler } from "./http-server.ts";
 import { startLocalServers } from "./servers.ts";
-import { startSimulator } from "./simulator.ts";
+import { restoreDemo } from "./restore-demo.ts";
+import { startSimulator, type LocalSimulator, type SimulatorApiCall } from "./simulator.ts";
 
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
@@ -32,6 +42,8 @@ const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 /** How a local run is started. */
 export interface LocalRunOptions {
   config: LocalConfig;
+  /** The config file (`simsnap.config.json`): destination, schedules, retention, demo simulations. */
+  configFile: SimsnapConfig;
   dataDir: string;
   /** Stop after this many seconds; without it, run until `signal` aborts. */
   durationSeconds?: number;
@@ -39,6 +51,19 @@ export interface LocalRunOptions {
   keepData?: boolean;
   /** Where readable progress lines go. */
   print: (line: string) => void;
+  /** Port of the HTTP API on 127.0.0.1 (default `topology.httpApi.localPort`, 0 for any free one). */
+  apiPort?: number;
+  /** Called once everything is up, with where to reach it (tests and tools drive the stack). */
+  onReady?: (stack: LocalStackInfo) => void;
+}
+
+/** Where the parts of a running local stack can be reached. */
+export interface LocalStackInfo {
+  apiEndpoint: string;
+  dataDir: string;
+  endpoints: { s3: string; dynamodb: string; sqs: string; simulator: string; eventBridge: string };
+  /** The simulator itself, so tests can stage what the real service does on its own. */
+  simulator: LocalSimulator;
 }
 
 /** The checkpoint counts per state of each demo simulation, printed as the run's last line. */
@@ -80,9 +105,80 @@ export function describeEvent(event: BusEvent): string {
       };
       return `✂ checkpoints pruned  ${(pruned.simulation ?? "?").padEnd(16)} removed ${pruned.removedCount ?? 0}, kept ${pruned.kept?.length ?? 0}${pruned.failedCount ? `, ${pruned.failedCount} failed` : ""}`;
     }
+    case "Simulation Stopped": {
+      const stopped = event.detail as {
+        simulation?: string;
+        finalSnapshot?: string;
+        forced?: boolean;
+      };
+      return `■ simulation stopped   ${(stopped.simulation ?? "?").padEnd(16)} final snapshot ${stopped.finalSnapshot ?? "?"}${stopped.forced ? " (forced)" : ""}`;
+    }
+    case "Checkpoint Archived": {
+      const archived = event.detail as {
+        archive?: { key?: string; storageClass?: string };
+        copied?: boolean;
+      };
+      return `⇪ checkpoint archived  ${simulation} ${archived.archive?.key ?? "?"} (${archived.archive?.storageClass ?? "?"}${archived.copied === false ? ", copy was already there" : ""})`;
+    }
+    case "Archives Pruned": {
+      const pruned = event.detail as { simulation?: string; removedCount?: number };
+      return `✂ archives pruned      ${(pruned.simulation ?? "?").padEnd(16)} removed ${pruned.removedCount ?? 0}`;
+    }
+    case "Restore Requested":
+    case "Checkpoint Restored":
+    case "Restore Failed": {
+      const restore = event.detail as {
+        simulation?: string;
+        target?: string;
+        from?: string;
+        snapshot?: { key?: string };
+        error?: { code?: string; message?: string };
+      };
+      const source = (restore.simulation ?? "?").padEnd(16);
+      if (event["detail-type"] === "Restore Requested")
+        return `↺ restore requested    ${source} → ${restore.target ?? "?"}`;
+      if (event["detail-type"] === "Restore Failed")
+        return `✗ restore failed       ${source} ${restore.error?.code ?? ""}: ${restore.error?.message ?? ""}`;
+      return `↺ checkpoint restored  ${source} → ${restore.target ?? "?"} from the ${restore.from ?? "?"} copy ${restore.snapshot?.key ?? ""}`;
+    }
+    case "Simulation Stop Failed": {
+      const failed = event.detail as { simulation?: string; error?: { message?: string } };
+      return `✗ stop refused         ${(failed.simulation ?? "?").padEnd(16)} ${failed.error?.message ?? ""}`;
+    }
     default:
       return `• ${event["detail-type"]} ${JSON.stringify(event.detail)}`;
   }
+}
+
+/**
+ * The "AWS API Call via CloudTrail" event AWS delivers for a successful SimSpace Weaver call, for
+ * the calls the local simulator reports, so the same rule reacts locally.
+ */
+function cloudTrailEvent(call: SimulatorApiCall) {
+  const time = call.eventTime.toISOString().replace(/\.\d+Z$/, "Z");
+  return {
+    source: "aws.simspaceweaver",
+    "detail-type": "AWS API Call via CloudTrail",
+    resources: [],
+    time,
+    detail: {
+      eventVersion: "1.09",
+      userIdentity: { type: "IAMUser", arn: `arn:aws:iam::${ACCOUNT}:user/local` },
+      eventTime: time,
+      eventSource: "simspaceweaver.amazonaws.com",
+      eventName: call.eventName,
+      awsRegion: REGION,
+      sourceIPAddress: "127.0.0.1",
+      userAgent: "simsnap-local",
+      requestParameters: call.requestParameters,
+      responseElements: null,
+      readOnly: false,
+      eventType: "AwsApiCall",
+      managementEvent: true,
+      recipientAccountId: ACCOUNT,
+      eventCategory: "Management",
+    },
+  };
 }
 
 /**
@@ -92,7 +188,8 @@ export function describeEvent(event: BusEvent): string {
  * their AWS SDK clients at the embedded servers.
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
-  const { config, print } = options;
+  const { print } = options;
+  const config = resolveLocalConfig(options.config, options.configFile);
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const dataDir = resolve(options.dataDir);
   if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
@@ -126,14 +223,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       endpoint: servers.dynamodb.endpoint,
       credentials: CREDENTIALS,
     });
-    await s3.send(new CreateBucketCommand({ Bucket: config.bucket })).catch((error: Error) => {
-      if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists")
-        throw error;
-    });
+    for (const bucket of [config.bucket, config.archiveBucket]) {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
+        if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists")
+          throw error;
+      });
+    }
     await createCatalogTable(dynamo, config.table);
     const queues = await createQueues(sqs, { "prune-requests": config.pruneDebounceSeconds });
 
-    const simulator = await startSimulator({ s3, snapshotDelayMs: config.snapshotDelayMs });
+    const simulator = await startSimulator({
+      s3,
+      snapshotDelayMs: config.snapshotDelayMs,
+      onApiCall: (call) => bus.put("default", cloudTrailEvent(call)),
+    });
     stack.push(() => simulator.close());
 
     Object.assign(process.env, {
@@ -158,6 +261,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       SIMSNAP_CONFLICT_RETRY_SECONDS: "2",
       SIMSNAP_PRUNE_DEBOUNCE_SECONDS: String(config.pruneDebounceSeconds),
       SIMSNAP_RETENTION: JSON.stringify(config.retention),
+      SIMSNAP_ARCHIVE_BUCKET: config.archiveBucket,
+      SIMSNAP_ARCHIVE_STORAGE_CLASS: config.archiveStorageClass,
+      SIMSNAP_SIMULATION_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/simsnap-demo`,
+      SIMSNAP_RESTORE_CHECK_FIRST_SECONDS: "1",
+      SIMSNAP_RESTORE_CHECK_MAX_SECONDS: "2",
+      SIMSNAP_ARCHIVE_RETENTION: config.archiveRetention
+        ? JSON.stringify(config.archiveRetention)
+        : "",
       ...Object.fromEntries(
         Object.entries(queues).map(([name, q]) => [queueUrlEnv(name as QueueName), q.url]),
       ),
@@ -238,32 +349,27 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     );
     await startDemoSimulations(provider, config, print);
 
+    const api = await serveHttpApi({
+      handler: handlers[topology.httpApi.target] as HttpApiHandler,
+      port: options.apiPort ?? topology.httpApi.localPort,
+      onError,
+    });
+    stack.push(() => api.close());
+
     print(`simsnap local stack is up (data in ${dataDir})`);
+    print(`  API ${api.endpoint}  (try: npm run --silent simsnap -- checkpoints list)`);
     print(
       `  S3 ${servers.s3.endpoint}  DynamoDB ${servers.dynamodb.endpoint}  SQS ${servers.sqs.endpoint}`,
     );
     print(`  SimSpace Weaver simulator ${simulator.endpoint}  EventBridge ${busEndpoint}`);
-    for (const schedule of config.schedules)
+    const schedules = config.schedules.filter((s) => s.enabled !== false);
+    for (const schedule of schedules)
       print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
 
-    const schedules = [
-      ...config.schedules.map((s) => ({
-        ...s,
-        target: "plan-snapshots" as FunctionName,
-        extraInput: {},
-      })),
-      ...topology.schedules.filter((s) => s.target !== "plan-snapshots"),
-    ];
-    const scheduler = new LocalScheduler(async (schedule, scheduledTime) => {
-      const spec = schedules.find((s) => s.name === schedule.name);
-      if (!spec) return;
+    const scheduler = new LocalScheduler<ScheduleSpec>(async (spec, scheduledTime) => {
       try {
         await handlers[spec.target](
-          {
-            ...spec.extraInput,
-            schedule: schedule.name,
-            scheduledTime: scheduledTime.toISOString(),
-          },
+          scheduleInput(spec, scheduledTime.toISOString()),
           lambdaContext(spec.target),
         );
       } catch (error) {
@@ -272,6 +378,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     });
     scheduler.start(schedules);
     stack.push(async () => scheduler.stop());
+    options.onReady?.({
+      apiEndpoint: api.endpoint,
+      dataDir,
+      endpoints: {
+        s3: servers.s3.endpoint,
+        dynamodb: servers.dynamodb.endpoint,
+        sqs: servers.sqs.endpoint,
+        simulator: simulator.endpoint,
+        eventBridge: busEndpoint,
+      },
+      simulator,
+    });
 
     await waitForEnd(options);
     scheduler.stop();
@@ -281,6 +399,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     // Completions that just happened trigger a prune after the debounce delay: let it run too.
     await new Promise((r) => setTimeout(r, (config.pruneDebounceSeconds + 1.5) * 1000));
     await waitForOpenJobs(jobs, config, 12_000);
+    if (config.restoreDemo && config.simulations[0]) {
+      await restoreDemo({
+        simulation: config.simulations[0],
+        simulator,
+        s3,
+        print,
+        timeoutMs: 20_000,
+      });
+    }
 
     return await summarize(new DynamoDbCheckpointStore(docClient(dynamo), config.table), config);
   } finally {
@@ -378,7 +505,7 @@ async function loadHandlers(): Promise<Record<FunctionName, Handler>> {
 
 async function startDemoSimulations(
   provider: SimSpaceWeaverProvider,
-  config: LocalConfig,
+  config: LocalStackConfig,
   print: (line: string) => void,
 ) {
   const existing = new Set((await provider.listSimulations()).map((s) => s.name));
@@ -389,6 +516,7 @@ async function startDemoSimulations(
       roleArn: `arn:aws:iam::${ACCOUNT}:role/simsnap-demo`,
       schema: { bucket: config.bucket, key: "schemas/demo.yaml" },
       maximumDuration: "2D",
+      tags: config.demo.find((d) => d.name === name)?.tags,
     });
   }
   const deadline = Date.now() + 15_000;
@@ -414,7 +542,7 @@ function waitForEnd(options: LocalRunOptions): Promise<void> {
   });
 }
 
-async function waitForOpenJobs(jobs: DynamoDbJobStore, config: LocalConfig, graceMs: number) {
+async function waitForOpenJobs(jobs: DynamoDbJobStore, config: LocalStackConfig, graceMs: number) {
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     const open = await Promise.all(config.simulations.map((s) => jobs.listOpen(s)));
@@ -425,7 +553,7 @@ async function waitForOpenJobs(jobs: DynamoDbJobStore, config: LocalConfig, grac
 
 async function summarize(
   checkpoints: DynamoDbCheckpointStore,
-  config: LocalConfig,
+  config: LocalStackConfig,
 ): Promise<LocalRunSummary> {
   const simulations = [];
   for (const name of config.simulations) {

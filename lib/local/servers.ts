@@ -6,6 +6,7 @@ import { join } from "node:path";
 import dynalite from "dynalite";
 import { createSqsServer } from "local-aws-sqs";
 import S3rver from "s3rver";
+import { supportUploadPartCopy } from "./s3rver-upload-part-copy.ts";
 
 /**
  * s3rver encrypts listing continuation tokens with single DES, which OpenSSL 3 only has in its
@@ -79,6 +80,7 @@ export async function startLocalServers(options: LocalServerOptions): Promise<Lo
     silent: true,
     allowMismatchedSignatures: true,
   });
+  supportUploadPartCopy(s3);
   const s3Address = (await s3.run()) as AddressInfo;
 
   let dynamoPath: string | undefined;

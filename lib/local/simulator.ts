@@ -26,6 +26,18 @@ export interface SimulatorOptions {
   tickMs?: number;
   region?: string;
   account?: string;
+  /**
+   * Told of every successful StopSimulation and DeleteSimulation, as CloudTrail records them, so
+   * the local runtime can put the "AWS API Call via CloudTrail" event AWS would deliver.
+   */
+  onApiCall?: (call: SimulatorApiCall) => void;
+}
+
+/** A state-changing call the simulator accepted, with CloudTrail's request parameters. */
+export interface SimulatorApiCall {
+  eventName: "StopSimulation" | "DeleteSimulation";
+  eventTime: Date;
+  requestParameters: { simulation: string };
 }
 
 /** What a test may set up directly, without going through StartSimulation. */
@@ -35,6 +47,7 @@ export interface SimulationSeed {
   description?: string;
   maximumDuration?: string;
   creationTime?: Date;
+  tags?: Record<string, string>;
 }
 
 /** The simulator's own view of one simulation, including what the API does not show (the tick). */
@@ -74,6 +87,7 @@ interface Sim {
   snapshot?: WeaverS3Location;
   clientToken?: string;
   startError?: string;
+  tags: Record<string, string>;
   tickBase: number;
   runMs: number;
   runningSince?: number;
@@ -112,7 +126,7 @@ const S3LocationSchema = z.object({
 const MAX_DURATION_MINUTES = 14 * 24 * 60;
 const MaximumDurationSchema = z
   .string()
-  .regex(/^\d{1,2}[DdHhMm]$/, "must be a number of minutes (m), hours (h) or days (d), e.g. 14D")
+  .regex(/^\d{1,5}[DdHhMm]$/, "must be a number of minutes (m), hours (h) or days (d), e.g. 14D")
   .refine((value) => {
     const amount = Number(value.slice(0, -1));
     const unit = value.slice(-1).toUpperCase();
@@ -271,7 +285,7 @@ export function readZipEntries(zip: Uint8Array): Map<string, Buffer> {
 }
 
 /**
- * A SimSpace Weaver look-alike for local mode and integration tests: the six operations simsnap
+ * A SimSpace Weaver look-alike for local mode and integration tests: the seven operations simsnap
  * uses at the model's paths, with the service's rest-json shapes, status codes and error headers,
  * and simulations whose status moves on after realistic delays. Snapshots are real zip files in
  * the local S3, so the whole snapshot → catalog → restore chain runs without AWS. The methods
@@ -325,6 +339,7 @@ export class LocalSimulator {
       maximumDuration: seed.maximumDuration ?? "14D",
       creationTime: seed.creationTime,
     });
+    sim.tags = { ...seed.tags };
     sim.tickBase = seed.tick ?? 0;
     this.changeStatus(sim, seed.status ?? "STARTED");
     return this.view(sim);
@@ -430,17 +445,46 @@ export class LocalSimulator {
         return this.list(url.searchParams.get("maxResults"), url.searchParams.get("nextToken"));
       case "POST /startsimulation":
         return this.start(parse(StartSimulationBody, await readRequestBody(request)));
-      case "POST /stopsimulation":
-        return this.stop(parse(SimulationBody, await readRequestBody(request)).Simulation);
-      case "DELETE /deletesimulation":
-        return this.delete(this.queryName(url));
+      case "POST /stopsimulation": {
+        const name = parse(SimulationBody, await readRequestBody(request)).Simulation;
+        return this.recorded("StopSimulation", name, this.stop(name));
+      }
+      case "DELETE /deletesimulation": {
+        const name = this.queryName(url);
+        return this.recorded("DeleteSimulation", name, this.delete(name));
+      }
       default:
+        if (request.method === "GET" && url.pathname.startsWith("/tags/")) {
+          return this.listTags(decodeURIComponent(url.pathname.slice("/tags/".length)));
+        }
         throw new ServiceFault(
           "UnknownOperationException",
           404,
           `No operation at ${request.method} ${url.pathname}.`,
         );
     }
+  }
+
+  /** Tells `onApiCall` of an accepted call, after it succeeded, as CloudTrail would. */
+  private recorded(
+    eventName: SimulatorApiCall["eventName"],
+    simulation: string,
+    result: unknown,
+  ): unknown {
+    this.options.onApiCall?.({
+      eventName,
+      eventTime: new Date(),
+      requestParameters: { simulation },
+    });
+    return result;
+  }
+
+  private listTags(arn: string): unknown {
+    const sim = [...this.simulations.values()].find((s) => s.arn === arn);
+    if (!sim) {
+      throw new ServiceFault("ResourceNotFoundException", 404, `Resource ${arn} does not exist.`);
+    }
+    return { Tags: sim.tags };
   }
 
   private queryName(url: URL): string {
@@ -531,6 +575,7 @@ export class LocalSimulator {
     });
     sim.schema = body.SchemaS3Location;
     sim.snapshot = body.SnapshotS3Location;
+    sim.tags = { ...body.Tags };
     sim.clientToken = body.ClientToken;
     this.changeStatus(sim, "STARTING");
     const generation = sim.generation;
@@ -665,6 +710,7 @@ export class LocalSimulator {
       roleArn: fields.roleArn,
       description: fields.description,
       maximumDuration: fields.maximumDuration,
+      tags: {},
       tickBase: 0,
       runMs: 0,
       generation: 0,

@@ -60,6 +60,8 @@ export interface SimulationProvider {
   listSimulations(): Promise<SimulationSummary[]>;
   describeSimulation(name: string): Promise<SimulationDetails>;
   createSnapshot(name: string, destination: SnapshotDestination): Promise<void>;
+  /** The simulation's AWS tags, by its ARN (listings carry it); schedule selectors match on them. */
+  listTags(arn: string): Promise<Record<string, string>>;
   stopSimulation(name: string): Promise<void>;
   deleteSimulation(name: string): Promise<void>;
   startSimulation(input: StartSimulationInput): Promise<{ arn?: string; executionId?: string }>;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CfnElement } from "aws-cdk-lib";
@@ -16,7 +16,15 @@ import { SIMSNAP_RUNTIME } from "../../infra/simsnap-function.ts";
 import type { StatefulStack } from "../../infra/stateful-stack.ts";
 import type { StatelessStack } from "../../infra/stateless-stack.ts";
 import { catalogTable } from "../../lib/adapters/dynamodb/table-schema.ts";
-import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../../lib/topology.ts";
+import { configFilePath, loadConfigFile } from "../../lib/load-config-file.ts";
+import {
+  queueUrlEnv,
+  scheduleInput,
+  schedulesFor,
+  topology,
+  type FunctionName,
+  type QueueName,
+} from "../../lib/topology.ts";
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -155,18 +163,54 @@ describe("functions", () => {
 
   it("grants each function only the SimSpace Weaver actions it calls", () => {
     const expected: Record<FunctionName, string[]> = {
-      "plan-snapshots": ["simspaceweaver:DescribeSimulation", "simspaceweaver:ListSimulations"],
+      "plan-snapshots": [
+        "simspaceweaver:DescribeSimulation",
+        "simspaceweaver:ListSimulations",
+        "simspaceweaver:ListTagsForResource",
+      ],
+      "request-stop": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StopSimulation"],
+      "finish-stop": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StopSimulation"],
+      "observe-shutdown": [],
       "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
       "check-snapshot": ["simspaceweaver:DescribeSimulation"],
       "complete-snapshot": [],
       prune: [],
+      api: [
+        "simspaceweaver:DescribeSimulation",
+        "simspaceweaver:ListSimulations",
+        "simspaceweaver:StopSimulation",
+      ],
+      "archive-checkpoint": [],
+      "restore-checkpoint": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StartSimulation"],
+      "prune-archives": [],
     };
     const s3Actions: Record<FunctionName, string[]> = {
       "plan-snapshots": [],
+      "request-stop": [],
+      "finish-stop": [],
+      "observe-shutdown": [],
       "take-snapshot": [],
       "complete-snapshot": ["s3:GetObject", "s3:ListBucket"],
       "check-snapshot": ["s3:GetObject", "s3:ListBucket"],
       prune: ["s3:DeleteObject", "s3:PutObject"],
+      api: ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket"],
+      // GetObject twice: on snapshot files (the copy's source) and on archive copies.
+      "archive-checkpoint": [
+        "s3:AbortMultipartUpload",
+        "s3:GetObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+      ],
+      "restore-checkpoint": [
+        "s3:AbortMultipartUpload",
+        "s3:GetObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:RestoreObject",
+      ],
+      "prune-archives": ["s3:DeleteObject", "s3:ListBucket"],
     };
     for (const name of functionNames) {
       const roleId = logicalId(stateless.functions[name].role.node.defaultChild);
@@ -176,7 +220,8 @@ describe("functions", () => {
       );
       expect(actions, name).toContain("events:PutEvents");
       expect(actions, name).toContain("dynamodb:PutItem");
-      expect(actions, name).not.toContain("dynamodb:Scan");
+      if (name === "api") expect(actions, name).toContain("dynamodb:Scan");
+      else expect(actions, name).not.toContain("dynamodb:Scan");
       const s3 = actions.filter((a) => a.startsWith("s3:")).sort();
       expect(s3, name).toEqual(s3Actions[name]);
     }
@@ -325,8 +370,8 @@ describe("triggers", () => {
 
   it("creates one schedule per topology schedule, invoking its target through a role of its own", () => {
     const schedules = compute.findResources("AWS::Scheduler::Schedule");
-    expect(Object.keys(schedules)).toHaveLength(topology.schedules.length);
-    for (const spec of topology.schedules) {
+    expect(Object.keys(schedules)).toHaveLength(stateless.schedules.length);
+    for (const spec of stateless.schedules) {
       const found = Object.values(schedules).find(
         (s) =>
           JSON.parse((s.Properties as { Target: { Input: string } }).Target.Input).schedule ===
@@ -340,10 +385,7 @@ describe("triggers", () => {
         FlexibleTimeWindow: { Mode: "OFF" },
         Target: { Arn: { "Fn::GetAtt": [functionId(spec.target), "Arn"] } },
       });
-      expect(JSON.parse(found.Properties.Target.Input)).toEqual({
-        schedule: spec.name,
-        scheduledTime: "<aws.scheduler.scheduled-time>",
-      });
+      expect(JSON.parse(found.Properties.Target.Input)).toEqual(scheduleInput(spec));
       const [roleId] = found.Properties.Target.RoleArn["Fn::GetAtt"];
       expect(roleStatements(compute, roleId)).toEqual([
         {
@@ -353,6 +395,49 @@ describe("triggers", () => {
         },
       ]);
     }
+  });
+});
+
+describe("HTTP API", () => {
+  it("routes every request to the API function behind IAM auth, throttled and access-logged", () => {
+    const api = topology.httpApi.target;
+    compute.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
+    compute.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP" });
+    const routes = Object.values(compute.findResources("AWS::ApiGatewayV2::Route"));
+    expect(routes.map((r) => r.Properties)).toEqual([
+      expect.objectContaining({ RouteKey: "$default", AuthorizationType: "AWS_IAM" }),
+    ]);
+    compute.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
+      IntegrationType: "AWS_PROXY",
+      PayloadFormatVersion: "2.0",
+      IntegrationUri: { "Fn::GetAtt": [functionId(api), "Arn"] },
+    });
+    compute.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AutoDeploy: true,
+      AccessLogSettings: {
+        DestinationArn: { "Fn::GetAtt": [Match.anyValue(), "Arn"] },
+        Format: Match.stringLikeRegexp("context.identity.userArn"),
+      },
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    compute.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      Principal: "apigateway.amazonaws.com",
+      FunctionName: { "Fn::GetAtt": [functionId(api), "Arn"] },
+    });
+  });
+
+  it("lets only the API function scan, and only the table, for listing jobs", () => {
+    const roleId = logicalId(stateless.functions[topology.httpApi.target].role.node.defaultChild);
+    const scans = roleStatements(compute, roleId).filter((s) =>
+      actionsOf([s]).includes("dynamodb:Scan"),
+    );
+    // Merged with the other item actions on the same resource: the table itself, never an index.
+    expect(scans).toHaveLength(1);
+    expect(scans[0]?.Resource).toEqual(
+      importOf({ "Fn::GetAtt": [logicalId(stateful.catalogTable.node.defaultChild), "Arn"] }),
+    );
   });
 });
 
@@ -445,6 +530,171 @@ describe("security", () => {
   });
 });
 
+describe("archive", () => {
+  const withoutBundling = { "aws:cdk:bundling-stacks": [] };
+  const archiveOf = (built: { stateful: StatefulStack }) =>
+    resource(
+      Template.fromStack(built.stateful),
+      logicalId(built.stateful.archiveBucket.node.defaultChild),
+    ).Properties as Json;
+
+  it("moves archives to colder classes by default, without Object Lock", () => {
+    const archive = archiveOf({ stateful });
+    expect(archive).toMatchObject({
+      LifecycleConfiguration: {
+        Rules: [
+          expect.objectContaining({
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            Transitions: [
+              { StorageClass: "GLACIER_IR", TransitionInDays: 30 },
+              { StorageClass: "DEEP_ARCHIVE", TransitionInDays: 180 },
+            ],
+          }),
+        ],
+      },
+    });
+    expect(archive.ObjectLockEnabled).toBeUndefined();
+    expect(archive.ObjectLockConfiguration).toBeUndefined();
+  });
+
+  it("locks archives in compliance or governance mode, with versioning, from app context", () => {
+    for (const mode of ["COMPLIANCE", "GOVERNANCE"]) {
+      const built = createSimsnapApp({
+        outdir: outdir(),
+        context: {
+          ...withoutBundling,
+          archiveObjectLockMode: mode,
+          archiveObjectLockDays: "365",
+          archiveTransitions: "GLACIER:90",
+        },
+      });
+      expect(archiveOf(built)).toMatchObject({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: "Enabled",
+          Rule: { DefaultRetention: { Mode: mode, Days: 365 } },
+        },
+        VersioningConfiguration: { Status: "Enabled" },
+        LifecycleConfiguration: {
+          Rules: [
+            expect.objectContaining({
+              Transitions: [{ StorageClass: "GLACIER", TransitionInDays: 90 }],
+              NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+            }),
+          ],
+        },
+      });
+    }
+  });
+
+  it("refuses malformed archive options, naming the context key", () => {
+    const build = (context: Json) =>
+      createSimsnapApp({ outdir: outdir(), context: { ...withoutBundling, ...context } });
+    expect(() => build({ archiveTransitions: "GLACIER:90,DEEP_ARCHIVE:30" })).toThrow(
+      /archiveTransitions: days must increase/,
+    );
+    expect(() => build({ archiveTransitions: "COLD:30" })).toThrow(
+      /archiveTransitions: "COLD:30" must be CLASS:DAYS/,
+    );
+    expect(() => build({ archiveObjectLockMode: "STRICT", archiveObjectLockDays: "30" })).toThrow(
+      /archiveObjectLockMode.*must be GOVERNANCE or COMPLIANCE/,
+    );
+    expect(() => build({ archiveObjectLockMode: "GOVERNANCE" })).toThrow(
+      /must be a number of days/,
+    );
+  });
+
+  it("gives the archive functions the archive bucket, and restores the copied-back prefix only", () => {
+    const archiveBucket = importOf({ Ref: logicalId(stateful.archiveBucket.node.defaultChild) });
+    for (const name of ["archive-checkpoint", "restore-checkpoint", "prune-archives"] as const) {
+      const variables = (resource(compute, functionId(name)).Properties as Json).Environment as {
+        Variables: Json;
+      };
+      expect(variables.Variables.SIMSNAP_ARCHIVE_BUCKET, name).toEqual(archiveBucket);
+    }
+    const statements = (name: FunctionName) =>
+      roleStatements(compute, logicalId(stateless.functions[name].role.node.defaultChild));
+    const archiveObjects = {
+      "Fn::Join": ["", [{ "Fn::ImportValue": stateful.archiveBucketArnExport }, "/*"]],
+    };
+    expect(statements("archive-checkpoint")).toContainEqual(
+      expect.objectContaining({
+        Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+        Resource: archiveObjects,
+      }),
+    );
+    expect(statements("prune-archives")).toContainEqual(
+      expect.objectContaining({ Action: "s3:DeleteObject", Resource: archiveObjects }),
+    );
+    expect(statements("restore-checkpoint")).toContainEqual(
+      expect.objectContaining({
+        Action: ["s3:AbortMultipartUpload", "s3:PutObject"],
+        Resource: {
+          "Fn::Join": [
+            "",
+            [{ "Fn::ImportValue": stateful.snapshotBucketArnExport }, "/simsnap/restore/*"],
+          ],
+        },
+      }),
+    );
+    expect(actionsOf(statements("restore-checkpoint"))).not.toContain("iam:PassRole");
+  });
+
+  it("takes the archive bucket, storage class and archive retention from the config file", () => {
+    const config = join(outdir(), "simsnap.config.json");
+    const retention = { default: { keepMonthly: 24 }, maxRemoveFraction: 0.25 };
+    writeFileSync(
+      config,
+      JSON.stringify({
+        archive: { bucket: "team-archive", storageClass: "GLACIER_IR", retention },
+      }),
+    );
+    const built = createSimsnapApp({ outdir: outdir(), context: { ...withoutBundling, config } });
+    expect(archiveOf(built).BucketName).toBe("team-archive");
+    const template = Template.fromStack(built.stateless);
+    const environment = (name: FunctionName) =>
+      (
+        (
+          resource(template, logicalId(built.stateless.functions[name].function.node.defaultChild))
+            .Properties as Json
+        ).Environment as { Variables: Json }
+      ).Variables;
+    expect(environment("archive-checkpoint").SIMSNAP_ARCHIVE_STORAGE_CLASS).toBe("GLACIER_IR");
+    expect(
+      JSON.parse(String(environment("prune-archives").SIMSNAP_ARCHIVE_RETENTION)),
+    ).toMatchObject(retention);
+    expect(environment("archive-checkpoint").SIMSNAP_ARCHIVE_RETENTION).toBeUndefined();
+  });
+
+  it("lets restores pass the simulation role to SimSpace Weaver, and nothing else", () => {
+    const roleArn = "arn:aws:iam::123456789012:role/simulation";
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { ...withoutBundling, simulationRoleArn: roleArn },
+    });
+    const template = Template.fromStack(built.stateless);
+    const restore = built.stateless.functions["restore-checkpoint"];
+    expect(roleStatements(template, logicalId(restore.role.node.defaultChild))).toContainEqual(
+      expect.objectContaining({
+        Action: "iam:PassRole",
+        Resource: roleArn,
+        Condition: { StringEquals: { "iam:PassedToService": "simspaceweaver.amazonaws.com" } },
+      }),
+    );
+    expect(
+      (resource(template, logicalId(restore.function.node.defaultChild)).Properties as Json)
+        .Environment,
+    ).toMatchObject({ Variables: { SIMSNAP_SIMULATION_ROLE_ARN: roleArn } });
+    for (const name of functionNames.filter((n) => n !== "restore-checkpoint")) {
+      const fn = built.stateless.functions[name];
+      expect(
+        actionsOf(roleStatements(template, logicalId(fn.role.node.defaultChild))),
+        name,
+      ).not.toContain("iam:PassRole");
+    }
+  });
+});
+
 function denyPlainHttp(action: string) {
   return Match.objectLike({
     Effect: "Deny",
@@ -452,3 +702,141 @@ function denyPlainHttp(action: string) {
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   });
 }
+
+describe("the topology in the synthesized template", () => {
+  // Only templates are read here, so the functions are not bundled again.
+  const withoutBundling = { "aws:cdk:bundling-stacks": [] };
+
+  /** JSON with object keys sorted, so two renderings of one value compare equal. */
+  const canonical = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === "object" && v !== null && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : v,
+    );
+
+  const writeConfig = (config: unknown): string => {
+    const file = join(outdir(), "simsnap.config.json");
+    writeFileSync(file, JSON.stringify(config));
+    return file;
+  };
+
+  it("has every rule of lib/topology.ts, once each, and no other rule", () => {
+    const snapshotBucket = importOf({ Ref: logicalId(stateful.snapshotBucket.node.defaultChild) });
+    const simsnapBus = importOf({ Ref: logicalId(stateful.eventBus.node.defaultChild) });
+    const inTemplate = Object.values(compute.findResources("AWS::Events::Rule")).map((rule) => {
+      const props = rule.Properties as {
+        EventBusName?: unknown;
+        EventPattern: unknown;
+        Targets: Json[];
+      };
+      return canonical({
+        bus: props.EventBusName ?? null,
+        pattern: props.EventPattern,
+        targets: props.Targets.map((t) => t.Arn),
+      });
+    });
+    const inTopology = topology.rules.map((spec) =>
+      canonical({
+        bus: spec.bus === "simsnap" ? simsnapBus : null,
+        pattern: spec.pattern({ snapshotBucket: snapshotBucket as unknown as string }),
+        targets: [{ "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] }],
+      }),
+    );
+    expect(inTemplate.sort()).toEqual(inTopology.sort());
+  });
+
+  it("has every schedule of lib/topology.ts and the config file, once each, and no other schedule", () => {
+    const config = loadConfigFile(configFilePath(undefined));
+    const specs = schedulesFor(config, "aws");
+    expect(stateless.schedules).toEqual(specs);
+    expect(specs.map((s) => s.name)).toEqual(
+      expect.arrayContaining(config.schedules.map((s) => s.name)),
+    );
+    const inTemplate = Object.values(compute.findResources("AWS::Scheduler::Schedule")).map(
+      (schedule) => {
+        const props = schedule.Properties as {
+          ScheduleExpression: string;
+          ScheduleExpressionTimezone: string;
+          State: string;
+          Target: { Arn: unknown; Input: string };
+        };
+        return canonical({
+          expression: props.ScheduleExpression,
+          timeZone: props.ScheduleExpressionTimezone,
+          state: props.State,
+          target: props.Target.Arn,
+          input: JSON.parse(props.Target.Input),
+        });
+      },
+    );
+    const inTopology = specs.map((spec) =>
+      canonical({
+        expression: spec.expression,
+        timeZone: spec.timeZone,
+        state: spec.enabled === false ? "DISABLED" : "ENABLED",
+        target: { "Fn::GetAtt": [functionId(spec.target), "Arn"] },
+        input: scheduleInput(spec),
+      }),
+    );
+    expect(inTemplate.sort()).toEqual(inTopology.sort());
+  });
+
+  it("deploys the schedules of the config file named by -c config, in their time zones", () => {
+    const file = writeConfig({
+      destination: { prefix: "team/sims" },
+      schedules: [
+        {
+          name: "oceans-nightly",
+          expression: "cron(30 2 * * ? *)",
+          localExpression: "rate(10 seconds)",
+          timeZone: "Europe/Berlin",
+          selector: { names: ["ocean-*"], tags: { team: "oceans" } },
+        },
+        { name: "weekly", expression: "rate(7 days)", enabled: false },
+      ],
+    });
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { ...withoutBundling, config: file },
+    });
+    const template = Template.fromStack(built.stateless);
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
+      (s) =>
+        s.Properties as {
+          ScheduleExpression: string;
+          ScheduleExpressionTimezone: string;
+          State: string;
+          Target: { Input: string };
+        },
+    );
+    const byName = (name: string) =>
+      schedules.find((s) => (JSON.parse(s.Target.Input) as { schedule: string }).schedule === name);
+
+    expect(schedules).toHaveLength(topology.schedules.length + 2);
+    expect(byName("oceans-nightly")).toMatchObject({
+      ScheduleExpression: "cron(30 2 * * ? *)",
+      ScheduleExpressionTimezone: "Europe/Berlin",
+      State: "ENABLED",
+    });
+    expect(JSON.parse(byName("oceans-nightly")?.Target.Input ?? "{}")).toEqual({
+      schedule: "oceans-nightly",
+      scheduledTime: "<aws.scheduler.scheduled-time>",
+      selector: { names: ["ocean-*"], tags: { team: "oceans" } },
+    });
+    expect(byName("weekly")).toMatchObject({
+      ScheduleExpression: "rate(7 days)",
+      State: "DISABLED",
+    });
+    for (const fn of Object.values(template.findResources("AWS::Lambda::Function"))) {
+      expect(fn.Properties.Environment.Variables.SIMSNAP_SNAPSHOT_PREFIX).toBe("team/sims");
+    }
+  });
+
+  it("refuses at synth a schedule in seconds, saying that seconds are local-only", () => {
+    const file = writeConfig({ schedules: [{ name: "fast", expression: "rate(10 seconds)" }] });
+    expect(() =>
+      createSimsnapApp({ outdir: outdir(), context: { ...withoutBundling, config: file } }),
+    ).toThrow(/schedules\.0\.expression: .*only the local runtime runs/);
+  });
+});

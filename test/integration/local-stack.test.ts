@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SimsnapConfigSchema } from "../../lib/domain/config-file.ts";
 import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
 import { runLocal } from "../../lib/local/runtime.ts";
 
@@ -16,11 +17,12 @@ describe("the local stack, end to end", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "simsnap-local-"));
     const lines: string[] = [];
     const summary = await runLocal({
-      config: LocalConfigSchema.parse({
-        simulations: ["alpha", "beta"],
-        schedules: [{ name: "every-2s", expression: "rate(2 seconds)" }],
-        snapshotDelayMs: 400,
-        statusCheckFirstSeconds: 2,
+      config: LocalConfigSchema.parse({ snapshotDelayMs: 400, statusCheckFirstSeconds: 2 }),
+      configFile: SimsnapConfigSchema.parse({
+        schedules: [
+          { name: "every-2s", expression: "rate(1 minute)", localExpression: "rate(2 seconds)" },
+        ],
+        local: { simulations: [{ name: "alpha" }, { name: "beta" }] },
       }),
       dataDir,
       durationSeconds: 7,
@@ -41,5 +43,20 @@ describe("the local stack, end to end", () => {
       true,
     );
     expect(lines.some((l) => l.includes("▸ snapshot requested") && l.includes("beta"))).toBe(true);
+
+    // Every completed checkpoint is archived; at the end one of alpha's is restored.
+    const archives = filesUnder(join(dataDir, "s3", "simsnap-archive")).filter((f) =>
+      /\/(alpha|beta)\/\d{4}\/\d{2}\/\1-\d{6}-\d{4}-\d{2}\.zip\._S3rver_object$/.test(f),
+    );
+    expect(archives.length).toBeGreaterThanOrEqual(complete);
+    expect(lines.some((l) => l.includes("⇪ checkpoint archived") && l.includes("beta"))).toBe(true);
+    expect(lines.some((l) => l.includes("↺ checkpoint restored") && l.includes("alpha"))).toBe(
+      true,
+    );
+    const resumed = lines
+      .map((l) => /resumed from tick (\d+) .* now at tick (\d+)/.exec(l))
+      .find(Boolean);
+    expect(Number(resumed?.[2])).toBeGreaterThanOrEqual(Number(resumed?.[1]));
+    expect(Number(resumed?.[1])).toBeGreaterThan(0);
   }, 60_000);
 });

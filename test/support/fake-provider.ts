@@ -16,6 +16,10 @@ export class FakeProvider implements SimulationProvider {
   readonly statuses = new Map<string, SimulationStatus>();
   readonly snapshotCalls: { simulation: string; destination: SnapshotDestination }[] = [];
   readonly stopCalls: string[] = [];
+  /** AWS tags per simulation name, answered by `listTags`. */
+  readonly tags = new Map<string, Record<string, string>>();
+  /** ARNs whose tags were asked for, in order. */
+  readonly tagCalls: string[] = [];
   /** Errors thrown by the next CreateSnapshot calls, in order. */
   readonly snapshotFailures: ProviderError[] = [];
 
@@ -24,13 +28,13 @@ export class FakeProvider implements SimulationProvider {
   }
 
   async listSimulations() {
-    return [...this.statuses].map(([name, status]) => ({ name, status }));
+    return [...this.statuses].map(([name, status]) => ({ name, status, arn: fakeArn(name) }));
   }
 
   async describeSimulation(name: string): Promise<SimulationDetails> {
     const status = this.statuses.get(name);
     if (!status) throw notFound(name);
-    return { name, status, executionId: `exec-${name}` };
+    return { name, status, arn: fakeArn(name), executionId: `exec-${name}` };
   }
 
   async createSnapshot(simulation: string, destination: SnapshotDestination) {
@@ -38,6 +42,11 @@ export class FakeProvider implements SimulationProvider {
     const failure = this.snapshotFailures.shift();
     if (failure) throw failure;
     this.statuses.set(simulation, "SNAPSHOT_IN_PROGRESS");
+  }
+
+  async listTags(arn: string) {
+    this.tagCalls.push(arn);
+    return { ...this.tags.get(arn.slice(arn.lastIndexOf("/") + 1)) };
   }
 
   async stopSimulation(name: string) {
@@ -54,6 +63,9 @@ export class FakeProvider implements SimulationProvider {
     return { executionId: `exec-${input.name}` };
   }
 }
+
+const fakeArn = (name: string) =>
+  `arn:aws:simspaceweaver:us-east-1:123456789012:simulation/${name}`;
 
 const notFound = (name: string) =>
   new ProviderError("ResourceNotFoundException", `Simulation ${name} not found`, { status: 404 });

@@ -98,6 +98,16 @@ export interface StartSimulationInput {
   Tags?: Record<string, string>;
 }
 
+/** Input of `ListTagsForResource`: the resource (a simulation) by ARN. */
+export interface ListTagsForResourceInput {
+  ResourceArn: string;
+}
+
+/** Output of `ListTagsForResource`. */
+export interface ListTagsForResourceOutput {
+  Tags?: Record<string, string>;
+}
+
 /** Output of `StartSimulation`. */
 export interface StartSimulationOutput {
   Arn?: string;
@@ -209,7 +219,7 @@ const errorName = (raw: string): string => {
 };
 
 /**
- * A small typed client for the six SimSpace Weaver operations simsnap calls. The service's AWS SDK
+ * A small typed client for the seven SimSpace Weaver operations simsnap calls. The service's AWS SDK
  * package is no longer published, so this speaks its rest-json protocol directly: requests shaped
  * as the official model says, signed with the SDK's own SigV4 signer and credential chain, sent
  * through the SDK's HTTP handler.
@@ -330,6 +340,23 @@ export class SimSpaceWeaverClient {
       query: { simulation: input.Simulation },
     });
     return {};
+  }
+
+  /** The AWS tags of a resource; schedule selectors match simulations on them. */
+  async listTagsForResource(input: ListTagsForResourceInput): Promise<ListTagsForResourceOutput> {
+    const output = await this.send({
+      operation: "ListTagsForResource",
+      method: "GET",
+      path: `/tags/${encodeURIComponent(input.ResourceArn)}`,
+    });
+    const tags = isRecord(output.Tags) ? output.Tags : {};
+    return {
+      Tags: Object.fromEntries(
+        Object.entries(tags).filter(
+          (entry): entry is [string, string] => typeof entry[1] === "string",
+        ),
+      ),
+    };
   }
 
   /** Closes the handler's pooled connections, like `destroy()` on an AWS SDK client. */

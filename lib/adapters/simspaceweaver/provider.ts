@@ -82,6 +82,10 @@ export class SimSpaceWeaverProvider implements SimulationProvider {
     });
   }
 
+  async listTags(arn: string): Promise<Record<string, string>> {
+    return (await this.client.listTagsForResource({ ResourceArn: arn })).Tags ?? {};
+  }
+
   async stopSimulation(simulation: string): Promise<void> {
     await this.client.stopSimulation({ Simulation: name(simulation) });
   }

@@ -37,6 +37,19 @@ describe("nextFireTime", () => {
     );
   });
 
+  it("numbers the nth and the last weekday the AWS way (1 = SUN), not croner's", () => {
+    const from = at("2026-11-01T00:00:00Z"); // November 2026: Fridays are the 6th, 13th, 20th, 27th
+    expect(nextFireTime(schedule("cron(0 9 ? * 6#3 *)"), from, from)).toEqual(
+      at("2026-11-20T09:00:00Z"),
+    );
+    expect(nextFireTime(schedule("cron(0 9 ? * 6L *)"), from, from)).toEqual(
+      at("2026-11-27T09:00:00Z"),
+    );
+    expect(nextFireTime(schedule("cron(0 9 L * ? *)"), from, from)).toEqual(
+      at("2026-11-30T09:00:00Z"),
+    );
+  });
+
   it("fires at() once, in the time zone", () => {
     const from = at("2026-11-23T10:00:00Z");
     expect(

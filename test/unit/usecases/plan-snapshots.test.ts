@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { SnapshotRequest } from "../../../lib/domain/messages.ts";
+import { SimsnapConfigSchema } from "../../../lib/domain/config-file.ts";
+import { ScheduleTickSchema, type SnapshotRequest } from "../../../lib/domain/messages.ts";
+import { scheduleInput, snapshotSchedules } from "../../../lib/topology.ts";
 import { planSnapshots } from "../../../lib/usecases/plan-snapshots.ts";
 import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
 import { MemoryQueue } from "../../support/memory.ts";
+import tickSample from "../../events/scheduler/tick.json" with { type: "json" };
 import { snapshotWorld } from "./snapshot-world.ts";
 
 const tick = { schedule: "hourly", scheduledTime: "2026-11-23T10:00:00Z" };
@@ -36,6 +39,63 @@ describe("planSnapshots", () => {
         requestedAt: "2026-11-23T10:00:00.000Z",
       },
     ]);
+  });
+
+  it("applies the schedule's selector: name globs, then AWS tags", async () => {
+    const world = snapshotWorld({
+      "ocean-a": "STARTED",
+      "ocean-b": "STARTED",
+      "city-a": "STARTED",
+      "ocean-c": "STOPPED",
+    });
+    world.provider.tags.set("ocean-a", { team: "oceans", tier: "gold" });
+    world.provider.tags.set("ocean-b", { team: "oceans" });
+    world.provider.tags.set("city-a", { team: "oceans", tier: "gold" });
+    const requests = new MemoryQueue<SnapshotRequest>();
+
+    const byName = await planSnapshots(
+      { ...tick, selector: { names: ["ocean-*", "lake-?"] } },
+      { provider: world.provider, requests },
+    );
+    const byBoth = await planSnapshots(
+      { ...tick, selector: { names: ["ocean-*"], tags: { tier: "gold" } } },
+      { provider: world.provider, requests },
+    );
+
+    expect(byName.requested).toEqual(["ocean-a", "ocean-b"]);
+    expect(byBoth.requested).toEqual(["ocean-a"]);
+    // Tags are read only for running simulations whose names matched: city-a never costs a call.
+    expect(world.provider.tagCalls.map((arn) => arn.split("/").pop())).toEqual([
+      "ocean-a",
+      "ocean-b",
+    ]);
+  });
+
+  it("reads the input a configured schedule sends, as in test/events/scheduler/tick.json", () => {
+    const [hourly] = snapshotSchedules(
+      SimsnapConfigSchema.parse({
+        schedules: [
+          { name: "hourly", expression: "cron(0 * * * ? *)", selector: { names: ["*"] } },
+        ],
+      }).schedules,
+      "aws",
+    );
+    if (!hourly) throw new Error("no schedule");
+    const sent = scheduleInput(hourly, tickSample.scheduledTime);
+
+    expect(sent).toEqual(tickSample);
+    expect(ScheduleTickSchema.parse(sent)).toEqual(tickSample);
+    expect(scheduleInput(hourly).scheduledTime).toBe("<aws.scheduler.scheduled-time>");
+  });
+
+  it("selects every running simulation when the tick has no selector, without reading tags", async () => {
+    const world = snapshotWorld({ "sim-a": "STARTED", "sim-b": "STARTED" });
+    const requests = new MemoryQueue<SnapshotRequest>();
+
+    const result = await planSnapshots(tick, { provider: world.provider, requests });
+
+    expect(result.requested).toEqual(["sim-a", "sim-b"]);
+    expect(world.provider.tagCalls).toEqual([]);
   });
 
   it("yields one snapshot per simulation when the tick arrives twice", async () => {

@@ -1,0 +1,150 @@
+import { z } from "zod";
+import { isTimeZone } from "./duration.ts";
+import { ValidationError } from "./errors.ts";
+import { SimulationNameSchema } from "./names.ts";
+import { RetentionConfigSchema } from "./retention.ts";
+import { parseScheduleExpression } from "./schedule-expression.ts";
+import { SimulationSelectorSchema } from "./selector.ts";
+
+/** S3's naming rule, checked here so a typo fails the config, not the first snapshot. */
+export const BucketNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    "must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
+  );
+
+/** Key segments separated by `/`; the provider appends `snapshot/<name>-<time>.zip`. */
+export const SnapshotPrefixSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+    'must be key segments separated by "/", with no leading or trailing "/"',
+  );
+
+/**
+ * Where snapshots are written. Locally `bucket` is the bucket simsnap creates; in AWS the
+ * stateful stack gives its snapshot bucket this name when it is set (CloudFormation picks one
+ * otherwise, which is what lets two deployments live in one account).
+ */
+export const DestinationSchema = z.strictObject({
+  bucket: BucketNameSchema.optional(),
+  prefix: SnapshotPrefixSchema.default("simsnap"),
+});
+
+/** The bucket the local runtime uses when the config names none. */
+export const LOCAL_SNAPSHOT_BUCKET = "simsnap-snapshots";
+
+const expression = (allowSeconds: boolean) =>
+  z.string().superRefine((text, ctx) => {
+    try {
+      parseScheduleExpression(text, { allowSeconds });
+    } catch (error) {
+      const rule =
+        error instanceof ValidationError
+          ? (error.details[0]?.message ?? error.message)
+          : String(error);
+      ctx.addIssue({ code: "custom", message: rule });
+    }
+  });
+
+/**
+ * One snapshot schedule: an EventBridge Scheduler expression in a time zone, and the simulations
+ * it snapshots. `localExpression` replaces `expression` in the local runtime only, which is where
+ * `rate(N seconds)` belongs (a demo); `expression` refuses seconds because Scheduler cannot run
+ * them. A disabled schedule is still deployed (state `DISABLED`), so enabling it is one change.
+ */
+export const ScheduleConfigSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[0-9a-zA-Z._-]{1,64}$/,
+      "must be 1 to 64 letters, digits, '.', '_' or '-' (EventBridge Scheduler's rule)",
+    ),
+  description: z.string().max(512, "must be at most 512 characters").optional(),
+  expression: expression(false),
+  localExpression: expression(true).optional(),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, "must be an IANA time zone name such as UTC or Europe/Berlin")
+    .default("UTC"),
+  selector: SimulationSelectorSchema.prefault({}),
+  enabled: z.boolean().default(true),
+});
+/** One validated snapshot schedule. */
+export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;
+
+/** S3 storage classes an archive copy may be written in. */
+export const ArchiveStorageClassSchema = z.enum([
+  "STANDARD",
+  "STANDARD_IA",
+  "ONEZONE_IA",
+  "INTELLIGENT_TIERING",
+  "GLACIER_IR",
+  "GLACIER",
+  "DEEP_ARCHIVE",
+]);
+
+/**
+ * Archive settings (the archive flow reads them): where archive copies go, in which storage
+ * class, and the archive's own retention policy (none keeps every archive). Every field is
+ * optional so that a deployment may leave archiving at its defaults.
+ */
+export const ArchiveSettingsSchema = z
+  .strictObject({
+    bucket: BucketNameSchema,
+    storageClass: ArchiveStorageClassSchema,
+    retention: RetentionConfigSchema,
+  })
+  .partial();
+/** Validated archive settings. */
+export type ArchiveSettings = z.output<typeof ArchiveSettingsSchema>;
+
+/**
+ * What `npm start` runs besides the deployment's own settings: the demo simulations it starts,
+ * with their AWS tags (so that tag selectors can be tried locally). The CDK app ignores it.
+ */
+export const LocalDemoSchema = z.strictObject({
+  simulations: z
+    .array(
+      z.strictObject({
+        name: SimulationNameSchema,
+        tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+      }),
+    )
+    .default([]),
+});
+
+/**
+ * `simsnap.config.json`: the one file that says what a deployment does. The CDK app turns its
+ * schedules into EventBridge Scheduler schedules and its destination into the functions'
+ * settings; the local runtime runs the same file. Unknown fields are refused, so a misspelt
+ * setting is an error instead of a silently ignored line.
+ */
+export const SimsnapConfigSchema = z.strictObject({
+  destination: DestinationSchema.prefault({}),
+  schedules: z
+    .array(ScheduleConfigSchema)
+    .default([])
+    .superRefine((schedules, ctx) => {
+      const seen = new Map<string, number>();
+      schedules.forEach((schedule, index) => {
+        const key = schedule.name.toLowerCase();
+        const first = seen.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "name"],
+            message: `must be unique ignoring case; schedules.${first} is also named ${JSON.stringify(schedules[first]?.name)}`,
+          });
+        } else seen.set(key, index);
+      });
+    }),
+  retention: RetentionConfigSchema.optional(),
+  archive: ArchiveSettingsSchema.optional(),
+  local: LocalDemoSchema.prefault({}),
+});
+/** A validated config file. */
+export type SimsnapConfig = z.output<typeof SimsnapConfigSchema>;
+/** A config file as written (defaults not yet applied). */
+export type SimsnapConfigInput = z.input<typeof SimsnapConfigSchema>;

@@ -1,0 +1,209 @@
+import { z } from "zod";
+import {
+  CheckpointStateSchema,
+  CheckpointTriggerSchema,
+  ErrorInfoSchema,
+  S3LocationSchema,
+} from "./checkpoint.ts";
+import { EVENT_SCHEMA_VERSION } from "./events.ts";
+import { SimulationNameSchema } from "./names.ts";
+
+/**
+ * The detail schemas of simsnap's events: what a subscriber may rely on under `version` "1".
+ * They are objects, not strict objects, on purpose: a new optional field is not a breaking change,
+ * so it does not bump the version, and a subscriber written against "1" keeps working.
+ */
+
+const IsoDate = z.iso.datetime({ offset: true });
+
+const Version = z.literal(EVENT_SCHEMA_VERSION);
+
+/** A checkpoint as events carry it: the catalog record without its bookkeeping fields. */
+export const CheckpointSummarySchema = z.object({
+  id: z.string().min(1),
+  simulation: SimulationNameSchema,
+  name: z.string(),
+  state: CheckpointStateSchema,
+  trigger: CheckpointTriggerSchema,
+  favorite: z.boolean(),
+  tags: z.array(z.string()),
+  createdAt: IsoDate,
+  completedAt: IsoDate.optional(),
+  location: S3LocationSchema.optional(),
+  size: z.number().int().nonnegative().optional(),
+  error: ErrorInfoSchema.optional(),
+  jobId: z.string().optional(),
+});
+/** A checkpoint as events carry it. */
+export type CheckpointSummary = z.output<typeof CheckpointSummarySchema>;
+
+/** `Snapshot Requested`: the checkpoint is PENDING and its job RUNNING. */
+export const SnapshotRequestedDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema.extend({ state: z.literal("PENDING") }),
+  jobId: z.string().min(1),
+});
+
+/** `Checkpoint Completed`: the file exists at `checkpoint.location`. */
+export const CheckpointCompletedDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema.extend({
+    state: z.literal("COMPLETE"),
+    location: S3LocationSchema,
+    completedAt: IsoDate,
+  }),
+});
+
+/** `Checkpoint Failed`: no file will come; `checkpoint.error` says why. */
+export const CheckpointFailedDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema.extend({
+    state: z.literal("FAILED"),
+    error: ErrorInfoSchema,
+  }),
+});
+
+/** `Checkpoint Deleted`: a person deleted the checkpoint; its file is gone. */
+export const CheckpointDeletedDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema.extend({ state: z.literal("DELETED") }),
+});
+
+/** `Checkpoints Pruned`: one retention run over one simulation; the report has everything. */
+export const CheckpointsPrunedDetailSchema = z.object({
+  version: Version,
+  simulation: SimulationNameSchema,
+  jobId: z.string().min(1),
+  removedCount: z.number().int().nonnegative(),
+  removed: z.array(z.string()),
+  kept: z.array(z.object({ id: z.string(), reasons: z.array(z.string()) })),
+  failedCount: z.number().int().nonnegative(),
+  failed: z.array(z.string()),
+  truncated: z.boolean(),
+  report: S3LocationSchema,
+});
+
+/**
+ * `Simulation Stop Requested`, the one event simsnap listens for on its bus (any `source`): stop
+ * `simulation`, after a final snapshot unless `snapshot` is false; `force` stops it even when
+ * that snapshot fails. `requestId` makes repeated requests one stop (the event's own `id` is used
+ * when it is absent, so a redelivery is recognised either way).
+ */
+export const SimulationStopRequestedDetailSchema = z.strictObject({
+  version: Version.default(EVENT_SCHEMA_VERSION),
+  simulation: SimulationNameSchema,
+  snapshot: z.boolean().default(true),
+  force: z.boolean().default(false),
+  requestId: z.string().min(1).max(256).optional(),
+  reason: z.string().max(1024, "must be at most 1024 characters").optional(),
+});
+/** A validated `Simulation Stop Requested` detail. */
+export type SimulationStopRequestedDetail = z.output<typeof SimulationStopRequestedDetailSchema>;
+
+/** How the final snapshot of a stop ended (`SKIPPED`: none was asked for, or none was possible). */
+export const FinalSnapshotOutcomeSchema = z.enum(["COMPLETE", "FAILED", "SKIPPED"]);
+
+/**
+ * `Simulation Stopped`: simsnap stopped the simulation (or found it already stopped). A forced stop
+ * after a failed final snapshot says so with `forced` and `finalSnapshot: "FAILED"`.
+ */
+export const SimulationStoppedDetailSchema = z.object({
+  version: Version,
+  simulation: SimulationNameSchema,
+  jobId: z.string().min(1),
+  finalSnapshot: FinalSnapshotOutcomeSchema,
+  checkpointId: z.string().optional(),
+  location: S3LocationSchema.optional(),
+  forced: z.boolean(),
+  alreadyStopped: z.boolean(),
+});
+
+/** `Simulation Stop Failed`: the simulation was left running; `error` says why. */
+export const SimulationStopFailedDetailSchema = z.object({
+  version: Version,
+  simulation: SimulationNameSchema,
+  jobId: z.string().min(1),
+  checkpointId: z.string().optional(),
+  error: ErrorInfoSchema,
+});
+
+/** Where and how a checkpoint is archived (the record's `archive`). */
+const ArchiveSchema = z.object({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  storageClass: z.string().min(1),
+  archivedAt: IsoDate,
+});
+
+/**
+ * `Checkpoint Archived`: the file was copied to `archive` and verified (`checksum` is
+ * `<algorithm>:<base64>`); the manifest beside it says how. `copied` is false when an identical
+ * copy was already there.
+ */
+export const CheckpointArchivedDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema,
+  archive: ArchiveSchema,
+  manifest: S3LocationSchema,
+  checksum: z.string().regex(/^[a-z0-9]+:.+$/),
+  copied: z.boolean(),
+});
+
+/** `Archives Pruned`: archive retention removed archive copies (lists capped at 1,000 ids). */
+export const ArchivesPrunedDetailSchema = z.object({
+  version: Version,
+  simulation: SimulationNameSchema,
+  removedCount: z.number().int().nonnegative(),
+  removed: z.array(z.string()),
+  failedCount: z.number().int().nonnegative(),
+  failed: z.array(z.string()),
+  truncated: z.boolean(),
+});
+
+/** What every restore event says: the job, the checkpoint and the simulation it starts. */
+const RestoreDetailSchema = z.object({
+  version: Version,
+  jobId: z.string().min(1),
+  checkpointId: z.string().min(1),
+  simulation: SimulationNameSchema,
+  target: SimulationNameSchema,
+  from: z.enum(["hot", "archive"]).optional(),
+  snapshot: S3LocationSchema.optional(),
+});
+
+/** `Restore Requested`: a restore job was accepted and is RUNNING. */
+export const RestoreRequestedDetailSchema = RestoreDetailSchema;
+
+/** `Checkpoint Restored`: `target` started from the checkpoint's snapshot (`from` says which copy). */
+export const CheckpointRestoredDetailSchema = RestoreDetailSchema.extend({
+  from: z.enum(["hot", "archive"]),
+  snapshot: S3LocationSchema,
+  arn: z.string().optional(),
+  executionId: z.string().optional(),
+});
+
+/** `Restore Failed`: the restore job FAILED; `error` says why. */
+export const RestoreFailedDetailSchema = RestoreDetailSchema.extend({ error: ErrorInfoSchema });
+
+/**
+ * Every detail-type on the `simsnap` bus with its detail schema: the ones simsnap publishes
+ * (`source: "simsnap"`) and `Simulation Stop Requested`, which it consumes. Tests validate every
+ * published event and every README sample against this table.
+ */
+export const EVENT_DETAIL_SCHEMAS = {
+  "Snapshot Requested": SnapshotRequestedDetailSchema,
+  "Checkpoint Completed": CheckpointCompletedDetailSchema,
+  "Checkpoint Failed": CheckpointFailedDetailSchema,
+  "Checkpoint Deleted": CheckpointDeletedDetailSchema,
+  "Checkpoints Pruned": CheckpointsPrunedDetailSchema,
+  "Simulation Stop Requested": SimulationStopRequestedDetailSchema,
+  "Simulation Stopped": SimulationStoppedDetailSchema,
+  "Simulation Stop Failed": SimulationStopFailedDetailSchema,
+  "Checkpoint Archived": CheckpointArchivedDetailSchema,
+  "Archives Pruned": ArchivesPrunedDetailSchema,
+  "Restore Requested": RestoreRequestedDetailSchema,
+  "Checkpoint Restored": CheckpointRestoredDetailSchema,
+  "Restore Failed": RestoreFailedDetailSchema,
+} as const satisfies Record<string, z.ZodType>;
+/** A detail-type with a documented schema. */
+export type DetailType = keyof typeof EVENT_DETAIL_SCHEMAS;

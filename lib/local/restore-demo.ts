@@ -1,0 +1,86 @@
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createAdapters } from "../composition.ts";
+import { loadSettings } from "../config.ts";
+import type { Checkpoint } from "../domain/checkpoint.ts";
+import { isJobFinished, type Job } from "../domain/job.ts";
+import type { RestoreStep } from "../domain/restore.ts";
+import { restoreCheckpoint } from "../usecases/restore-checkpoint.ts";
+import { readZipEntries, type LocalSimulator } from "./simulator.ts";
+
+/** What the demo restore needs from the running local stack. */
+export interface RestoreDemoOptions {
+  simulation: string;
+  simulator: LocalSimulator;
+  s3: S3Client;
+  print: (line: string) => void;
+  timeoutMs: number;
+}
+
+async function allCheckpoints(
+  checkpoints: ReturnType<typeof createAdapters>["checkpoints"],
+  simulation: string,
+): Promise<Checkpoint[]> {
+  const all: Checkpoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await checkpoints.listBySimulation(simulation, { cursor, newestFirst: true });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+/** The tick a snapshot file recorded (`state.json` in the simulator's zip). */
+async function snapshotTick(s3: S3Client, job: Job): Promise<number | undefined> {
+  const snapshot = job.restore?.snapshot;
+  if (!snapshot) return undefined;
+  const object = await s3.send(
+    new GetObjectCommand({ Bucket: snapshot.bucket, Key: snapshot.key }),
+  );
+  const bytes = await object.Body?.transformToByteArray();
+  const state = bytes && readZipEntries(bytes).get("state.json");
+  return state ? (JSON.parse(state.toString("utf8")) as { tick: number }).tick : undefined;
+}
+
+/**
+ * The end of the demo: restores a checkpoint of `simulation` into a new simulation through the
+ * same use case the API calls, preferring one that retention pruned but the archive kept (so the
+ * restore reads the archive), and prints the tick the new simulation resumed at next to the tick
+ * its snapshot recorded. The restore job itself runs in the restore-checkpoint function, fed by
+ * the local restore queue, exactly as in AWS.
+ */
+export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
+  const { print } = options;
+  const adapters = createAdapters(loadSettings());
+  const checkpoints = await allCheckpoints(adapters.checkpoints, options.simulation);
+  const chosen =
+    checkpoints.find((c) => c.state === "DELETED" && c.archive) ??
+    checkpoints.find((c) => c.state === "COMPLETE");
+  if (!chosen) {
+    print(`  ↺ nothing to restore: ${options.simulation} has no COMPLETE or archived checkpoint`);
+    return;
+  }
+  const { job, simulationName } = await restoreCheckpoint(
+    { checkpointId: chosen.id, clientToken: `demo-${chosen.id}` },
+    { ...adapters, restoreSteps: adapters.queue<RestoreStep>("restore-steps") },
+  );
+  const deadline = Date.now() + options.timeoutMs;
+  let current: Job | undefined = job;
+  while (current && !isJobFinished(current) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    current = await adapters.jobs.get(job.id);
+  }
+  if (current?.status !== "SUCCEEDED") {
+    print(
+      `  ↺ restore of ${chosen.id} into ${simulationName} is ${current?.status ?? "gone"}${
+        current?.error ? `: ${current.error.message}` : ""
+      }`,
+    );
+    return;
+  }
+  const tick = options.simulator.simulation(simulationName)?.tick;
+  const recorded = await snapshotTick(options.s3, current);
+  print(
+    `  ↺ ${simulationName} resumed from tick ${recorded ?? "?"} (recorded in its snapshot) and is now at tick ${tick ?? "?"}; restored from the ${current.restore?.from ?? "?"} copy of ${chosen.state} checkpoint ${chosen.id.slice(0, 8)}`,
+  );
+}
