@@ -1,7 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { isAppError } from "../lib/domain/errors.ts";
+import { SimsnapValidationError } from "../lib/client/errors.ts";
+import { registerCheckpointCommands } from "./commands/checkpoints.ts";
+import { registerJobCommands } from "./commands/jobs.ts";
 import { registerLocalCommand } from "./commands/local.ts";
+import { registerPruneCommand } from "./commands/prune.ts";
+import { registerRestoreCommand } from "./commands/restore.ts";
 import { registerRetentionCommands } from "./commands/retention.ts";
+import { registerSnapshotCommands } from "./commands/snapshot.ts";
 import type { CliIo } from "./io.ts";
 
 /** Exit codes of the `simsnap` command. */
@@ -18,6 +24,11 @@ export function buildProgram(io: CliIo): Command {
     });
   registerLocalCommand(program, io);
   registerRetentionCommands(program, io);
+  registerCheckpointCommands(program, io);
+  registerSnapshotCommands(program, io);
+  registerJobCommands(program, io);
+  registerRestoreCommand(program, io);
+  registerPruneCommand(program, io);
   return program;
 }
 
@@ -28,6 +39,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    // The API refused the request's input (a 400): bad usage, like invalid local arguments.
+    if (error instanceof SimsnapValidationError) {
+      io.err(`error: ${error.message}`);
+      return EXIT.usage;
+    }
     if (isAppError(error) && error.status >= 400 && error.status < 500) {
       io.err(`error: ${error.message}`);
       return EXIT.usage;

@@ -2,6 +2,7 @@ import { createAdapters } from "../lib/composition.ts";
 import { loadSettings } from "../lib/config.ts";
 import { ObjectCreatedEventSchema } from "../lib/domain/messages.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
+import { recordSnapshotFile } from "../lib/observability/metrics.ts";
 import { completeSnapshot } from "../lib/usecases/complete-snapshot.ts";
 
 const adapters = createAdapters(loadSettings());
@@ -21,5 +22,5 @@ export const handler = sqsBatchHandler({
         etag: event.detail.object.etag,
       },
       adapters,
-    ),
+    ).then(recordSnapshotFile),
 });

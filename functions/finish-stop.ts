@@ -2,6 +2,7 @@ import { createAdapters } from "../lib/composition.ts";
 import { loadSettings } from "../lib/config.ts";
 import { FinalSnapshotEventSchema } from "../lib/domain/messages.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
+import { recordStopFinished } from "../lib/observability/metrics.ts";
 import { finishStop } from "../lib/usecases/finish-stop.ts";
 
 const adapters = createAdapters(loadSettings());
@@ -15,5 +16,5 @@ export const handler = sqsBatchHandler({
     checkpointId: event.detail.checkpoint.id,
   }),
   redelivery: adapters.redelivery,
-  handle: (event) => finishStop(event.detail.checkpoint, adapters),
+  handle: (event) => finishStop(event.detail.checkpoint, adapters).then(recordStopFinished),
 });

@@ -2,6 +2,7 @@ import { createAdapters } from "../lib/composition.ts";
 import { loadSettings } from "../lib/config.ts";
 import { SimulationApiCallEventSchema } from "../lib/domain/messages.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
+import { recordShutdownObserved } from "../lib/observability/metrics.ts";
 import { observeShutdown, shutdownFromApiCall } from "../lib/usecases/observe-shutdown.ts";
 
 const adapters = createAdapters(loadSettings());
@@ -15,5 +16,6 @@ export const handler = sqsBatchHandler({
     call: event.detail.eventName,
   }),
   redelivery: adapters.redelivery,
-  handle: (event) => observeShutdown(shutdownFromApiCall(event), adapters),
+  handle: (event) =>
+    observeShutdown(shutdownFromApiCall(event), adapters).then(recordShutdownObserved),
 });

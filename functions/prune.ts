@@ -5,12 +5,15 @@ import { PruneRequestSchema, pruneRunFor, type PruneRequest } from "../lib/domai
 import { parseInput } from "../lib/domain/validation.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
+import { recordPrune } from "../lib/observability/metrics.ts";
 import { prune } from "../lib/usecases/prune.ts";
 
 const adapters = createAdapters(loadSettings());
 
 async function run(request: PruneRequest) {
-  const results = await prune(pruneRunFor(request, adapters.pruneDebounceSeconds), adapters);
+  const results = await prune(pruneRunFor(request, adapters.pruneDebounceSeconds), adapters).then(
+    recordPrune,
+  );
   for (const result of results) {
     logger.info("Prune run", {
       simulation: result.simulation,

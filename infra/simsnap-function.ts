@@ -11,7 +11,7 @@ import {
   SystemLogLevel,
   Tracing,
 } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { NodejsFunction, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { topology, type FunctionName, type QueueName } from "../lib/topology.ts";
@@ -32,6 +32,38 @@ const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const requireBanner =
   "import { createRequire as __simsnapCreateRequire } from 'node:module';" +
   "const require = __simsnapCreateRequire(import.meta.url);";
+
+/**
+ * Credential providers of the SDK's default chain that read a profile, an SSO cache, a process or
+ * a web identity token file. Lambda hands its credentials over in environment variables, which the
+ * chain tries first, so these are never loaded there; the chain loads them with dynamic `import()`,
+ * so leaving them out of the bundle (with the STS, SSO and sign-in clients they bring) cannot fail
+ * a cold start. bench/bundle.ts checks that no bundle imports them statically.
+ */
+export const UNREACHABLE_IN_LAMBDA = [
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-web-identity",
+];
+
+/**
+ * How every function is bundled (esbuild, locally, never Docker), exported so that bench/bundle.ts
+ * builds the very same bundles it measures. The AWS SDK is bundled, not taken from the runtime:
+ * the lockfile pins the SDK and the @smithy packages our own SimSpace Weaver client is built on,
+ * and the runtime's copy would be a different, unpinned version. Naming `externalModules` replaces
+ * CDK's default of leaving out every `@aws-sdk/*` package.
+ */
+export const SIMSNAP_BUNDLING = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  mainFields: ["module", "main"],
+  banner: requireBanner,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: UNREACHABLE_IN_LAMBDA,
+} satisfies BundlingOptions;
 
 /** What a function needs beyond its topology entry: the names of the resources it talks to. */
 export interface SimsnapFunctionProps {
@@ -86,18 +118,7 @@ export class SimsnapFunction extends Construct {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         NODE_OPTIONS: "--enable-source-maps",
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ["module", "main"],
-        banner: requireBanner,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The lockfile pins the SDK and the @smithy packages our own client is built on; the
-        // runtime's copy would be a different, unpinned version.
-        bundleAwsSDK: true,
-      },
+      bundling: SIMSNAP_BUNDLING,
     });
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",

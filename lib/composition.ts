@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoDbCheckpointStore } from "./adapters/dynamodb/checkpoint-store.ts";
 import { DynamoDbJobStore } from "./adapters/dynamodb/job-store.ts";
 import { EventBridgePublisher } from "./adapters/eventbridge/event-publisher.ts";
+import { S3ArchiveStore } from "./adapters/s3/archive-store.ts";
 import { S3ObjectStore } from "./adapters/s3/object-store.ts";
 import { SimSpaceWeaverClient } from "./adapters/simspaceweaver/client.ts";
 import { SimSpaceWeaverProvider } from "./adapters/simspaceweaver/provider.ts";
@@ -13,8 +14,12 @@ import { SqsMessageQueue } from "./adapters/sqs/message-queue.ts";
 import { SqsVisibility } from "./adapters/sqs/visibility.ts";
 import { queueUrl, type Settings } from "./config.ts";
 import { systemClock } from "./ports/messaging.ts";
+import type { ArchiveSettings } from "./usecases/archive-checkpoint.ts";
+import type { RestoreSettings } from "./usecases/restore-checkpoint.ts";
 import type { SnapshotTiming } from "./usecases/take-snapshot.ts";
 import type { QueueName } from "./topology.ts";
+
+const MIB = 1024 ** 2;
 
 /**
  * Builds the adapters a function uses from its validated settings. Functions call it once at
@@ -38,6 +43,34 @@ export function createAdapters(settings: Settings) {
     checkpoints: new DynamoDbCheckpointStore(dynamo, settings.SIMSNAP_TABLE),
     jobs: new DynamoDbJobStore(dynamo, settings.SIMSNAP_TABLE),
     objects: new S3ObjectStore(s3),
+    storage: new S3ArchiveStore(s3, {
+      copy: {
+        thresholdBytes: settings.SIMSNAP_ARCHIVE_MULTIPART_THRESHOLD_MB * MIB,
+        partBytes: settings.SIMSNAP_ARCHIVE_PART_SIZE_MB * MIB,
+      },
+    }),
+    archive: settings.SIMSNAP_ARCHIVE_BUCKET
+      ? ({
+          bucket: settings.SIMSNAP_ARCHIVE_BUCKET,
+          storageClass: settings.SIMSNAP_ARCHIVE_STORAGE_CLASS,
+          checksumAlgorithm: settings.SIMSNAP_ARCHIVE_CHECKSUM_ALGORITHM,
+          retrySeconds: settings.SIMSNAP_ARCHIVE_RETRY_SECONDS,
+        } satisfies ArchiveSettings)
+      : undefined,
+    archiveRetention: settings.SIMSNAP_ARCHIVE_RETENTION,
+    restore: {
+      roleArn: settings.SIMSNAP_SIMULATION_ROLE_ARN,
+      snapshotBucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
+      snapshotPrefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
+      checksumAlgorithm: settings.SIMSNAP_ARCHIVE_CHECKSUM_ALGORITHM,
+      deadlineSeconds: settings.SIMSNAP_RESTORE_DEADLINE_SECONDS,
+      firstCheckSeconds: settings.SIMSNAP_RESTORE_CHECK_FIRST_SECONDS,
+      maxCheckSeconds: settings.SIMSNAP_RESTORE_CHECK_MAX_SECONDS,
+      thaw: {
+        days: settings.SIMSNAP_ARCHIVE_RESTORE_DAYS,
+        tier: settings.SIMSNAP_ARCHIVE_RESTORE_TIER,
+      },
+    } satisfies RestoreSettings,
     events: new EventBridgePublisher(eventBridge, settings.SIMSNAP_EVENT_BUS),
     redelivery: new SqsVisibility(sqs),
     clock: systemClock,

@@ -1,10 +1,18 @@
 import { z } from "zod";
+import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/archive.ts";
 import { ConfigError } from "./domain/errors.ts";
 import { parseInput } from "./domain/validation.ts";
 import { DEFAULT_RETENTION, RetentionConfigSchema } from "./domain/retention.ts";
 import { PRUNE_DEBOUNCE_SECONDS, queueUrlEnv, type QueueName } from "./topology.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const mebibytes = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(5, "must be at least 5 (MiB, S3's smallest part)")
+    .max(5120, "must be at most 5120 (MiB, S3's largest part and single copy)")
+    .default(fallback);
 
 /**
  * Everything a function reads from its environment, validated once at cold start. The same names
@@ -42,6 +50,46 @@ export const SettingsSchema = z.object({
       }
     })
     .pipe(RetentionConfigSchema),
+  /** Archive bucket; unset in functions that do not archive (archiving then fails loudly). */
+  SIMSNAP_ARCHIVE_BUCKET: z.string().min(3).optional(),
+  /** Storage class of archive copies; lifecycle rules move them colder later. */
+  SIMSNAP_ARCHIVE_STORAGE_CLASS: ArchiveStorageClassSchema.default("STANDARD_IA"),
+  /** Checksum S3 computes for archive copies (the source's own algorithm wins when comparable). */
+  SIMSNAP_ARCHIVE_CHECKSUM_ALGORITHM: ChecksumAlgorithmSchema.default("CRC64NVME"),
+  /** Objects above this many MiB are copied in parts (CopyObject's own limit is 5 GiB). */
+  SIMSNAP_ARCHIVE_MULTIPART_THRESHOLD_MB: mebibytes(5120),
+  /** Part size of multipart copies, in MiB (5 MiB to 5 GiB; grown to stay within 10,000 parts). */
+  SIMSNAP_ARCHIVE_PART_SIZE_MB: mebibytes(512),
+  /** First retry delay after an archive copy failed its verification. */
+  SIMSNAP_ARCHIVE_RETRY_SECONDS: seconds(30),
+  /** Archive retention as JSON (`RetentionConfigSchema`); unset keeps every archive. */
+  SIMSNAP_ARCHIVE_RETENTION: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === "") return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(RetentionConfigSchema.optional()),
+  /** Role restored simulations run with (StartSimulation's RoleArn); restoring needs it. */
+  SIMSNAP_SIMULATION_ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN")
+    .optional(),
+  /** A restore still running after this long fails; a DEEP_ARCHIVE thaw may take 48 hours. */
+  SIMSNAP_RESTORE_DEADLINE_SECONDS: seconds(172_800),
+  /** First wait of a restore for a thaw or a simulation start; doubles up to the max. */
+  SIMSNAP_RESTORE_CHECK_FIRST_SECONDS: seconds(30),
+  SIMSNAP_RESTORE_CHECK_MAX_SECONDS: seconds(900).pipe(z.number().max(900)),
+  /** Glacier retrieval tier used to thaw a cold archive for a restore. */
+  SIMSNAP_ARCHIVE_RESTORE_TIER: z.enum(["Expedited", "Standard", "Bulk"]).default("Standard"),
+  /** How long S3 keeps a thawed archive readable (it is copied back to the hot bucket at once). */
+  SIMSNAP_ARCHIVE_RESTORE_DAYS: seconds(1),
 });
 /** Validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;

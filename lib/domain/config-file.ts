@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ArchiveStorageClassSchema } from "./archive.ts";
 import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
@@ -73,17 +74,6 @@ export const ScheduleConfigSchema = z.strictObject({
 });
 /** One validated snapshot schedule. */
 export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;
-
-/** S3 storage classes an archive copy may be written in. */
-export const ArchiveStorageClassSchema = z.enum([
-  "STANDARD",
-  "STANDARD_IA",
-  "ONEZONE_IA",
-  "INTELLIGENT_TIERING",
-  "GLACIER_IR",
-  "GLACIER",
-  "DEEP_ARCHIVE",
-]);
 
 /**
  * Archive settings (the archive flow reads them): where archive copies go, in which storage

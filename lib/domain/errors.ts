@@ -99,3 +99,13 @@ export class RetryLaterError extends AppError {
     super(message, options);
   }
 }
+
+/**
+ * The request is valid but the record's state forbids it (restoring a checkpoint that was never
+ * completed, or was deleted without an archive). Unlike `IllegalTransitionError` no state machine
+ * is involved: the message says what state the record is in and what would make it possible.
+ */
+export class ConflictError extends AppError {
+  override readonly status = 409;
+  override readonly code = "Conflict";
+}

@@ -81,7 +81,10 @@ export function toApiGatewayEvent(
 }
 
 /** Writes a handler's result back the way API Gateway does (base64 bodies decoded, cookies set). */
-export function writeResult(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+export function writeResult(
+  response: ServerResponse,
+  result: APIGatewayProxyStructuredResultV2,
+): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   if (result.cookies && result.cookies.length > 0) headers["set-cookie"] = result.cookies;

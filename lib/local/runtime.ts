@@ -96,6 +96,8 @@ export function describeEvent(event: BusEvent): string {
       return `✓ checkpoint complete  ${simulation} ${checkpoint.location?.key ?? ""} (${checkpoint.size ?? 0} bytes)`;
     case "Checkpoint Failed":
       return `✗ checkpoint failed    ${simulation} ${checkpoint.error?.code ?? ""}: ${checkpoint.error?.message ?? ""}`;
+    case "Checkpoint Deleted":
+      return `✂ checkpoint deleted   ${simulation} ${checkpoint.location?.key ?? ""} (by request)`;
     case "Checkpoints Pruned": {
       const pruned = event.detail as {
         simulation?: string;
@@ -249,6 +251,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "ERROR",
+      // EMF records are metrics only in Lambda's log stream; here they would be noise.
+      POWERTOOLS_METRICS_DISABLED: "true",
       SIMSNAP_TABLE: config.table,
       SIMSNAP_SNAPSHOT_BUCKET: config.bucket,
       SIMSNAP_SNAPSHOT_PREFIX: config.prefix,

@@ -44,4 +44,11 @@ export interface JobStore {
   /** Jobs of a simulation still RUNNING, oldest first. */
   listOpen(simulation: string, kind?: JobKind): Promise<Job[]>;
   listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Job>>;
+  /**
+   * Every job of every simulation, a page at a time, in no particular order (pages may be short;
+   * only an absent cursor ends the listing). For views across simulations, such as the API's
+   * `GET /jobs` without a simulation: jobs of restored or stopped simulations may have no
+   * checkpoint, so the catalog's registry of simulations cannot find them.
+   */
+  listAll(options?: Pick<ListOptions, "limit" | "cursor">): Promise<Page<Job>>;
 }

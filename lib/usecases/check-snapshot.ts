@@ -22,6 +22,8 @@ export interface CheckSnapshotDeps extends SnapshotJobPorts {
 export interface CheckSnapshotResult {
   outcome: "completed" | "rescheduled" | "failed" | "stale";
   nextCheckAt?: string;
+  /** When the completed job started, so its age at completion can be measured. */
+  startedAt?: string;
 }
 
 /** A simulation in one of these can no longer finish a snapshot. */
@@ -48,7 +50,7 @@ export async function checkSnapshot(
   if (!job || isJobFinished(job) || job.nextCheckAt !== check.dueAt) return { outcome: "stale" };
 
   const verdict = await inspect(job, deps);
-  if (verdict.kind === "completed") return { outcome: "completed" };
+  if (verdict.kind === "completed") return { outcome: "completed", startedAt: job.startTime };
   if (verdict.kind === "ended") {
     await failSnapshotJob(job, { code: "SimulationEnded", message: verdict.message }, deps);
     return { outcome: "failed" };

@@ -24,6 +24,8 @@ export interface CompleteSnapshotDeps extends SnapshotJobPorts {
 export interface CompleteSnapshotResult {
   outcome: "completed" | "discovered" | "duplicate" | "ignored";
   checkpointId?: string;
+  /** When the completed job started, so its age at completion can be measured. */
+  startedAt?: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function completeSnapshot(
   const open = await deps.jobs.listOpen(parsed.simulation, "snapshot");
   for (const job of jobsMatchingFile(open, file, parsed)) {
     if (await completeSnapshotJob(job, file, deps)) {
-      return { outcome: "completed", checkpointId: job.checkpointId };
+      return { outcome: "completed", checkpointId: job.checkpointId, startedAt: job.startTime };
     }
   }
   return registerDiscovered(file, parsed, deps);

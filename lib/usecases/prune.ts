@@ -68,6 +68,23 @@ export const pruneJobId = (runId: string, simulation: string): string =>
   deterministicId("prune", runId, simulation);
 
 /**
+ * The RUNNING prune job of one simulation in one run. The API records it before the run is queued,
+ * so a caller can poll it at once; the run then finds it and carries it on.
+ */
+export const pruneJobFor = (runId: string, simulation: string, now: Date): Job => ({
+  id: pruneJobId(runId, simulation),
+  version: 1,
+  kind: "prune",
+  simulation,
+  status: "RUNNING",
+  startTime: now.toISOString(),
+  aborted: false,
+  stats: { objects: 0, bytes: 0 },
+  attempts: 0,
+  checks: 0,
+});
+
+/**
  * Applies the retention policy (see `planRetention`): files are removed with DeleteObjects in
  * batches of at most 1,000 keys, and a checkpoint is marked DELETED (conditional write) only once
  * its file is gone, so a failure part-way never leaves a DELETED record whose file still exists;
@@ -104,18 +121,7 @@ async function pruneSimulation(
 
   const jobId = pruneJobId(run.runId, simulation);
   const iso = now.toISOString();
-  const fresh: Job = {
-    id: jobId,
-    version: 1,
-    kind: "prune",
-    simulation,
-    status: "RUNNING",
-    startTime: iso,
-    aborted: false,
-    stats: { objects: 0, bytes: 0 },
-    attempts: 0,
-    checks: 0,
-  };
+  const fresh = pruneJobFor(run.runId, simulation, now);
   await deps.jobs.create(fresh);
   const job = (await deps.jobs.get(jobId)) ?? fresh;
   if (isJobFinished(job)) return { ...base, jobId, outcome: "duplicate" };

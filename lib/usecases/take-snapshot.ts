@@ -45,6 +45,51 @@ export const snapshotIdsFor = (requestId: string) => ({
 const defaultName = (request: SnapshotRequest): string =>
   request.name ?? `${request.simulation} ${request.requestedAt.replace(/\.\d+Z$/, "Z")}`;
 
+/**
+ * The PENDING checkpoint and RUNNING job of a request, as take-snapshot creates them. Whoever
+ * records a request first (the API, to answer with the job at once, or take-snapshot itself)
+ * creates the same two records, so the other's conditional create is a no-op.
+ */
+export function snapshotRecordsFor(
+  request: SnapshotRequest,
+  context: { provider: string; destination: SnapshotDestination; now: Date; run?: string },
+): { checkpoint: Checkpoint; job: Job } {
+  const { checkpointId, jobId } = snapshotIdsFor(request.requestId);
+  const iso = context.now.toISOString();
+  return {
+    checkpoint: {
+      id: checkpointId,
+      version: 1,
+      simulation: request.simulation,
+      provider: context.provider,
+      ...(context.run === undefined ? {} : { run: context.run }),
+      name: defaultName(request),
+      description: request.description ?? "",
+      tags: request.tags ?? [],
+      favorite: false,
+      state: "PENDING",
+      trigger: request.trigger,
+      createdAt: iso,
+      modifiedAt: iso,
+      jobId,
+    },
+    job: {
+      id: jobId,
+      version: 1,
+      kind: "snapshot",
+      simulation: request.simulation,
+      checkpointId,
+      status: "RUNNING",
+      startTime: iso,
+      aborted: false,
+      stats: { objects: 0, bytes: 0 },
+      attempts: 0,
+      checks: 0,
+      destination: context.destination,
+    },
+  };
+}
+
 const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
 
 /**
@@ -63,35 +108,11 @@ export async function takeSnapshot(
   const now = deps.clock.now();
   const iso = now.toISOString();
 
-  const checkpoint: Checkpoint = {
-    id: checkpointId,
-    version: 1,
-    simulation: request.simulation,
+  const { checkpoint, job: fresh } = snapshotRecordsFor(request, {
     provider: deps.provider.name,
-    name: defaultName(request),
-    description: request.description ?? "",
-    tags: request.tags ?? [],
-    favorite: false,
-    state: "PENDING",
-    trigger: request.trigger,
-    createdAt: iso,
-    modifiedAt: iso,
-    jobId,
-  };
-  const fresh: Job = {
-    id: jobId,
-    version: 1,
-    kind: "snapshot",
-    simulation: request.simulation,
-    checkpointId,
-    status: "RUNNING",
-    startTime: iso,
-    aborted: false,
-    stats: { objects: 0, bytes: 0 },
-    attempts: 0,
-    checks: 0,
     destination: deps.destination,
-  };
+    now,
+  });
   await deps.checkpoints.create(checkpoint);
   if (await deps.jobs.create(fresh)) {
     await deps.events.publish([snapshotRequested(checkpoint, fresh)]);

@@ -26,6 +26,8 @@ describe("the local stack, end to end", () => {
       }),
       dataDir,
       durationSeconds: 7,
+      // Any free port, so the test runs beside `npm start` and other stacks.
+      apiPort: 0,
       print: (line) => lines.push(line),
     });
 

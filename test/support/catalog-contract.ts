@@ -368,6 +368,32 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
         expect(pageSizes).toEqual([3, 3, 1]);
         expect(items.map((j) => j.id)).toEqual(created.map((j) => j.id));
       });
+
+      it("lists every job of every simulation once across pages, and nothing else", async () => {
+        const created = ["alpha", "beta", "gamma"].flatMap((simulation, s) =>
+          Array.from({ length: 4 }, (_, i) =>
+            runningJob({ simulation, startTime: at(s * 10 + i) }),
+          ),
+        );
+        for (const job of shuffled(created)) await jobs.create(job);
+        await checkpoints.create(pendingCheckpoint());
+        await checkpoints.claimLocation(file("not-a-job"), "c1");
+
+        const { items } = await readAllPages((cursor) => jobs.listAll({ limit: 5, cursor }), 5);
+        expect(items.map((j) => j.id).sort()).toEqual(created.map((j) => j.id).sort());
+        expect((await jobs.listAll({ limit: 1000 })).nextCursor).toBeUndefined();
+
+        for (const cursor of [
+          "not a cursor!",
+          "e30",
+          Buffer.from('{"pk":"CKPT#x","sk":"CKPT"}').toString("base64url"),
+        ]) {
+          const error = await jobs.listAll({ cursor }).catch((e: unknown) => e);
+          expect(error, cursor).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).details.map((d) => d.path)).toEqual(["cursor"]);
+        }
+        await expect(jobs.listAll({ limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+      });
     });
   });
 }

@@ -8,7 +8,11 @@ import {
   withoutUndefined,
 } from "../../lib/adapters/dynamodb/catalog-items.ts";
 import { checkpointPartition } from "../../lib/adapters/dynamodb/checkpoint-store.ts";
-import { jobPartition } from "../../lib/adapters/dynamodb/job-store.ts";
+import {
+  decodeScanCursor,
+  encodeScanCursor,
+  jobPartition,
+} from "../../lib/adapters/dynamodb/job-store.ts";
 import { validateDelaySeconds } from "../../lib/adapters/sqs/message-queue.ts";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../lib/domain/checkpoint.ts";
 import { ConcurrentModificationError } from "../../lib/domain/errors.ts";
@@ -77,6 +81,13 @@ class MemoryRecords<T extends Versioned> {
       );
     }
     this.store(next);
+  }
+
+  /** Every record, in table-key order (`<key prefix><id>`, the order a Scan returns). */
+  all(): T[] {
+    return [...this.records.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((record) => this.load(record));
   }
 
   /** Records of one partition in `byCreated` order, with their sort keys. */
@@ -185,6 +196,18 @@ export class MemoryJobStore implements JobStore {
 
   async listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Job>> {
     return this.records.list(jobPartition(simulation), "JOB#", "JOB", options);
+  }
+
+  async listAll(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
+    const limit = resolveLimit(options.limit);
+    const after = options.cursor ? decodeScanCursor(options.cursor).pk.slice("JOB#".length) : "";
+    const rest = this.records.all().filter((job) => options.cursor === undefined || job.id > after);
+    const page = rest.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page,
+      ...(rest.length > limit && last ? { nextCursor: encodeScanCursor(last.id) } : {}),
+    };
   }
 }
 

@@ -1,13 +1,40 @@
-import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ValidationError } from "../../domain/errors.ts";
 import { JobSchema, isJobFinished, type Job, type JobKind } from "../../domain/job.ts";
 import type { JobStore, ListOptions, Page } from "../../ports/catalog.ts";
-import { creationSortKey, VersionedItems } from "./catalog-items.ts";
+import { creationSortKey, resolveLimit, VersionedItems } from "./catalog-items.ts";
 import { catalogTable } from "./table-schema.ts";
 
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: "JOB" });
 
 /** The `byCreated` partition of a simulation's jobs. */
 export const jobPartition = (simulation: string): string => `SIM#${simulation}#JOB`;
+
+/**
+ * The position of a job scan: the table key of the last job returned, which is where DynamoDB
+ * resumes a Scan, encoded as base64url so it travels in query strings unchanged.
+ */
+export const encodeScanCursor = (id: string): string =>
+  Buffer.from(JSON.stringify(jobKey(id)), "utf8").toString("base64url");
+
+/** Reads a job scan cursor back; anything else is the caller's mistake, a 400 naming `cursor`. */
+export function decodeScanCursor(cursor: string): { pk: string; sk: string } {
+  const reason = "not a cursor returned by a job listing";
+  let key: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error(reason);
+    key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw new ValidationError(`Invalid cursor: ${reason}`, [{ path: "cursor", message: reason }], {
+      cause: error,
+    });
+  }
+  const { pk, sk } = (key ?? {}) as { pk?: unknown; sk?: unknown };
+  if (typeof pk !== "string" || !pk.startsWith("JOB#") || sk !== "JOB") {
+    throw new ValidationError(`Invalid cursor: ${reason}`, [{ path: "cursor", message: reason }]);
+  }
+  return { pk, sk };
+}
 
 /** The sparse `openJobs` partition holding a simulation's RUNNING jobs. */
 export const openJobsPartition = (simulation: string): string => `OPEN#${simulation}`;
@@ -80,5 +107,35 @@ export class DynamoDbJobStore implements JobStore {
 
   listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Job>> {
     return this.items.listByCreated(jobPartition(simulation), options);
+  }
+
+  /**
+   * A filtered table Scan (no index holds every job). A Scan's `Limit` counts the items it reads,
+   * not the jobs it keeps, so it reads on until the page is full; the cursor is the last returned
+   * job's key, from which a Scan resumes exactly, even in the middle of a DynamoDB page.
+   */
+  async listAll(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
+    const limit = resolveLimit(options.limit);
+    let startKey: Record<string, unknown> | undefined = options.cursor
+      ? decodeScanCursor(options.cursor)
+      : undefined;
+    const items: Record<string, unknown>[] = [];
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "sk = :sk",
+          ExpressionAttributeValues: { ":sk": "JOB" },
+          Limit: limit + 1,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length <= limit);
+    const jobs = items.slice(0, limit).map((item) => this.items.parse(item));
+    const last = jobs.at(-1);
+    const more = items.length > limit && last !== undefined;
+    return { items: jobs, ...(more ? { nextCursor: encodeScanCursor(last.id) } : {}) };
   }
 }

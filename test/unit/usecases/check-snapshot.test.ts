@@ -27,7 +27,7 @@ describe("checkSnapshot", () => {
 
     const result = await checkSnapshot(check, world);
 
-    expect(result.outcome).toBe("completed");
+    expect(result).toEqual({ outcome: "completed", startedAt: "2026-11-23T10:00:00.000Z" });
     expect(await world.checkpoints.get(ids.checkpointId)).toMatchObject({
       state: "COMPLETE",
       location: { key: "simsnap/snapshot/sim-a-261123-1000-00.zip" },

@@ -20,7 +20,11 @@ describe("completeSnapshot", () => {
 
     const result = await completeSnapshot(fileAt("2026-11-23T10:00:00Z"), world);
 
-    expect(result).toEqual({ outcome: "completed", checkpointId });
+    expect(result).toEqual({
+      outcome: "completed",
+      checkpointId,
+      startedAt: "2026-11-23T10:00:00.000Z",
+    });
     expect(await world.checkpoints.get(checkpointId)).toMatchObject({
       state: "COMPLETE",
       location: { bucket: "snapshots", key: "simsnap/snapshot/sim-a-261123-1000-00.zip" },

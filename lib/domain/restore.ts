@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { S3LocationSchema, type Checkpoint } from "./checkpoint.ts";
+import { deterministicId } from "./ids.ts";
+import { SimulationNameSchema } from "./names.ts";
+import { normalizePrefix } from "./snapshot-key.ts";
+
+const IsoDate = z.iso.datetime({ offset: true });
+
+/** SimSpace Weaver's longest simulation, in minutes (14 days). */
+const MAX_DURATION_MINUTES = 14 * 24 * 60;
+const UNIT_MINUTES: Record<string, number> = { m: 1, h: 60, d: 1440 };
+
+/**
+ * StartSimulation's `MaximumDuration`: 1 to 5 digits and a unit (m, h, d, either case), at most
+ * 14 days. Checked here so a bad value is a 400 naming the field, not the service's refusal after
+ * an archive was thawed and copied back for nothing.
+ */
+export const MaximumDurationSchema = z
+  .string()
+  .regex(
+    /^\d{1,5}[mhdMHD]$/,
+    "must be 1 to 5 digits followed by m, h or d (minutes, hours, days), e.g. 90m, 12h or 14d",
+  )
+  .refine(
+    (text) =>
+      Number(text.slice(0, -1)) * (UNIT_MINUTES[text.slice(-1).toLowerCase()] ?? 0) <=
+      MAX_DURATION_MINUTES,
+    "must be at most 14d (20160m), SimSpace Weaver's limit",
+  );
+
+/**
+ * A request to restore a checkpoint into a new simulation. `clientToken` makes it idempotent: the
+ * same checkpoint and token always name the same restore job, so a retried request (an API client
+ * timing out, a double click) starts one simulation.
+ */
+export const RestoreRequestSchema = z.object({
+  checkpointId: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
+  simulationName: SimulationNameSchema.optional(),
+  maximumDuration: MaximumDurationSchema.optional(),
+  description: z.string().max(500, "must be at most 500 characters").optional(),
+  clientToken: z
+    .string()
+    .min(1, "must not be empty")
+    .max(128, "must be at most 128 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+});
+/** A validated restore request. */
+export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
+/** A restore request as a caller writes it. */
+export type RestoreRequestInput = z.input<typeof RestoreRequestSchema>;
+
+/** Where a restore job stands; each phase is resumable after a crash or a duplicate delivery. */
+export const RestorePhaseSchema = z.enum(["locating", "thawing", "copying", "starting", "waiting"]);
+/** One phase of a restore job. */
+export type RestorePhase = z.infer<typeof RestorePhaseSchema>;
+
+/**
+ * The restore-specific part of a `restore` job: what was asked for, and how far it got (where the
+ * file is read from, what StartSimulation was given, what it answered).
+ */
+export const RestoreProgressSchema = z.object({
+  target: SimulationNameSchema,
+  clientToken: z.string().min(1),
+  maximumDuration: z.string().optional(),
+  description: z.string().optional(),
+  phase: RestorePhaseSchema,
+  from: z.enum(["hot", "archive"]).optional(),
+  /** The archive copy, while it is thawed or copied back. */
+  source: S3LocationSchema.optional(),
+  /** The file StartSimulation reads. */
+  snapshot: S3LocationSchema.optional(),
+  thawRequestedAt: IsoDate.optional(),
+  /** Waits so far in this phase: each phase's checks back off from the first delay again. */
+  waits: z.number().int().nonnegative().optional(),
+  arn: z.string().optional(),
+  executionId: z.string().optional(),
+});
+/** The restore-specific part of a `restore` job. */
+export type RestoreProgress = z.infer<typeof RestoreProgressSchema>;
+
+/**
+ * A step of a restore job, sent to the restore queue (delayed while it waits). It runs only when
+ * `dueAt` is the job's current `nextCheckAt`, which drops duplicates and stale steps.
+ */
+export const RestoreStepSchema = z.object({
+  jobId: z.string().min(1),
+  step: z.number().int().nonnegative(),
+  dueAt: IsoDate,
+});
+/** A step of a restore job. */
+export type RestoreStep = z.infer<typeof RestoreStepSchema>;
+
+/** The restore job of a checkpoint and client token, the same for every retry of the request. */
+export const restoreJobId = (checkpointId: string, clientToken: string): string =>
+  deterministicId("restore", checkpointId, clientToken);
+
+const pad = (n: number): string => String(n).padStart(2, "0");
+const NAME_LIMIT = 64;
+
+/**
+ * The name a restored simulation gets when the caller names none:
+ * `<simulation>-r<yyMMdd-HHmmss>-<4 hex of the token>`, the checkpoint's own time so a person
+ * recognises it, the token's hash so two restores of one checkpoint do not collide. The simulation
+ * part is shortened to keep the name within SimSpace Weaver's 64 characters.
+ */
+export function defaultRestoreName(
+  checkpoint: Pick<Checkpoint, "simulation" | "createdAt">,
+  clientToken: string,
+): string {
+  const t = new Date(checkpoint.createdAt);
+  const stamp =
+    `${pad(t.getUTCFullYear() % 100)}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}` +
+    `-${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}${pad(t.getUTCSeconds())}`;
+  const suffix = `-r${stamp}-${createHash("sha256").update(clientToken).digest("hex").slice(0, 4)}`;
+  return `${checkpoint.simulation.slice(0, NAME_LIMIT - suffix.length)}${suffix}`;
+}
+
+/**
+ * Where an archived file is copied back to in the snapshot bucket before a simulation starts from
+ * it: beside the snapshots but outside `snapshot/`, so the copy is never taken for a new snapshot
+ * file (and cataloged as a `discovered` checkpoint).
+ */
+export function restoredSnapshotKey(prefix: string, checkpointId: string, file: string): string {
+  const clean = normalizePrefix(prefix);
+  return `${clean === "" ? "" : `${clean}/`}restore/${checkpointId}/${file}`;
+}

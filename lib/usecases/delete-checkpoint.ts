@@ -1,0 +1,71 @@
+import { markCheckpointDeleted, type Checkpoint } from "../domain/checkpoint.ts";
+import {
+  AppError,
+  ConcurrentModificationError,
+  ConflictError,
+  IllegalTransitionError,
+} from "../domain/errors.ts";
+import { checkpointDeleted } from "../domain/events.ts";
+import type { CheckpointStore } from "../ports/catalog.ts";
+import type { Clock, EventPublisher } from "../ports/messaging.ts";
+import type { ObjectStore } from "../ports/object-store.ts";
+import { getCheckpoint } from "./list-checkpoints.ts";
+
+/** What deleting a checkpoint needs. */
+export interface DeleteCheckpointDeps {
+  checkpoints: CheckpointStore;
+  objects: Pick<ObjectStore, "deleteMany">;
+  events: EventPublisher;
+  clock: Clock;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * A person deletes a checkpoint: only a COMPLETE one, and a favorite only when forced. The file
+ * goes first and the record becomes DELETED after, so a failure in between leaves a COMPLETE
+ * record that a retry finishes (S3 deletes are idempotent), never a DELETED record whose file
+ * still exists. Once the file is gone, a record changed meanwhile (a rename, a favorite mark) is
+ * re-read and marked DELETED all the same: it describes a file that no longer exists. Deleting a
+ * DELETED checkpoint again returns it unchanged, so a retried DELETE succeeds like the first. The
+ * archive copy, if any, is left to its own lifecycle.
+ */
+export async function deleteCheckpoint(
+  id: string,
+  options: { force: boolean },
+  deps: DeleteCheckpointDeps,
+): Promise<Checkpoint> {
+  let current = await getCheckpoint(id, deps);
+  if (current.state === "DELETED") return current;
+  if (current.state !== "COMPLETE") {
+    throw new IllegalTransitionError(
+      `Checkpoint ${id} is ${current.state}; only COMPLETE checkpoints can be deleted`,
+    );
+  }
+  if (current.favorite && !options.force) {
+    throw new ConflictError(
+      `Checkpoint ${id} is a favorite; unfavorite it first or delete it with force=true`,
+    );
+  }
+  if (current.location) {
+    const { bucket, key } = current.location;
+    const failure = (await deps.objects.deleteMany(bucket, [key])).failed[0];
+    if (failure) {
+      throw new AppError(
+        `Could not delete s3://${bucket}/${key}: ${failure.code} ${failure.message}`,
+      );
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    const deleted = markCheckpointDeleted(current, deps.clock.now());
+    try {
+      await deps.checkpoints.save(deleted);
+      await deps.events.publish([checkpointDeleted(deleted)]);
+      return deleted;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
+      current = await getCheckpoint(id, deps);
+      if (current.state === "DELETED") return current;
+    }
+  }
+}

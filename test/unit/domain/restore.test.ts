@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../../lib/domain/errors.ts";
+import { SimulationNameSchema } from "../../../lib/domain/names.ts";
+import {
+  defaultRestoreName,
+  MaximumDurationSchema,
+  restoredSnapshotKey,
+  restoreJobId,
+  RestoreRequestSchema,
+} from "../../../lib/domain/restore.ts";
+import { parseSnapshotKey } from "../../../lib/domain/snapshot-key.ts";
+import { parseInput } from "../../../lib/domain/validation.ts";
+
+describe("MaximumDurationSchema", () => {
+  it("accepts 1 to 5 digits and a unit, up to 14 days", () => {
+    for (const ok of ["1m", "90M", "12h", "336H", "14d", "14D", "20160m", "00005h"]) {
+      expect(MaximumDurationSchema.safeParse(ok).success, ok).toBe(true);
+    }
+  });
+
+  it("refuses other forms and anything above 14 days", () => {
+    for (const bad of ["", "d", "1w", "1.5h", "123456m", "15d", "337h", "20161m", " 1d"]) {
+      expect(MaximumDurationSchema.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+});
+
+describe("RestoreRequestSchema", () => {
+  it("names every field that breaks a rule", () => {
+    let error: unknown;
+    try {
+      parseInput(
+        RestoreRequestSchema,
+        {
+          checkpointId: "",
+          simulationName: "no spaces",
+          maximumDuration: "2w",
+          clientToken: "a b",
+        },
+        "restore request",
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    const paths = (error as ValidationError).details.map((d) => d.path).sort();
+    expect(paths).toEqual(["checkpointId", "clientToken", "maximumDuration", "simulationName"]);
+    expect((error as Error).message).toMatch(/maximumDuration: must be 1 to 5 digits/);
+  });
+});
+
+describe("defaultRestoreName", () => {
+  const checkpoint = { simulation: "ocean-currents", createdAt: "2026-11-23T10:00:10Z" };
+
+  it("derives a valid name from the simulation and the checkpoint's time", () => {
+    const name = defaultRestoreName(checkpoint, "token-1");
+    expect(name).toMatch(/^ocean-currents-r261123-100010-[0-9a-f]{4}$/);
+    expect(SimulationNameSchema.safeParse(name).success).toBe(true);
+    expect(defaultRestoreName(checkpoint, "token-1")).toBe(name);
+    expect(defaultRestoreName(checkpoint, "token-2")).not.toBe(name);
+  });
+
+  it("shortens long simulation names to stay within 64 characters", () => {
+    const name = defaultRestoreName({ ...checkpoint, simulation: "x".repeat(64) }, "t");
+    expect(name).toHaveLength(64);
+    expect(SimulationNameSchema.safeParse(name).success).toBe(true);
+  });
+});
+
+describe("restore ids and keys", () => {
+  it("gives a checkpoint and token one job id", () => {
+    expect(restoreJobId("c", "t")).toBe(restoreJobId("c", "t"));
+    expect(restoreJobId("c", "t")).not.toBe(restoreJobId("c", "u"));
+  });
+
+  it("copies archives back outside snapshot/, where they are not taken for new snapshots", () => {
+    const key = restoredSnapshotKey("/simsnap/", "c-1", "sim-261123-1000-10.zip");
+    expect(key).toBe("simsnap/restore/c-1/sim-261123-1000-10.zip");
+    expect(parseSnapshotKey(key)).toBeUndefined();
+    expect(restoredSnapshotKey("", "c-1", "f.zip")).toBe("restore/c-1/f.zip");
+  });
+});

@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { METRICS_NAMESPACE, SCHEDULE_DIMENSION } from "../../../lib/observability/metric-names.ts";
+import {
+  recordArchive,
+  recordPrune,
+  recordSchedulePlanned,
+  recordSnapshotCheck,
+  recordSnapshotFile,
+  recordSnapshotTaken,
+} from "../../../lib/observability/metrics.ts";
+import type { PruneSimulationResult } from "../../../lib/usecases/prune.ts";
+
+interface EmfRecord {
+  _aws: {
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
+  };
+  [key: string]: unknown;
+}
+
+let write: MockInstance<typeof process.stdout.write>;
+/** The EMF records written to standard output since the test began. */
+const records = (): EmfRecord[] =>
+  write.mock.calls
+    .map(([chunk]) => String(chunk).trim())
+    .filter((line) => line.startsWith("{") && line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as EmfRecord);
+const metricsOf = (record: EmfRecord) =>
+  Object.fromEntries(
+    record._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, [m.Unit, record[m.Name]]]),
+  );
+
+beforeEach(() => {
+  vi.stubEnv("POWERTOOLS_METRICS_DISABLED", undefined);
+  vi.stubEnv("POWERTOOLS_DEV", undefined);
+  write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+});
+afterEach(() => {
+  write.mockRestore();
+  vi.unstubAllEnvs();
+});
+
+const pruned = (overrides: Partial<PruneSimulationResult>): PruneSimulationResult => ({
+  simulation: "ocean",
+  outcome: "pruned",
+  plan: { simulation: "ocean", keep: [], remove: [], refused: null },
+  removed: [],
+  failed: [],
+  ...overrides,
+});
+
+describe("metrics", () => {
+  it("writes one EMF record in simsnap's namespace with the service dimension", () => {
+    recordSnapshotTaken({ outcome: "failed" });
+    const [record, ...rest] = records();
+    expect(rest).toEqual([]);
+    expect(record?._aws.CloudWatchMetrics).toEqual([
+      expect.objectContaining({ Namespace: METRICS_NAMESPACE, Dimensions: [["service"]] }),
+    ]);
+    expect(record?.service).toBe("simsnap");
+    expect(metricsOf(record!)).toEqual({
+      SnapshotsFailed: ["Count", 1],
+      JobsFailed: ["Count", 1],
+    });
+  });
+
+  it("writes nothing when nothing happened, and passes the result through", () => {
+    const result = { outcome: "duplicate" as const, checkpointId: "c", jobId: "j" };
+    expect(recordSnapshotTaken(result)).toBe(result);
+    recordSnapshotFile({ outcome: "ignored" });
+    recordPrune([pruned({ outcome: "duplicate" })]);
+    expect(records()).toEqual([]);
+  });
+
+  it("measures a completed snapshot job's age from its start", () => {
+    const now = new Date("2026-11-23T10:05:00.000Z");
+    recordSnapshotCheck({ outcome: "completed", startedAt: "2026-11-23T10:00:00.000Z" }, now);
+    recordSnapshotFile({ outcome: "discovered", checkpointId: "d" }, now);
+    expect(records().map(metricsOf)).toEqual([
+      { SnapshotsCompleted: ["Count", 1], SnapshotJobAge: ["Seconds", 300] },
+      { SnapshotsDiscovered: ["Count", 1] },
+    ]);
+  });
+
+  it("adds up a prune run, counting refused and partial runs as failed jobs", () => {
+    recordPrune([
+      pruned({ removed: ["a", "b"] }),
+      pruned({
+        outcome: "partial",
+        removed: ["c"],
+        failed: [{ id: "d", key: "k", code: "AccessDenied", message: "no" }],
+      }),
+      pruned({ outcome: "refused" }),
+    ]);
+    expect(records().map(metricsOf)).toEqual([
+      {
+        CheckpointsPruned: ["Count", 3],
+        PruneDeleteFailures: ["Count", 1],
+        JobsFailed: ["Count", 2],
+      },
+    ]);
+  });
+
+  it("counts archived bytes", () => {
+    recordArchive({ outcome: "archived", checkpointId: "c", bytes: 5_000 });
+    expect(records().map(metricsOf)).toEqual([
+      { CheckpointsArchived: ["Count", 1], ArchivedBytes: ["Bytes", 5_000] },
+    ]);
+  });
+
+  it("publishes the oldest checkpoint age of a schedule under its name, 0 when none ran", () => {
+    recordSchedulePlanned("hourly", 2, [
+      { simulation: "ocean", ageSeconds: 3_600 },
+      { simulation: "city", ageSeconds: 9_000 },
+    ]);
+    recordSchedulePlanned("nightly", 0, []);
+    const [requested, hourly, , nightly] = records();
+    expect(metricsOf(requested!)).toEqual({ SnapshotsRequested: ["Count", 2] });
+    expect(hourly?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+      ["service", SCHEDULE_DIMENSION],
+    ]);
+    expect(hourly?.[SCHEDULE_DIMENSION]).toBe("hourly");
+    expect(metricsOf(hourly!)).toEqual({ CheckpointAge: ["Seconds", 9_000] });
+    expect(nightly?.[SCHEDULE_DIMENSION]).toBe("nightly");
+    expect(metricsOf(nightly!)).toEqual({ CheckpointAge: ["Seconds", 0] });
+  });
+
+  it("writes nothing where POWERTOOLS_METRICS_DISABLED is set (the local runtime)", () => {
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "true");
+    recordSnapshotTaken({ outcome: "failed" });
+    expect(records()).toEqual([]);
+  });
+});
