@@ -16,4 +16,19 @@ export default tseslint.config(
     files: ["cli/**", "bench/**", "lib/local/**"],
     rules: { "no-console": "off" },
   },
+  {
+    // zod's `z` export is a namespace object that drags every locale (~260 KiB minified) into a
+    // Lambda bundle; `import * as z` lets esbuild keep only what is used (npm run bench:bundle).
+    files: ["lib/**", "functions/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z'][importKind!='type']",
+          message: 'Use `import * as z from "zod"`: the named `z` bundles every zod locale.',
+        },
+      ],
+    },
+  },
 );

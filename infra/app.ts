@@ -26,6 +26,7 @@ const featureFlags = {
 
 const prefixPattern = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** The deployment's choices, from `-c key=value`, the environment (`SIMSNAP_…`) or the config file. */
 interface SimsnapAppOptions {
@@ -35,6 +36,8 @@ interface SimsnapAppOptions {
   config: SimsnapConfig;
   /** The archive bucket: config `archive.bucket`, lifecycle and Object Lock from context. */
   archive: ArchiveBucketOptions;
+  /** Who gets the alarms by email (`-c alarmEmail=…` or `SIMSNAP_ALARM_EMAIL`). */
+  alarmEmail?: string;
 }
 
 /** Reads and checks the options, so a typo fails the synth instead of the first snapshot. */
@@ -58,7 +61,11 @@ function readAppOptions(app: App, env: NodeJS.ProcessEnv = process.env): Simsnap
     throw new Error(`simulationRoleArn "${simulationRoleArn}" is not an IAM role ARN`);
   }
   const archive = readArchiveOptions(context, config.archive?.bucket);
-  return { snapshotPrefix, simulationRoleArn, config, archive };
+  const alarmEmail = context("alarmEmail") ?? env.SIMSNAP_ALARM_EMAIL;
+  if (alarmEmail !== undefined && !emailPattern.test(alarmEmail)) {
+    throw new Error(`alarmEmail "${alarmEmail}" is not an email address`);
+  }
+  return { snapshotPrefix, simulationRoleArn, config, archive, alarmEmail };
 }
 
 /**
@@ -93,6 +100,7 @@ export function createSimsnapApp(props: AppProps = {}) {
     archiveStorageClass: options.config.archive?.storageClass,
     simulationRoleArn: options.simulationRoleArn,
     archiveRetention: options.config.archive?.retention,
+    alarmEmail: options.alarmEmail,
   });
 
   Validations.of(app).addPlugins(

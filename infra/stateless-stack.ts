@@ -8,19 +8,19 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { CfnSchedule } from "aws-cdk-lib/aws-scheduler";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
 import { normalizePrefix } from "../lib/domain/snapshot-key.ts";
 import type { RetentionConfigInput } from "../lib/domain/retention.ts";
 import {
   PRUNE_DEBOUNCE_SECONDS,
-  queueUrlEnv,
   scheduleInput,
   topology,
   type FunctionName,
   type QueueName,
   type ScheduleSpec,
 } from "../lib/topology.ts";
+import { bindEventBus, bindQueue, bindTable } from "./bindings.ts";
 import { SimsnapHttpApi } from "./http-api.ts";
+import { SimsnapObservability } from "./observability.ts";
 import { SimsnapFunction } from "./simsnap-function.ts";
 
 /** The stateful resources the functions work on, and where in the bucket snapshots go. */
@@ -47,6 +47,8 @@ export interface StatelessStackProps extends StackProps {
   simulationRoleArn?: string;
   /** Archive retention (config `archive.retention`) for prune-archives; archives kept if absent. */
   archiveRetention?: RetentionConfigInput;
+  /** Subscribed by email to the alarm topic (context `alarmEmail`); no subscription if absent. */
+  alarmEmail?: string;
 }
 
 /** SimSpace Weaver actions each function calls; anything not listed here is denied. */
@@ -103,18 +105,6 @@ const scansJobs: readonly FunctionName[] = ["api"];
 /** Functions that delete single snapshot files on a person's request (`DELETE /checkpoints/{id}`). */
 const deletesSnapshotFiles: readonly FunctionName[] = ["api"];
 
-/** Catalog item operations; `Scan` is left out on purpose, every access goes by key or index. */
-const catalogActions = [
-  "dynamodb:GetItem",
-  "dynamodb:BatchGetItem",
-  "dynamodb:Query",
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:BatchWriteItem",
-  "dynamodb:ConditionCheckItem",
-];
-
 /**
  * Everything that can be replaced without losing data (functions, queues, rules, schedules),
  * generated from `lib/topology.ts` alone: this stack declares no trigger of its own, so the AWS
@@ -126,14 +116,14 @@ export class StatelessStack extends Stack {
   /** The schedules this stack deployed, one `AWS::Scheduler::Schedule` each. */
   readonly schedules: readonly ScheduleSpec[];
   readonly httpApi: SimsnapHttpApi;
+  /** Alarms on dead letters, failed jobs, stale checkpoints and function errors; the dashboard. */
+  readonly observability: SimsnapObservability;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const environment = {
-      SIMSNAP_TABLE: props.catalogTable.tableName,
       SIMSNAP_SNAPSHOT_BUCKET: props.snapshotBucket.bucketName,
       SIMSNAP_SNAPSHOT_PREFIX: props.snapshotPrefix,
-      SIMSNAP_EVENT_BUS: props.eventBus.eventBusName,
       SIMSNAP_ARCHIVE_BUCKET: props.archiveBucket.bucketName,
       ...(props.archiveStorageClass
         ? { SIMSNAP_ARCHIVE_STORAGE_CLASS: props.archiveStorageClass }
@@ -143,11 +133,10 @@ export class StatelessStack extends Stack {
 
     this.functions = mapNames(topology.functions, (name) => {
       const fn = new SimsnapFunction(this, constructId(name), { name, environment });
-      grantCatalog(fn, props.catalogTable);
-      props.eventBus.grantPutEventsTo(fn.role);
+      bindTable(fn, props.catalogTable, { scan: scansJobs.includes(name) });
+      bindEventBus(fn, props.eventBus);
       grantSimulations(fn, name);
       if (readsSnapshotFiles.includes(name)) grantSnapshotRead(fn, props.snapshotBucketArnExport);
-      if (scansJobs.includes(name)) grantCatalogScan(fn, props.catalogTable);
       const archive = archiveActions[name];
       if (archive) grantArchive(fn, archive, props.archiveBucketArnExport);
       if (name === "restore-checkpoint") grantRestore(fn, props);
@@ -192,7 +181,11 @@ export class StatelessStack extends Stack {
           "deliveryDelaySeconds" in spec ? Duration.seconds(spec.deliveryDelaySeconds) : undefined,
       });
       this.functions[spec.consumer].function.addEventSource(
-        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: true }),
+        new SqsEventSource(queue, {
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: true,
+          maxConcurrency: "maxConcurrency" in spec ? spec.maxConcurrency : undefined,
+        }),
       );
       return queue;
     });
@@ -200,9 +193,7 @@ export class StatelessStack extends Stack {
     for (const name of names(topology.functions)) {
       const fn = this.functions[name];
       for (const queueName of topology.functions[name].sendsTo) {
-        const queue = this.queues[queueName];
-        fn.function.addEnvironment(queueUrlEnv(queueName), queue.queueUrl);
-        queue.grantSendMessages(fn.role);
+        bindQueue(fn, queueName, this.queues[queueName]);
       }
     }
 
@@ -254,28 +245,14 @@ export class StatelessStack extends Stack {
         },
       });
     }
+
+    this.observability = new SimsnapObservability(this, "Observability", {
+      functions: this.functions,
+      queues: this.queues,
+      schedules: this.schedules,
+      alarmEmail: props.alarmEmail,
+    });
   }
-}
-
-function grantCatalog(fn: SimsnapFunction, table: ITable): void {
-  fn.role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: catalogActions, resources: [table.tableArn] }),
-  );
-  fn.role.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ["dynamodb:Query"],
-      resources: Object.values(catalogTable.indexes).map(
-        (index) => `${table.tableArn}/index/${index.name}`,
-      ),
-    }),
-  );
-}
-
-/** Scan on the table itself (never an index), for the one listing that has no key to go by. */
-function grantCatalogScan(fn: SimsnapFunction, table: ITable): void {
-  fn.role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ["dynamodb:Scan"], resources: [table.tableArn] }),
-  );
 }
 
 /**

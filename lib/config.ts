@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/archive.ts";
 import { ConfigError } from "./domain/errors.ts";
 import { parseInput } from "./domain/validation.ts";

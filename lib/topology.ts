@@ -55,6 +55,11 @@ export interface QueueSpec {
   batchSize: number;
   /** Delay of every message (SQS `DelaySeconds`), e.g. to let a burst of triggers coalesce. */
   deliveryDelaySeconds?: number;
+  /**
+   * Most invocations of the consumer the queue's event source mapping runs at once (2 to 1000;
+   * unset: as many as the backlog calls for), for a consumer whose provider must not be flooded.
+   */
+  maxConcurrency?: number;
 }
 
 /** Placeholders resolved by each side: real names in AWS, local names in the embedded runtime. */
@@ -182,6 +187,12 @@ const queues = {
     visibilityTimeoutSeconds: 180,
     maxReceiveCount: 12,
     batchSize: 10,
+    // SimSpace Weaver's control plane publishes no request quota and throttles bursts; a schedule
+    // tick over many simulations is a burst. Two at a time (the mapping's minimum) spreads it, and
+    // the queue holds the rest: unlike reserved concurrency, throttled deliveries do not count
+    // toward maxReceiveCount, and no account concurrency has to be set aside (which accounts with
+    // the default limit of 10 cannot).
+    maxConcurrency: 2,
   },
   "snapshot-files": {
     consumer: "complete-snapshot",

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Checkpoint, S3Location } from "./checkpoint.ts";
 import { ValidationError } from "./errors.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { knownFieldsOnly } from "./known-fields.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { IllegalTransitionError } from "./errors.ts";

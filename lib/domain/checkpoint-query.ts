@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { knownFieldsOnly } from "./known-fields.ts";
 import { CheckpointStateSchema, type Checkpoint, type CheckpointState } from "./checkpoint.ts";
 import {

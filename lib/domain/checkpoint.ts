@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { IllegalTransitionError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ArchiveStorageClassSchema } from "./archive.ts";
 import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { knownFieldsOnly } from "./known-fields.ts";
 import { JobKindSchema, JobStatusSchema, type Job } from "./job.ts";
 import { fingerprintOf, pageOf, type ListingPage } from "./listing.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * An object schema that refuses unknown fields one by one, each issue on the field's own path, so

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * SimSpace Weaver's own rule for simulation names. Checked before any call so that a bad name is

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Largest page a caller may ask for, as in the catalog's own listings. */
 export const MAX_LIMIT = 1000;

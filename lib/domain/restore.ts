@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { S3LocationSchema, type Checkpoint } from "./checkpoint.ts";
 import { deterministicId } from "./ids.ts";
 import { SimulationNameSchema } from "./names.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { ErrorInfo } from "./checkpoint.ts";
 import type { JobStep } from "./job.ts";
 import { SimulationNameSchema } from "./names.ts";

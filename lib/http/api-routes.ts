@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { CheckpointPatchSchema } from "../domain/checkpoint-edit.ts";
 import { CheckpointQuerySchema } from "../domain/checkpoint-query.ts";
 import { JobQuerySchema } from "../domain/job-query.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { LOCAL_SNAPSHOT_BUCKET, type SimsnapConfig } from "../domain/config-file.ts";
 import { RetentionConfigSchema, type RetentionConfig } from "../domain/retention.ts";
 import { schedulesFor, type ScheduleSpec } from "../topology.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { z } from "zod";
+import * as z from "zod";
 import { matchesPattern, type EventPattern } from "./event-pattern.ts";
 
 /** An event as EventBridge delivers it to targets. */

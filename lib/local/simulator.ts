@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { crc32, inflateRawSync } from "node:zlib";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ZipFile } from "yazl";
-import { z } from "zod";
+import * as z from "zod";
 import { SimulationNameSchema } from "../domain/names.ts";
 import { snapshotKey } from "../domain/snapshot-key.ts";
 import type { SimulationStatus } from "../ports/simulation-provider.ts";

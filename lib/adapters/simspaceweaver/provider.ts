@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { S3Location } from "../../domain/checkpoint.ts";
 import { SimulationNameSchema } from "../../domain/names.ts";
 import { parseInput } from "../../domain/validation.ts";
