@@ -75,6 +75,7 @@ export function createAdapters(settings: Settings) {
     redelivery: new SqsVisibility(sqs),
     clock: systemClock,
     retention: settings.SIMSNAP_RETENTION,
+    archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
     pruneDebounceSeconds: settings.SIMSNAP_PRUNE_DEBOUNCE_SECONDS,
     reports: { bucket: settings.SIMSNAP_SNAPSHOT_BUCKET, prefix: settings.SIMSNAP_SNAPSHOT_PREFIX },
     destination: {

@@ -14,6 +14,16 @@ const mebibytes = (fallback: number) =>
     .max(5120, "must be at most 5120 (MiB, S3's largest part and single copy)")
     .default(fallback);
 
+/** Settings that hold JSON text: parsed here, then validated by the schema they pipe into. */
+function parseJsonText(text: string, ctx: z.RefinementCtx): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be JSON" });
+    return z.NEVER;
+  }
+}
+
 /**
  * Everything a function reads from its environment, validated once at cold start. The same names
  * are set by the CDK stack and by the local runtime, which is what lets both run one handler.
@@ -41,14 +51,7 @@ export const SettingsSchema = z.object({
   SIMSNAP_RETENTION: z
     .string()
     .default(JSON.stringify(DEFAULT_RETENTION))
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
+    .transform(parseJsonText)
     .pipe(RetentionConfigSchema),
   /** Archive bucket; unset in functions that do not archive (archiving then fails loudly). */
   SIMSNAP_ARCHIVE_BUCKET: z.string().min(3).optional(),
@@ -66,15 +69,9 @@ export const SettingsSchema = z.object({
   SIMSNAP_ARCHIVE_RETENTION: z
     .string()
     .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === "") return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
+    .transform((text, ctx) =>
+      text === undefined || text.trim() === "" ? undefined : parseJsonText(text, ctx),
+    )
     .pipe(RetentionConfigSchema.optional()),
   /** Role restored simulations run with (StartSimulation's RoleArn); restoring needs it. */
   SIMSNAP_SIMULATION_ROLE_ARN: z

@@ -25,6 +25,11 @@ export interface PruneDeps {
   retention: RetentionConfig;
   /** Where plan reports are written: `<prefix>/reports/prune/<simulation>/<time>.json`. */
   reports: { bucket: string; prefix: string };
+  /**
+   * When archiving is on, a checkpoint is removed from the hot bucket only once it is archived:
+   * otherwise a prune that outruns the archive copy would lose the file for good.
+   */
+  archiveFirst: boolean;
 }
 
 /** What one simulation's run did. */
@@ -35,6 +40,8 @@ export interface PruneSimulationResult {
   jobId?: string;
   removed: string[];
   failed: { id: string; key: string; code: string; message: string }[];
+  /** Planned for removal but kept until archived (see `PruneDeps.archiveFirst`). */
+  awaitingArchive: string[];
   report?: { bucket: string; key: string };
 }
 
@@ -116,6 +123,7 @@ async function pruneSimulation(
     plan,
     removed: [] as string[],
     failed: [] as PruneSimulationResult["failed"],
+    awaitingArchive: [] as string[],
   };
   if (run.dryRun) return { ...base, outcome: "planned" };
 
@@ -131,7 +139,14 @@ async function pruneSimulation(
     key: `${normalizePrefix(deps.reports.prefix)}/reports/prune/${simulation}/${iso.replace(/[:.]/g, "-")}.json`,
   };
   if (plan.refused) {
-    await writeReport(deps, report, { run, plan, removed: [], failed: [], generatedAt: iso });
+    await writeReport(deps, report, {
+      run,
+      plan,
+      removed: [],
+      failed: [],
+      awaitingArchive: [],
+      generatedAt: iso,
+    });
     await deps.jobs.save(
       failJob(job, { code: "PlanRefused", message: plan.refused }, deps.clock.now()),
     );
@@ -139,14 +154,25 @@ async function pruneSimulation(
   }
 
   const byId = new Map(checkpoints.map((c) => [c.id, c]));
-  const doomed = plan.remove
+  const planned = plan.remove
     .map((r) => byId.get(r.id))
     .filter((c): c is Checkpoint => c !== undefined);
+  const doomed = deps.archiveFirst ? planned.filter((c) => c.archive) : planned;
+  const awaitingArchive = deps.archiveFirst
+    ? planned.filter((c) => !c.archive).map((c) => c.id)
+    : [];
   const { removed: unordered, failed, bytes } = await removeFiles(doomed, deps);
   const order = new Map(plan.remove.map((r, i) => [r.id, i]));
   const removed = unordered.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
 
-  await writeReport(deps, report, { run, plan, removed, failed, generatedAt: iso });
+  await writeReport(deps, report, {
+    run,
+    plan,
+    removed,
+    failed,
+    awaitingArchive,
+    generatedAt: iso,
+  });
   const finishedAt = deps.clock.now();
   const stats = { objects: removed.length, bytes };
   await deps.jobs.save(
@@ -182,6 +208,7 @@ async function pruneSimulation(
     report,
     removed,
     failed,
+    awaitingArchive,
     outcome: failed.length === 0 ? "pruned" : "partial",
   };
 }
@@ -267,6 +294,7 @@ async function writeReport(
     plan: RetentionPlan;
     removed: string[];
     failed: PruneSimulationResult["failed"];
+    awaitingArchive: string[];
     generatedAt: string;
   },
 ): Promise<void> {
@@ -280,6 +308,7 @@ async function writeReport(
     remove: content.plan.remove,
     removed: content.removed,
     failed: content.failed,
+    awaitingArchive: content.awaitingArchive,
   };
   await deps.objects.put(location, JSON.stringify(body, null, 2), "application/json");
 }

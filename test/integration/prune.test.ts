@@ -67,6 +67,7 @@ describe("prune on the local S3 and DynamoDB", () => {
       clock: new ManualClock(new Date(T0 + 3000 * HOUR)),
       retention: RetentionConfigSchema.parse({ default: { keepLast: 250 }, maxRemoveFraction: 1 }),
       reports: { bucket: BUCKET, prefix: "simsnap" },
+      archiveFirst: false,
     };
   }, 120_000);
   afterAll(() => aws.close());

@@ -38,5 +38,6 @@ export function apiWorld(
     restore: restoreSettings,
     retention: RetentionConfigSchema.parse({ default: { keepLast: 2 } }),
     reports: { bucket: "snapshots", prefix: "simsnap" },
+    archiveFirst: false,
   };
 }

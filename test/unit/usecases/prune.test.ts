@@ -25,6 +25,7 @@ async function world(count: number, retention: unknown = { default: { keepLast: 
     clock: new ManualClock(new Date(T0 + count * HOUR)),
     retention: RetentionConfigSchema.parse(retention),
     reports: { bucket: "snapshots", prefix: "simsnap" },
+    archiveFirst: false,
   };
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -241,6 +242,33 @@ describe("prune", () => {
     expect(result!.removed).toEqual(["c0000"]);
     expect((await states(deps)).c0001).toBe("COMPLETE");
     expect(deps.objects.deleteCalls).toEqual([[snapshotKey("simsnap", "sim-a", new Date(T0))]]);
+  });
+
+  it("keeps a checkpoint in the hot bucket until it is archived, when archiving is on", async () => {
+    const { deps } = await world(5);
+    deps.archiveFirst = true;
+    const archived = (await deps.checkpoints.get("c0000"))!;
+    await deps.checkpoints.save({
+      ...archived,
+      version: 2,
+      archive: {
+        bucket: "archive",
+        key: "sim-a/2026/11/x.zip",
+        storageClass: "STANDARD_IA",
+        archivedAt: archived.createdAt,
+      },
+    });
+
+    const [result] = await prune(run(), deps);
+
+    expect(result!.plan.remove).toEqual([{ id: "c0001" }, { id: "c0000" }]);
+    expect(result).toMatchObject({
+      outcome: "pruned",
+      removed: ["c0000"],
+      awaitingArchive: ["c0001"],
+    });
+    expect((await states(deps)).c0001).toBe("COMPLETE");
+    expect(JSON.parse(deps.objects.text(result!.report!)!).awaitingArchive).toEqual(["c0001"]);
   });
 
   it("prunes every simulation in the catalog when none is named", async () => {
