@@ -53,6 +53,7 @@ export async function startLocalStack(
     statusCheckFirstSeconds: 1,
     pruneDebounceSeconds: 1,
     favoriteFirstCheckpoint: false,
+    restoreDemo: false,
     ...options.config,
   });
   const run = runLocal({
