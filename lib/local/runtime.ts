@@ -33,6 +33,7 @@ import { LocalScheduler } from "./scheduler.ts";
 import { serveHttpApi, type HttpApiHandler } from "./http-server.ts";
 import { startLocalServers } from "./servers.ts";
 import { restoreDemo } from "./restore-demo.ts";
+import { loadSimulationCheckpoints } from "../usecases/list-checkpoints.ts";
 import { startSimulator, type LocalSimulator, type SimulatorApiCall } from "./simulator.ts";
 
 const REGION = "us-east-1";
@@ -567,12 +568,9 @@ async function summarize(
       FAILED: 0,
       DELETED: 0,
     };
-    let cursor: string | undefined;
-    do {
-      const page = await checkpoints.listBySimulation(name, { cursor, limit: 1000 });
-      for (const checkpoint of page.items) counts[checkpoint.state] += 1;
-      cursor = page.nextCursor;
-    } while (cursor);
+    for (const checkpoint of await loadSimulationCheckpoints(checkpoints, name)) {
+      counts[checkpoint.state] += 1;
+    }
     simulations.push({ name, checkpoints: counts });
   }
   return { simulations };

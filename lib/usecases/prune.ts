@@ -12,6 +12,7 @@ import {
 import { normalizePrefix } from "../domain/snapshot-key.ts";
 import type { PruneRun } from "../domain/prune-request.ts";
 import type { CheckpointStore, JobStore } from "../ports/catalog.ts";
+import { loadSimulationCheckpoints } from "./list-checkpoints.ts";
 import type { Clock, EventPublisher } from "../ports/messaging.ts";
 import { MAX_DELETE_KEYS, type ObjectStore } from "../ports/object-store.ts";
 
@@ -59,17 +60,6 @@ async function forEachLimited<T>(
   );
 }
 
-async function loadAll(checkpoints: CheckpointStore, simulation: string): Promise<Checkpoint[]> {
-  const all: Checkpoint[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await checkpoints.listBySimulation(simulation, { limit: 1000, cursor });
-    all.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
-}
-
 /** The prune job id of one simulation in one run. */
 export const pruneJobId = (runId: string, simulation: string): string =>
   deterministicId("prune", runId, simulation);
@@ -112,7 +102,7 @@ async function pruneSimulation(
   deps: PruneDeps,
 ): Promise<PruneSimulationResult> {
   const now = deps.clock.now();
-  const checkpoints = await loadAll(deps.checkpoints, simulation);
+  const checkpoints = await loadSimulationCheckpoints(deps.checkpoints, simulation);
   const plan = planRetention(checkpoints, () => policyFor(deps.retention, simulation), {
     now,
     force: run.force,
