@@ -1,3 +1,8 @@
+/**
+ * The `bind…` helpers give a function a resource the way its code expects to find it: the
+ * environment variable `lib/config.ts` reads and the permissions its adapter's calls need, in one
+ * call, so a function can never get the name without the grant or the grant without the name.
+ */
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -5,12 +10,6 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
 import { queueUrlEnv, type QueueName } from "../lib/topology.ts";
 import type { SimsnapFunction } from "./simsnap-function.ts";
-
-/**
- * The `bind…` helpers give a function a resource the way its code expects to find it: the
- * environment variable `lib/config.ts` reads and the permissions its adapter's calls need, in one
- * call, so a function can never get the name without the grant or the grant without the name.
- */
 
 /**
  * The catalog operations the DynamoDB stores send (conditional puts, gets, queries; a test reads

@@ -40,7 +40,7 @@ const requireBanner =
  * so leaving them out of the bundle (with the STS, SSO and sign-in clients they bring) cannot fail
  * a cold start. bench/bundle.ts checks that no bundle imports them statically.
  */
-export const UNREACHABLE_IN_LAMBDA = [
+const UNREACHABLE_IN_LAMBDA = [
   "@aws-sdk/credential-provider-ini",
   "@aws-sdk/credential-provider-process",
   "@aws-sdk/credential-provider-sso",

@@ -253,6 +253,8 @@ describe("queues", () => {
         FunctionName: { Ref: functionId(spec.consumer) },
         BatchSize: spec.batchSize,
         FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig:
+          "maxConcurrency" in spec ? { MaximumConcurrency: spec.maxConcurrency } : Match.absent(),
       });
       for (const id of [queueId(name), deadLetterId]) {
         compute.hasResourceProperties("AWS::SQS::QueuePolicy", {

@@ -68,6 +68,16 @@ const seeded: Checkpoint[] = Array.from({ length: 12 }, (_, i) => ({
   trigger: "schedule",
   createdAt: at(i * 10),
   modifiedAt: at(i * 10),
+  // seed-y is archived, so pruning (which keeps unarchived files while archiving is on) may remove it.
+  archive:
+    i >= 7
+      ? {
+          bucket: "archive",
+          key: `seed-y/2026/01/seed-${i}.zip`,
+          storageClass: "STANDARD_IA",
+          archivedAt: at(i * 10),
+        }
+      : undefined,
 }));
 
 beforeAll(async () => {

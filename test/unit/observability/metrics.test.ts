@@ -49,6 +49,7 @@ const pruned = (overrides: Partial<PruneSimulationResult>): PruneSimulationResul
   plan: { simulation: "ocean", keep: [], remove: [], refused: null },
   removed: [],
   failed: [],
+  awaitingArchive: [],
   ...overrides,
 });
 

@@ -1,0 +1,54 @@
+/**
+ * The names under which simsnap's functions publish CloudWatch metrics, in one place with no
+ * dependencies, so that the functions that emit them (`metrics.ts`) and the alarms and dashboard
+ * that read them (`infra/observability.ts`) cannot disagree on a name: CloudWatch would accept a
+ * misspelt metric and the alarm would simply never see data.
+ */
+
+/** CloudWatch namespace of every simsnap metric. */
+export const METRICS_NAMESPACE = "simsnap";
+
+/**
+ * Value of the `service` dimension Powertools puts on every metric. Fixed rather than read from
+ * `POWERTOOLS_SERVICE_NAME`, because an alarm only matches a metric whose dimensions it names.
+ */
+export const METRICS_SERVICE = "simsnap";
+
+/** Dimension of `CheckpointAge`: the snapshot schedule whose simulations were measured. */
+export const SCHEDULE_DIMENSION = "Schedule";
+
+/** Every metric simsnap publishes, with its CloudWatch unit and what one data point means. */
+export const SIMSNAP_METRICS = {
+  /** plan-snapshots: snapshot requests sent for one schedule tick. */
+  SnapshotsRequested: "Count",
+  /** complete-snapshot, check-snapshot: snapshot jobs completed with their file. */
+  SnapshotsCompleted: "Count",
+  /** complete-snapshot: snapshot files no job asked for, cataloged as `discovered`. */
+  SnapshotsDiscovered: "Count",
+  /** take-snapshot, check-snapshot, observe-shutdown: snapshot jobs failed. */
+  SnapshotsFailed: "Count",
+  /** complete-snapshot, check-snapshot: a snapshot job's age when it completed (request to file). */
+  SnapshotJobAge: "Seconds",
+  /**
+   * plan-snapshots, per schedule: the longest time any simulation the schedule selected has gone
+   * without a completed checkpoint, measured at each tick.
+   */
+  CheckpointAge: "Seconds",
+  /** Jobs of any kind that ended FAILED (snapshot, stop, prune, restore). */
+  JobsFailed: "Count",
+  /** prune: checkpoints whose files retention removed. */
+  CheckpointsPruned: "Count",
+  /** prune: snapshot files retention could not delete (retried by the next run). */
+  PruneDeleteFailures: "Count",
+  /** archive-checkpoint: checkpoints copied to the archive bucket and verified. */
+  CheckpointsArchived: "Count",
+  /** archive-checkpoint: bytes of those copies. */
+  ArchivedBytes: "Bytes",
+  /** prune-archives: archive copies archive retention removed. */
+  ArchivesPruned: "Count",
+  /** restore-checkpoint: restores whose new simulation started. */
+  RestoresCompleted: "Count",
+} as const;
+
+/** A simsnap metric's name. */
+export type SimsnapMetricName = keyof typeof SIMSNAP_METRICS;
