@@ -3,8 +3,8 @@ import { createAdapters } from "../lib/composition.ts";
 import { loadSettings } from "../lib/config.ts";
 import { PruneRequestSchema, pruneRunFor, type PruneRequest } from "../lib/domain/prune-request.ts";
 import { parseInput } from "../lib/domain/validation.ts";
+import { reportRetentionRuns } from "../lib/handlers/retention-runs.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
-import { logger } from "../lib/observability/logger.ts";
 import { recordPrune } from "../lib/observability/metrics.ts";
 import { prune } from "../lib/usecases/prune.ts";
 
@@ -14,22 +14,7 @@ async function run(request: PruneRequest) {
   const results = await prune(pruneRunFor(request, adapters.pruneDebounceSeconds), adapters).then(
     recordPrune,
   );
-  for (const result of results) {
-    logger.info("Prune run", {
-      simulation: result.simulation,
-      jobId: result.jobId,
-      outcome: result.outcome,
-      removed: result.removed.length,
-      failed: result.failed.length,
-      refused: result.plan.refused,
-    });
-  }
-  return results.map(({ simulation, outcome, removed, failed }) => ({
-    simulation,
-    outcome,
-    removed: removed.length,
-    failed: failed.length,
-  }));
+  return reportRetentionRuns("Prune run", results);
 }
 
 const fromQueue = sqsBatchHandler({

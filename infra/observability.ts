@@ -32,6 +32,7 @@ import {
   type ScheduleSpec,
 } from "../lib/topology.ts";
 import type { SimsnapFunction } from "./simsnap-function.ts";
+import { constructId, mapNames, names } from "./names.ts";
 
 /** What is watched, and who hears about it. */
 export interface SimsnapObservabilityProps {
@@ -338,25 +339,4 @@ function dashboardRows(
       ),
     ],
   ];
-}
-
-function names<K extends string>(record: Record<K, unknown>): K[] {
-  return Object.keys(record) as K[];
-}
-
-function mapNames<K extends string, V, R>(
-  record: Record<K, V>,
-  build: (name: K, value: V) => R,
-): Record<K, R> {
-  return Object.fromEntries(
-    names(record).map((name) => [name, build(name, record[name])]),
-  ) as Record<K, R>;
-}
-
-/** `snapshot-requests` → `SnapshotRequests`, for construct ids. */
-function constructId(name: string): string {
-  return name
-    .split("-")
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("");
 }

@@ -22,6 +22,7 @@ import { bindEventBus, bindQueue, bindTable } from "./bindings.ts";
 import { SimsnapHttpApi } from "./http-api.ts";
 import { SimsnapObservability } from "./observability.ts";
 import { SimsnapFunction } from "./simsnap-function.ts";
+import { constructId, mapNames, names } from "./names.ts";
 
 /** The stateful resources the functions work on, and where in the bucket snapshots go. */
 export interface StatelessStackProps extends StackProps {
@@ -392,25 +393,4 @@ function grantRestore(fn: SimsnapFunction, props: StatelessStackProps): void {
       }),
     );
   }
-}
-
-function names<K extends string>(record: Record<K, unknown>): K[] {
-  return Object.keys(record) as K[];
-}
-
-function mapNames<K extends string, V, R>(
-  record: Record<K, V>,
-  build: (name: K, value: V) => R,
-): Record<K, R> {
-  return Object.fromEntries(
-    names(record).map((name) => [name, build(name, record[name])]),
-  ) as Record<K, R>;
-}
-
-/** `snapshot-requests` → `SnapshotRequests`, for construct ids. */
-function constructId(name: string): string {
-  return name
-    .split("-")
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("");
 }

@@ -206,7 +206,8 @@ export function globToRegExp(pattern: string): RegExp {
 export const matchesGlob = (pattern: string, name: string): boolean =>
   globToRegExp(pattern).test(name);
 
-const GlobSchema = z
+/** A simulation-name glob (`*`, `?`, `[a-z]`, `[!…]`), rejected at config load when malformed. */
+export const GlobSchema = z
   .string()
   .min(1, "must not be empty")
   .superRefine((pattern, ctx) => {

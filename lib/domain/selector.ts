@@ -1,16 +1,5 @@
 import * as z from "zod";
-import { globToRegExp, matchesGlob } from "./retention.ts";
-
-const GlobSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .superRefine((pattern, ctx) => {
-    try {
-      globToRegExp(pattern);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-    }
-  });
+import { GlobSchema, matchesGlob } from "./retention.ts";
 
 /** AWS's tag rules: keys of 1–128 characters, values of up to 256. */
 const TagsSchema = z.record(
