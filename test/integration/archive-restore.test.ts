@@ -33,6 +33,7 @@ import {
 } from "../../lib/usecases/restore-checkpoint.ts";
 import { ManualClock, MemoryEventPublisher, MemoryQueue } from "../support/memory.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { checkpoint as makeCheckpoint } from "../support/checkpoint-factory.ts";
 
 const HOT = "snapshots";
 const ARCHIVE = "archive";
@@ -178,23 +179,16 @@ async function checkpointFor(
   size: number,
 ): Promise<Checkpoint> {
   const createdAt = new Date(Date.UTC(2026, 10, 23, 10, 0, sequence++)).toISOString();
-  const checkpoint: Checkpoint = {
+  const checkpoint = makeCheckpoint({
     id: `${simulation}-checkpoint`,
-    version: 1,
     simulation,
     provider: "simspaceweaver",
     name: simulation,
-    description: "",
-    tags: [],
-    favorite: false,
-    state: "COMPLETE",
-    trigger: "schedule",
     createdAt,
-    modifiedAt: createdAt,
-    completedAt: createdAt,
     location,
     size,
-  };
+  });
+
   await checkpoints.create(checkpoint);
   return checkpoint;
 }

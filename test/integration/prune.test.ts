@@ -10,6 +10,7 @@ import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
 import { prune, type PruneDeps } from "../../lib/usecases/prune.ts";
 import { ManualClock, MemoryEventPublisher } from "../support/memory.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { checkpoint as makeCheckpoint } from "../support/checkpoint-factory.ts";
 
 const BUCKET = "prune-it";
 const HOUR = 3_600_000;
@@ -75,23 +76,15 @@ describe("prune on the local S3 and DynamoDB", () => {
   async function seed(simulation: string, count: number): Promise<Checkpoint[]> {
     const records = Array.from({ length: count }, (_, i): Checkpoint => {
       const time = new Date(T0 + i * HOUR);
-      return {
+      return makeCheckpoint({
         id: `${simulation}-${i}`,
-        version: 1,
         simulation,
         provider: "simspaceweaver",
         name: `${simulation} ${i}`,
-        description: "",
-        tags: [],
-        favorite: false,
-        state: "COMPLETE",
-        trigger: "schedule",
         createdAt: time.toISOString(),
-        modifiedAt: time.toISOString(),
-        completedAt: time.toISOString(),
         location: { bucket: BUCKET, key: snapshotKey("simsnap", simulation, time) },
         size: 3,
-      };
+      });
     });
     await inParallel(records, async (record) => {
       await objects.put(record.location!, "zip");

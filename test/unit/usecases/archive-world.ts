@@ -1,6 +1,7 @@
 import type { Checkpoint } from "../../../lib/domain/checkpoint.ts";
 import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
 import type { ArchiveSettings } from "../../../lib/usecases/archive-checkpoint.ts";
+import { checkpoint as makeCheckpoint } from "../../support/checkpoint-factory.ts";
 import { MemoryArchiveStore } from "../../support/memory-archive.ts";
 import {
   ManualClock,
@@ -38,27 +39,19 @@ export async function completedCheckpoint(
 ): Promise<Checkpoint> {
   const simulation = overrides.simulation ?? "ocean-currents";
   const createdAt = overrides.createdAt ?? "2026-11-23T10:00:10.000Z";
-  const checkpoint: Checkpoint = {
+  const checkpoint = makeCheckpoint({
     id: "c-1",
     version: 2,
     simulation,
-    provider: "fake",
     name: "hourly",
-    description: "",
-    tags: [],
-    favorite: false,
-    state: "COMPLETE",
-    trigger: "schedule",
     createdAt,
-    modifiedAt: createdAt,
-    completedAt: createdAt,
     location: {
       bucket: "snapshots",
       key: snapshotKey("simsnap", simulation, new Date(createdAt)),
     },
     size: bytes.byteLength,
     ...overrides,
-  };
+  });
   if (checkpoint.location) await world.storage.put(checkpoint.location, bytes);
   await world.checkpoints.create(checkpoint);
   return checkpoint;

@@ -12,6 +12,7 @@ import {
   MemoryJobStore,
   MemoryObjectStore,
 } from "../../support/memory.ts";
+import { checkpoint as makeCheckpoint } from "../../support/checkpoint-factory.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-11-01T00:00:00Z");
@@ -31,23 +32,13 @@ async function world(count: number, retention: unknown = { default: { keepLast: 
   for (let i = 0; i < count; i++) {
     const time = new Date(T0 + i * HOUR);
     const key = snapshotKey("simsnap", "sim-a", time);
-    const checkpoint: Checkpoint = {
+    const checkpoint = makeCheckpoint({
       id: `c${String(i).padStart(4, "0")}`,
-      version: 1,
-      simulation: "sim-a",
-      provider: "fake",
       name: `n${i}`,
-      description: "",
-      tags: [],
-      favorite: false,
-      state: "COMPLETE",
-      trigger: "schedule",
       createdAt: time.toISOString(),
-      modifiedAt: time.toISOString(),
-      completedAt: time.toISOString(),
       location: { bucket: "snapshots", key },
       size: 100,
-    };
+    });
     await deps.checkpoints.create(checkpoint);
     await deps.objects.put({ bucket: "snapshots", key }, "zip");
     ids.push(checkpoint.id);
