@@ -70,6 +70,26 @@ export const JobSchema = z.object({
 /** One long-running action. */
 export type Job = z.infer<typeof JobSchema>;
 
+/**
+ * A job just started: RUNNING, version 1, nothing counted yet. Every use case that starts work
+ * builds its job here, so a new bookkeeping field gets its initial value in one place.
+ */
+export function startJob(
+  start: Pick<Job, "id" | "kind" | "simulation"> & Partial<Job>,
+  now: Date,
+): Job {
+  return {
+    version: 1,
+    status: "RUNNING",
+    startTime: now.toISOString(),
+    aborted: false,
+    stats: { objects: 0, bytes: 0 },
+    attempts: 0,
+    checks: 0,
+    ...start,
+  };
+}
+
 /** True once the job can no longer change. */
 export const isJobFinished = (job: Pick<Job, "status">): boolean => job.status !== "RUNNING";
 

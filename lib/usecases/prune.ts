@@ -2,7 +2,7 @@ import { markCheckpointDeleted, type Checkpoint } from "../domain/checkpoint.ts"
 import { ConcurrentModificationError } from "../domain/errors.ts";
 import { checkpointsPruned } from "../domain/events.ts";
 import { deterministicId } from "../domain/ids.ts";
-import { failJob, isJobFinished, succeedJob, type Job } from "../domain/job.ts";
+import { failJob, isJobFinished, succeedJob, type Job, startJob } from "../domain/job.ts";
 import {
   planRetention,
   policyFor,
@@ -68,18 +68,8 @@ export const pruneJobId = (runId: string, simulation: string): string =>
  * The RUNNING prune job of one simulation in one run. The API records it before the run is queued,
  * so a caller can poll it at once; the run then finds it and carries it on.
  */
-export const pruneJobFor = (runId: string, simulation: string, now: Date): Job => ({
-  id: pruneJobId(runId, simulation),
-  version: 1,
-  kind: "prune",
-  simulation,
-  status: "RUNNING",
-  startTime: now.toISOString(),
-  aborted: false,
-  stats: { objects: 0, bytes: 0 },
-  attempts: 0,
-  checks: 0,
-});
+export const pruneJobFor = (runId: string, simulation: string, now: Date): Job =>
+  startJob({ id: pruneJobId(runId, simulation), kind: "prune", simulation }, now);
 
 /**
  * Applies the retention policy (see `planRetention`): files are removed with DeleteObjects in

@@ -1,5 +1,5 @@
 import { deterministicId } from "../domain/ids.ts";
-import { isJobFinished, type Job } from "../domain/job.ts";
+import { isJobFinished, type Job, startJob } from "../domain/job.ts";
 import type { SnapshotRequest, StopRequestedEvent } from "../domain/messages.ts";
 import { STOP_STEPS, type StopRequest } from "../domain/stop.ts";
 import type { MessageQueue } from "../ports/messaging.ts";
@@ -98,45 +98,42 @@ export async function requestStop(
   const running = (await deps.jobs.listOpen(request.simulation, "stop"))[0];
   if (running) return result("already-stopping", running);
 
-  const now = deps.clock.now().toISOString();
+  const startedAt = deps.clock.now();
+  const now = startedAt.toISOString();
   const status = await currentStatus(deps.provider, request.simulation);
   const snapshotting = request.snapshot && !STOPPED_OR_ENDING.has(status);
-  const job: Job = {
-    id,
-    version: 1,
-    kind: "stop",
-    simulation: request.simulation,
-    checkpointId: snapshotting
-      ? snapshotIdsFor(finalSnapshotRequestId(id)).checkpointId
-      : undefined,
-    status: "RUNNING",
-    startTime: now,
-    aborted: false,
-    stats: { objects: 0, bytes: 0 },
-    attempts: 0,
-    checks: 0,
-    stop: {
-      requestId: request.requestId,
-      snapshot: request.snapshot,
-      force: request.force,
-      reason: request.reason,
-    },
-    steps: [
-      {
-        name: STOP_STEPS.finalSnapshot,
-        status: snapshotting ? "RUNNING" : "SKIPPED",
-        startedAt: now,
-        ...(snapshotting
-          ? {}
-          : {
-              endedAt: now,
-              message: request.snapshot
-                ? `simulation is ${status}; no snapshot can be taken`
-                : "not requested",
-            }),
+  const job = startJob(
+    {
+      id,
+      kind: "stop",
+      simulation: request.simulation,
+      checkpointId: snapshotting
+        ? snapshotIdsFor(finalSnapshotRequestId(id)).checkpointId
+        : undefined,
+      stop: {
+        requestId: request.requestId,
+        snapshot: request.snapshot,
+        force: request.force,
+        reason: request.reason,
       },
-    ],
-  };
+      steps: [
+        {
+          name: STOP_STEPS.finalSnapshot,
+          status: snapshotting ? "RUNNING" : "SKIPPED",
+          startedAt: now,
+          ...(snapshotting
+            ? {}
+            : {
+                endedAt: now,
+                message: request.snapshot
+                  ? `simulation is ${status}; no snapshot can be taken`
+                  : "not requested",
+              }),
+        },
+      ],
+    },
+    startedAt,
+  );
   if (!(await deps.jobs.create(job))) {
     const raced = await deps.jobs.get(id);
     if (!raced) throw new Error(`Stop job ${id} could neither be created nor read`);

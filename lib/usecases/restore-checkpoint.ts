@@ -10,7 +10,14 @@ import {
   RetryLaterError,
 } from "../domain/errors.ts";
 import { checkpointRestored, restoreFailed, restoreRequested } from "../domain/events.ts";
-import { failJob, isJobFinished, succeedJob, updateRunningJob, type Job } from "../domain/job.ts";
+import {
+  failJob,
+  isJobFinished,
+  succeedJob,
+  updateRunningJob,
+  type Job,
+  startJob,
+} from "../domain/job.ts";
 import {
   defaultRestoreName,
   restoredSnapshotKey,
@@ -136,28 +143,24 @@ export async function restoreCheckpoint(
   }
 
   const now = deps.clock.now();
-  const job: Job = {
-    id: jobId,
-    version: 1,
-    kind: "restore",
-    simulation: checkpoint.simulation,
-    checkpointId: checkpoint.id,
-    status: "RUNNING",
-    startTime: now.toISOString(),
-    aborted: false,
-    stats: { objects: 0, bytes: 0 },
-    attempts: 0,
-    checks: 0,
-    nextCheckAt: now.toISOString(),
-    deadline: isoPlus(now, deps.restore.deadlineSeconds),
-    restore: {
-      target,
-      clientToken: request.clientToken,
-      maximumDuration: request.maximumDuration,
-      description: request.description,
-      phase: "locating",
+  const job = startJob(
+    {
+      id: jobId,
+      kind: "restore",
+      simulation: checkpoint.simulation,
+      checkpointId: checkpoint.id,
+      nextCheckAt: now.toISOString(),
+      deadline: isoPlus(now, deps.restore.deadlineSeconds),
+      restore: {
+        target,
+        clientToken: request.clientToken,
+        maximumDuration: request.maximumDuration,
+        description: request.description,
+        phase: "locating",
+      },
     },
-  };
+    now,
+  );
   if (!(await deps.jobs.create(job))) {
     const raced = await deps.jobs.get(jobId);
     if (raced) return sameRequest(raced, target, request.maximumDuration, deps);

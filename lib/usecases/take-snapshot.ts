@@ -3,7 +3,7 @@ import type { Checkpoint } from "../domain/checkpoint.ts";
 import { ProviderError, RetryLaterError, ConcurrentModificationError } from "../domain/errors.ts";
 import { snapshotRequested } from "../domain/events.ts";
 import { deterministicId } from "../domain/ids.ts";
-import { isJobFinished, updateRunningJob, type Job } from "../domain/job.ts";
+import { isJobFinished, updateRunningJob, type Job, startJob } from "../domain/job.ts";
 import type { SnapshotRequest, StatusCheck } from "../domain/messages.ts";
 import type { MessageQueue } from "../ports/messaging.ts";
 import type { SimulationProvider, SnapshotDestination } from "../ports/simulation-provider.ts";
@@ -73,20 +73,16 @@ export function snapshotRecordsFor(
       modifiedAt: iso,
       jobId,
     },
-    job: {
-      id: jobId,
-      version: 1,
-      kind: "snapshot",
-      simulation: request.simulation,
-      checkpointId,
-      status: "RUNNING",
-      startTime: iso,
-      aborted: false,
-      stats: { objects: 0, bytes: 0 },
-      attempts: 0,
-      checks: 0,
-      destination: context.destination,
-    },
+    job: startJob(
+      {
+        id: jobId,
+        kind: "snapshot",
+        simulation: request.simulation,
+        checkpointId,
+        destination: context.destination,
+      },
+      context.now,
+    ),
   };
 }
 
