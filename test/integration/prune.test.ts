@@ -7,6 +7,7 @@ import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
 import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
 import { RetentionConfigSchema } from "../../lib/domain/retention.ts";
 import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
+import { loadSimulationCheckpoints } from "../../lib/usecases/list-checkpoints.ts";
 import { prune, type PruneDeps } from "../../lib/usecases/prune.ts";
 import { ManualClock, MemoryEventPublisher } from "../support/memory.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
@@ -93,27 +94,19 @@ describe("prune on the local S3 and DynamoDB", () => {
     return records;
   }
 
-  async function catalog(simulation: string): Promise<Checkpoint[]> {
-    const all: Checkpoint[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await checkpoints.listBySimulation(simulation, { limit: 1000, cursor });
-      all.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return all;
-  }
-
   /** Every DELETED record's file is gone; every COMPLETE record's file is there. */
   async function expectConsistent(simulation: string): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    await inParallel(await catalog(simulation), async (checkpoint) => {
-      counts[checkpoint.state] = (counts[checkpoint.state] ?? 0) + 1;
-      const exists = (await objects.head(checkpoint.location!)) !== undefined;
-      expect(exists, `${checkpoint.id} is ${checkpoint.state}`).toBe(
-        checkpoint.state === "COMPLETE",
-      );
-    });
+    await inParallel(
+      await loadSimulationCheckpoints(checkpoints, simulation),
+      async (checkpoint) => {
+        counts[checkpoint.state] = (counts[checkpoint.state] ?? 0) + 1;
+        const exists = (await objects.head(checkpoint.location!)) !== undefined;
+        expect(exists, `${checkpoint.id} is ${checkpoint.state}`).toBe(
+          checkpoint.state === "COMPLETE",
+        );
+      },
+    );
     return counts;
   }
 
