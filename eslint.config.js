@@ -31,4 +31,26 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The layering as a check: the domain and the use cases see ports, never adapters, the AWS
+    // SDK, the local runtime or the handlers, so tests run them on in-memory fakes.
+    files: ["lib/domain/**", "lib/usecases/**", "lib/ports/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/adapters/**", "**/local/**", "**/handlers/**", "**/composition*"],
+              message: "lib/domain, lib/usecases and lib/ports depend on ports, not on adapters.",
+            },
+            {
+              group: ["@aws-sdk/*", "@smithy/*", "@aws-lambda-powertools/*", "@middy/*"],
+              message: "lib/domain, lib/usecases and lib/ports stay free of SDKs and middleware.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
