@@ -113,6 +113,7 @@ try {
       storage,
       events,
       clock: systemClock,
+      owned: { bucket: "bench-hot", prefixes: ["simsnap"] },
       archive: {
         bucket: "bench-archive",
         storageClass: "STANDARD_IA" as const,

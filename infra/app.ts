@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App, Validations, type AppProps } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import type { SimsnapConfig } from "../lib/domain/config-file.ts";
+import { SnapshotPrefixSchema, type SimsnapConfig } from "../lib/domain/config-file.ts";
 import { configFilePath, loadConfigFile } from "../lib/load-config-file.ts";
 import { schedulesFor } from "../lib/topology.ts";
 import { readArchiveOptions, type ArchiveBucketOptions } from "./archive-bucket.ts";
@@ -24,7 +24,6 @@ const featureFlags = {
   "@aws-cdk/core:defaultCrossStackReferences": "strong",
 };
 
-const prefixPattern = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -51,9 +50,9 @@ function readAppOptions(app: App, env: NodeJS.ProcessEnv = process.env): Simsnap
   // `npm start` agree; `-c snapshotPrefix=…` and the environment override it.
   const snapshotPrefix =
     context("snapshotPrefix") ?? env.SIMSNAP_SNAPSHOT_PREFIX ?? config.destination.prefix;
-  if (!prefixPattern.test(snapshotPrefix)) {
+  if (!SnapshotPrefixSchema.safeParse(snapshotPrefix).success) {
     throw new Error(
-      `snapshotPrefix "${snapshotPrefix}" must be key segments separated by "/", with no leading or trailing "/"`,
+      `snapshotPrefix "${snapshotPrefix}" must be key segments separated by "/", with no leading or trailing "/" and no "." or ".." segment`,
     );
   }
   const simulationRoleArn = context("simulationRoleArn") ?? env.SIMSNAP_SIMULATION_ROLE_ARN;
@@ -93,6 +92,7 @@ export function createSimsnapApp(props: AppProps = {}) {
     catalogTable: stateful.catalogTable,
     eventBus: stateful.eventBus,
     snapshotPrefix: options.snapshotPrefix,
+    adoptedPrefixes: options.config.destination.adoptPrefixes,
     retention: options.config.retention,
     schedules: schedulesFor(options.config, "aws"),
     archiveBucket: stateful.archiveBucket,

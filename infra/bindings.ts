@@ -20,10 +20,15 @@ export const CATALOG_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:
 
 /**
  * The catalog table (`SIMSNAP_TABLE`) with the stores' operations on the table and `Query` on its
- * indexes. `scan` adds `Scan` on the table itself (never an index), for the one listing that has
- * no key to go by (`GET /jobs` across simulations).
+ * indexes. `scan` adds `Scan` on the table itself, for the one listing that has no key to go by
+ * (`GET /jobs` across simulations); `scanOpenJobs` adds `Scan` on the sparse `openJobs` index
+ * alone, which holds RUNNING jobs only (the sweeper's listing across simulations).
  */
-export function bindTable(fn: SimsnapFunction, table: ITable, options: { scan?: boolean } = {}) {
+export function bindTable(
+  fn: SimsnapFunction,
+  table: ITable,
+  options: { scan?: boolean; scanOpenJobs?: boolean } = {},
+) {
   fn.function.addEnvironment("SIMSNAP_TABLE", table.tableName);
   fn.role.addToPrincipalPolicy(
     new PolicyStatement({
@@ -39,6 +44,14 @@ export function bindTable(fn: SimsnapFunction, table: ITable, options: { scan?: 
       ),
     }),
   );
+  if (options.scanOpenJobs) {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:Scan"],
+        resources: [`${table.tableArn}/index/${catalogTable.indexes.openJobs.name}`],
+      }),
+    );
+  }
 }
 
 /** The simsnap event bus (`SIMSNAP_EVENT_BUS`), with `events:PutEvents` on it alone. */

@@ -300,7 +300,7 @@ function dashboardRows(
       ]),
     ],
     [
-      graph("Failed jobs per hour", sums(["JobsFailed"])),
+      graph("Failed and re-driven jobs per hour", sums(["JobsFailed", "JobsResent"])),
       graph(
         "Retention per hour",
         sums(["CheckpointsPruned", "PruneDeleteFailures", "ArchivesPruned"]),

@@ -8,10 +8,11 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { CfnSchedule } from "aws-cdk-lib/aws-scheduler";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { normalizePrefix } from "../lib/domain/snapshot-key.ts";
+import { normalizePrefix, ownedPrefixes, snapshotFolder } from "../lib/domain/snapshot-key.ts";
 import type { RetentionConfigInput } from "../lib/domain/retention.ts";
 import {
   PRUNE_DEBOUNCE_SECONDS,
+  SCHEDULE_RETRY,
   scheduleInput,
   topology,
   type FunctionName,
@@ -32,6 +33,11 @@ export interface StatelessStackProps extends StackProps {
   catalogTable: ITable;
   eventBus: IEventBus;
   snapshotPrefix: string;
+  /**
+   * Further prefixes simsnap manages as its own (config `destination.adoptPrefixes`): their
+   * snapshot files are routed to it and may be deleted by it. None when absent.
+   */
+  adoptedPrefixes?: readonly string[];
   /** Retention settings for the prune function; the functions' documented default when absent. */
   retention?: RetentionConfigInput;
   /**
@@ -74,6 +80,8 @@ const simulationActions: Record<FunctionName, string[]> = {
   "archive-checkpoint": [],
   "restore-checkpoint": ["simspaceweaver:StartSimulation", "simspaceweaver:DescribeSimulation"],
   "prune-archives": [],
+  // Re-sent steps are carried out by their own functions: the sweeper calls no provider.
+  "sweep-jobs": [],
 };
 
 /**
@@ -103,6 +111,9 @@ const readsSnapshotFiles: readonly FunctionName[] = [
  */
 const scansJobs: readonly FunctionName[] = ["api"];
 
+/** Functions that list the open jobs of every simulation: the sparse `openJobs` index, no more. */
+const scansOpenJobs: readonly FunctionName[] = ["sweep-jobs"];
+
 /** Functions that delete single snapshot files on a person's request (`DELETE /checkpoints/{id}`). */
 const deletesSnapshotFiles: readonly FunctionName[] = ["api"];
 
@@ -122,9 +133,12 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
+    const adopted = props.adoptedPrefixes ?? [];
+    const owned = ownedPrefixes(props.snapshotPrefix, adopted);
     const environment = {
       SIMSNAP_SNAPSHOT_BUCKET: props.snapshotBucket.bucketName,
       SIMSNAP_SNAPSHOT_PREFIX: props.snapshotPrefix,
+      ...(adopted.length > 0 ? { SIMSNAP_ADOPTED_PREFIXES: adopted.join(",") } : {}),
       SIMSNAP_ARCHIVE_BUCKET: props.archiveBucket.bucketName,
       ...(props.archiveStorageClass
         ? { SIMSNAP_ARCHIVE_STORAGE_CLASS: props.archiveStorageClass }
@@ -134,10 +148,15 @@ export class StatelessStack extends Stack {
 
     this.functions = mapNames(topology.functions, (name) => {
       const fn = new SimsnapFunction(this, constructId(name), { name, environment });
-      bindTable(fn, props.catalogTable, { scan: scansJobs.includes(name) });
+      bindTable(fn, props.catalogTable, {
+        scan: scansJobs.includes(name),
+        scanOpenJobs: scansOpenJobs.includes(name),
+      });
       bindEventBus(fn, props.eventBus);
       grantSimulations(fn, name);
-      if (readsSnapshotFiles.includes(name)) grantSnapshotRead(fn, props.snapshotBucketArnExport);
+      if (readsSnapshotFiles.includes(name)) {
+        grantSnapshotRead(fn, props.snapshotBucketArnExport, owned);
+      }
       const archive = archiveActions[name];
       if (archive) grantArchive(fn, archive, props.archiveBucketArnExport);
       if (name === "restore-checkpoint") grantRestore(fn, props);
@@ -148,10 +167,10 @@ export class StatelessStack extends Stack {
         );
       }
       if (deletesSnapshotFiles.includes(name)) {
-        grantSnapshotDelete(fn, props.snapshotBucketArnExport);
+        grantSnapshotDelete(fn, props.snapshotBucketArnExport, owned);
       }
       if (name === "prune") {
-        grantSnapshotPrune(fn, props.snapshotBucketArnExport, props.snapshotPrefix);
+        grantSnapshotPrune(fn, props.snapshotBucketArnExport, props.snapshotPrefix, owned);
         fn.function.addEnvironment(
           "SIMSNAP_PRUNE_DEBOUNCE_SECONDS",
           String(PRUNE_DEBOUNCE_SECONDS),
@@ -203,7 +222,10 @@ export class StatelessStack extends Stack {
       description: topology.httpApi.description,
     });
 
-    const topologyNames = { snapshotBucket: props.snapshotBucket.bucketName };
+    const topologyNames = {
+      snapshotBucket: props.snapshotBucket.bucketName,
+      snapshotPrefixes: owned,
+    };
     for (const spec of topology.rules) {
       new Rule(this, `${constructId(spec.name)}Rule`, {
         description: spec.description,
@@ -243,7 +265,16 @@ export class StatelessStack extends Stack {
           arn: target.functionArn,
           roleArn: role.roleArn,
           input: JSON.stringify(scheduleInput(spec)),
+          retryPolicy: SCHEDULE_RETRY.delivery,
         },
+      });
+    }
+    // A target that throws is retried by Lambda's asynchronous invocation, as the local scheduler
+    // mirrors; set explicitly, once per function, so both read SCHEDULE_RETRY.
+    for (const name of new Set(this.schedules.map((s) => s.target))) {
+      this.functions[name].function.configureAsyncInvoke({
+        retryAttempts: SCHEDULE_RETRY.invocation.retryAttempts,
+        maxEventAge: Duration.seconds(SCHEDULE_RETRY.invocation.maxEventAgeSeconds),
       });
     }
 
@@ -257,20 +288,44 @@ export class StatelessStack extends Stack {
 }
 
 /**
- * Deleting a snapshot file a person chose: any key in the bucket, since discovered files written
- * by other tools are cataloged (and deletable) too.
+ * `s3:DeleteObject` on the snapshot folders of the owned prefixes only (`<prefix>/snapshot/*`):
+ * simsnap deletes nothing but snapshot files it owns, and IAM holds that line even if a catalog
+ * record (from an older version that cataloged any prefix) names another tool's file.
  */
-function grantSnapshotDelete(fn: SimsnapFunction, bucketArnExport: string): void {
+function grantOwnedSnapshotDelete(
+  fn: SimsnapFunction,
+  bucketArnExport: string,
+  owned: readonly string[],
+  reason: string,
+): void {
   const bucketArn = Fn.importValue(bucketArnExport);
   fn.role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ["s3:DeleteObject"], resources: [`${bucketArn}/*`] }),
+    new PolicyStatement({
+      actions: ["s3:DeleteObject"],
+      resources: owned.map((prefix) => `${bucketArn}/${snapshotFolder(prefix)}*`),
+    }),
   );
-  Validations.of(fn.role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
-    reason:
-      "DELETE /checkpoints/{id} removes the checkpoint's snapshot file, whose key is only known " +
-      "from the catalog at run time; the bucket holds nothing but snapshot files and reports.",
-  });
+  for (const prefix of owned) {
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${snapshotFolder(prefix)}*]`,
+      reason,
+    });
+  }
+}
+
+/** Deleting a snapshot file a person chose (`DELETE /checkpoints/{id}`). */
+function grantSnapshotDelete(
+  fn: SimsnapFunction,
+  bucketArnExport: string,
+  owned: readonly string[],
+): void {
+  grantOwnedSnapshotDelete(
+    fn,
+    bucketArnExport,
+    owned,
+    "DELETE /checkpoints/{id} removes the checkpoint's snapshot file, whose key is only known " +
+      "from the catalog at run time; limited to the snapshot folders of the owned prefixes.",
+  );
 }
 
 function grantSimulations(fn: SimsnapFunction, name: FunctionName): void {
@@ -306,33 +361,58 @@ function grantSimulations(fn: SimsnapFunction, name: FunctionName): void {
 }
 
 /**
- * Read access to snapshot files anywhere in the bucket: the rule routes every `.zip` created in
- * it, and a file written by another tool is cataloged as `discovered`, so no prefix would do.
+ * Read access under the owned prefixes (`<prefix>/*`: snapshot files, restored copies, reports);
+ * the rule routes only files in their snapshot folders, and nothing else is ever read. Listing
+ * is on the bucket, so that HEAD on a missing key is a 404, not a 403.
  */
-function grantSnapshotRead(fn: SimsnapFunction, bucketArnExport: string): void {
+function grantSnapshotRead(
+  fn: SimsnapFunction,
+  bucketArnExport: string,
+  owned: readonly string[],
+): void {
   const bucketArn = Fn.importValue(bucketArnExport);
   fn.role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucketArn] }),
   );
   fn.role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ["s3:GetObject"], resources: [`${bucketArn}/*`] }),
+    new PolicyStatement({
+      actions: ["s3:GetObject"],
+      resources: owned.map((prefix) => `${bucketArn}/${ownedFolder(prefix)}*`),
+    }),
   );
-  Validations.of(fn.role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
-    reason:
-      "HeadObject on snapshot files, whose keys are only known from events and listings at run " +
-      "time; the bucket holds nothing but snapshot files.",
-  });
+  for (const prefix of owned) {
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${ownedFolder(prefix)}*]`,
+      reason:
+        "HeadObject on snapshot files, whose keys are only known from events and listings at " +
+        "run time; limited to the prefixes simsnap owns.",
+    });
+  }
 }
 
+/** `<prefix>/`, or nothing for the bucket's root. */
+const ownedFolder = (prefix: string): string => {
+  const clean = normalizePrefix(prefix);
+  return clean === "" ? "" : `${clean}/`;
+};
+
 /**
- * Deleting snapshot files anywhere in the bucket (discovered files are pruned too) and writing
- * plan reports under the prefix's `reports/` folder.
+ * Deleting snapshot files of the owned prefixes (retention) and writing plan reports under the
+ * destination prefix's `reports/` folder.
  */
-function grantSnapshotPrune(fn: SimsnapFunction, bucketArnExport: string, prefix: string): void {
+function grantSnapshotPrune(
+  fn: SimsnapFunction,
+  bucketArnExport: string,
+  prefix: string,
+  owned: readonly string[],
+): void {
   const bucketArn = Fn.importValue(bucketArnExport);
-  fn.role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ["s3:DeleteObject"], resources: [`${bucketArn}/*`] }),
+  grantOwnedSnapshotDelete(
+    fn,
+    bucketArnExport,
+    owned,
+    "Retention deletes snapshot files named in the catalog at run time; limited to the " +
+      "snapshot folders of the owned prefixes.",
   );
   fn.role.addToPrincipalPolicy(
     new PolicyStatement({
@@ -340,12 +420,6 @@ function grantSnapshotPrune(fn: SimsnapFunction, bucketArnExport: string, prefix
       resources: [`${bucketArn}/${normalizePrefix(prefix)}/reports/*`],
     }),
   );
-  Validations.of(fn.role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/*]`,
-    reason:
-      "Retention deletes snapshot files wherever they were found (files of other tools are " +
-      "cataloged and pruned too); the bucket holds nothing but snapshot files and reports.",
-  });
   Validations.of(fn.role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${bucketArnExport}/${normalizePrefix(prefix)}/reports/*]`,
     reason: "Plan reports are written under one key per run, named at run time.",

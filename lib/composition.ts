@@ -13,6 +13,7 @@ import { SimSpaceWeaverProvider } from "./adapters/simspaceweaver/provider.ts";
 import { SqsMessageQueue } from "./adapters/sqs/message-queue.ts";
 import { SqsVisibility } from "./adapters/sqs/visibility.ts";
 import { queueUrl, type Settings } from "./config.ts";
+import { ownedPrefixes, type SnapshotOwnership } from "./domain/snapshot-key.ts";
 import { systemClock } from "./ports/messaging.ts";
 import type { ArchiveSettings } from "./usecases/archive-checkpoint.ts";
 import type { RestoreSettings } from "./usecases/restore-checkpoint.ts";
@@ -62,6 +63,7 @@ export function createAdapters(settings: Settings) {
       roleArn: settings.SIMSNAP_SIMULATION_ROLE_ARN,
       snapshotBucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
       snapshotPrefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
+      archiveBucket: settings.SIMSNAP_ARCHIVE_BUCKET,
       checksumAlgorithm: settings.SIMSNAP_ARCHIVE_CHECKSUM_ALGORITHM,
       deadlineSeconds: settings.SIMSNAP_RESTORE_DEADLINE_SECONDS,
       firstCheckSeconds: settings.SIMSNAP_RESTORE_CHECK_FIRST_SECONDS,
@@ -82,6 +84,10 @@ export function createAdapters(settings: Settings) {
       bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
       prefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
     },
+    owned: {
+      bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
+      prefixes: ownedPrefixes(settings.SIMSNAP_SNAPSHOT_PREFIX, settings.SIMSNAP_ADOPTED_PREFIXES),
+    } satisfies SnapshotOwnership,
     timing: {
       firstCheckSeconds: settings.SIMSNAP_STATUS_CHECK_FIRST_SECONDS,
       maxCheckSeconds: settings.SIMSNAP_STATUS_CHECK_MAX_SECONDS,

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/archive.ts";
+import { SnapshotPrefixSchema } from "./domain/config-file.ts";
 import { ConfigError } from "./domain/errors.ts";
 import { parseInput } from "./domain/validation.ts";
 import { DEFAULT_RETENTION, RetentionConfigSchema } from "./domain/retention.ts";
@@ -32,7 +33,22 @@ export const SettingsSchema = z.object({
   AWS_REGION: z.string().min(1).default("us-east-1"),
   SIMSNAP_TABLE: z.string().min(1),
   SIMSNAP_SNAPSHOT_BUCKET: z.string().min(3),
-  SIMSNAP_SNAPSHOT_PREFIX: z.string().default("simsnap"),
+  SIMSNAP_SNAPSHOT_PREFIX: z.union([z.literal(""), SnapshotPrefixSchema]).default("simsnap"),
+  /**
+   * Further prefixes whose snapshot files simsnap catalogs, prunes and deletes as its own
+   * (config `destination.adoptPrefixes`), comma-separated. Unset adopts none: files under any
+   * other prefix are another tool's and are never touched.
+   */
+  SIMSNAP_ADOPTED_PREFIXES: z
+    .string()
+    .default("")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((prefix) => prefix.trim())
+        .filter((prefix) => prefix !== ""),
+    )
+    .pipe(z.array(SnapshotPrefixSchema)),
   SIMSNAP_EVENT_BUS: z.string().min(1).default("simsnap"),
   SIMSNAP_SIMSPACEWEAVER_ENDPOINT: z.url().optional(),
   SIMSNAP_S3_FORCE_PATH_STYLE: z.stringbool().default(false),
@@ -87,6 +103,11 @@ export const SettingsSchema = z.object({
   SIMSNAP_ARCHIVE_RESTORE_TIER: z.enum(["Expedited", "Standard", "Bulk"]).default("Standard"),
   /** How long S3 keeps a thawed archive readable (it is copied back to the hot bucket at once). */
   SIMSNAP_ARCHIVE_RESTORE_DAYS: seconds(1),
+  /**
+   * How long past its due time the sweeper waits before re-sending a job's step; unset, each
+   * queue's own (`stepGraceSeconds`). The local stack, whose steps take seconds, sets a short one.
+   */
+  SIMSNAP_SWEEP_GRACE_SECONDS: z.coerce.number().int().positive().optional(),
 });
 /** Validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -7,6 +7,7 @@
 
 import type { ScheduleConfig } from "./domain/config-file.ts";
 import { ValidationError } from "./domain/errors.ts";
+import { snapshotFolder } from "./domain/snapshot-key.ts";
 
 /** The functions, by name. */
 export type FunctionName =
@@ -21,7 +22,8 @@ export type FunctionName =
   | "api"
   | "archive-checkpoint"
   | "restore-checkpoint"
-  | "prune-archives";
+  | "prune-archives"
+  | "sweep-jobs";
 
 /** The queues, by name. */
 export type QueueName =
@@ -65,7 +67,12 @@ export interface QueueSpec {
 /** Placeholders resolved by each side: real names in AWS, local names in the embedded runtime. */
 export interface TopologyNames {
   snapshotBucket: string;
+  /** The prefixes simsnap owns (`ownedPrefixes`): only files under these are routed to it. */
+  snapshotPrefixes: readonly string[];
 }
+
+/** EventBridge's wildcard operand matching `text` literally (`*` and `\` escaped). */
+const literalWildcard = (text: string): string => text.replace(/[\\*]/g, "\\$&");
 
 /** An EventBridge rule on a bus, sending matched events to a queue. */
 export interface RuleSpec {
@@ -82,6 +89,8 @@ export interface ScheduleSpec {
   description: string;
   /** EventBridge Scheduler expression: `cron(…)`, `rate(…)` or `at(…)`. */
   expression: string;
+  /** What the local runtime runs instead (seconds allowed), where the AWS period is too slow. */
+  localExpression?: string;
   timeZone: string;
   target: FunctionName;
   /** Fields added to the schedule's input beside `schedule` and `scheduledTime`. */
@@ -89,6 +98,19 @@ export interface ScheduleSpec {
   /** A disabled schedule is deployed in state `DISABLED` and not armed locally; default enabled. */
   enabled?: boolean;
 }
+
+/**
+ * How a schedule's tick is retried, read by the stack (which sets both explicitly) and by the
+ * local scheduler (which mirrors `invocation`). Two layers: EventBridge Scheduler invokes a
+ * Lambda target asynchronously, so its `delivery` policy only covers handing the event to Lambda
+ * (its defaults: 185 tries with exponential backoff within 24 h); a target that throws is retried
+ * by Lambda's asynchronous invocation (its defaults: 2 more tries, one minute and then two
+ * minutes later, within 6 h). The delays are Lambda's fixed, documented ones, not a setting.
+ */
+export const SCHEDULE_RETRY = {
+  delivery: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
+  invocation: { retryAttempts: 2, maxEventAgeSeconds: 21_600, retryDelaysSeconds: [60, 120] },
+} as const;
 
 /** Completions of a simulation within this window trigger one prune, this long after the window. */
 export const PRUNE_DEBOUNCE_SECONDS = 60;
@@ -178,6 +200,13 @@ const functions = {
     timeoutSeconds: 900,
     memoryMb: 512,
     sendsTo: [],
+  },
+  "sweep-jobs": {
+    entry: "functions/sweep-jobs.ts",
+    description: "Finds open jobs whose messages were lost: re-sends their step or fails them",
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    sendsTo: ["snapshot-requests", "status-checks", "restore-steps", "final-snapshots"],
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
@@ -283,14 +312,20 @@ const rules: RuleSpec[] = [
   },
   {
     name: "snapshot-file-created",
-    description: "A snapshot file was written to the snapshot bucket",
+    description: "A snapshot file was written under a prefix simsnap owns",
     bus: "default",
+    // Only the snapshot folders of the owned prefixes: a `.zip` another tool writes elsewhere in
+    // the bucket never reaches simsnap (the parser and the use cases check it again).
     pattern: (names) => ({
       source: ["aws.s3"],
       "detail-type": ["Object Created"],
       detail: {
         bucket: { name: [names.snapshotBucket] },
-        object: { key: [{ suffix: ".zip" }] },
+        object: {
+          key: names.snapshotPrefixes.map((prefix) => ({
+            wildcard: `${literalWildcard(snapshotFolder(prefix))}*.zip`,
+          })),
+        },
       },
     }),
     targetQueue: "snapshot-files",
@@ -340,6 +375,15 @@ const schedules: ScheduleSpec[] = [
     expression: "cron(30 3 * * ? *)",
     timeZone: "UTC",
     target: "prune-archives",
+  },
+  {
+    name: "sweep-jobs",
+    description: "Ends or re-drives open jobs whose messages were lost, so none stays RUNNING",
+    expression: "rate(5 minutes)",
+    // The local stack's jobs run in seconds, and its queues lose messages when it is killed.
+    localExpression: "rate(5 seconds)",
+    timeZone: "UTC",
+    target: "sweep-jobs",
   },
 ];
 
@@ -399,7 +443,25 @@ export function schedulesFor(
       { path: "schedules.name", message: `must not be ${clash.name}, a schedule of simsnap's own` },
     ]);
   }
-  return [...schedules, ...snapshotSchedules(config.schedules, where)];
+  const ownSchedules =
+    where === "local"
+      ? schedules.map(({ localExpression, ...spec }) => ({
+          ...spec,
+          expression: localExpression ?? spec.expression,
+        }))
+      : schedules;
+  return [...ownSchedules, ...snapshotSchedules(config.schedules, where)];
+}
+
+/**
+ * How long after a step was due the sweeper waits before it takes the step's message for lost:
+ * the queue's visibility timeout (a delivery that failed or crashed is delivered again after it)
+ * plus its consumer's timeout (a delivery in flight has ended by then). Earlier, a re-sent step
+ * would only duplicate work still under way.
+ */
+export function stepGraceSeconds(queue: QueueName): number {
+  const spec: QueueSpec = queues[queue];
+  return spec.visibilityTimeoutSeconds + functions[spec.consumer].timeoutSeconds;
 }
 
 /** Environment variable holding a queue's URL, e.g. `SIMSNAP_QUEUE_STATUS_CHECKS_URL`. */

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import type { Command } from "commander";
 import { z } from "zod";
 import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
@@ -8,9 +9,13 @@ import {
   DEFAULT_CONFIG_FILE,
   loadConfigFile,
 } from "../../lib/load-config-file.ts";
-import { parseInput } from "../../lib/domain/validation.ts";
 import { topology } from "../../lib/topology.ts";
+import { parseCommandInput } from "../api-command.ts";
 import type { CliIo } from "../io.ts";
+
+const RATE = "must be a number from 0 to 1 (the share of calls or events, e.g. 0.3)";
+const rate = z.coerce.number({ error: RATE }).min(0, RATE).max(1, RATE);
+const SEED = "must be an integer from 0 to 4294967295";
 
 const LocalOptionsSchema = z.object({
   duration: z.coerce.number().positive("must be a positive number of seconds").optional(),
@@ -22,7 +27,20 @@ const LocalOptionsSchema = z.object({
     .int("must be a port number from 0 to 65535")
     .min(0, "must be a port number from 0 to 65535")
     .max(65535, "must be a port number from 0 to 65535"),
+  faults: rate.optional(),
+  dropEvents: rate.optional(),
+  seed: z.coerce.number({ error: SEED }).int(SEED).min(0, SEED).max(0xffff_ffff, SEED).optional(),
 });
+
+/** Chaos mode's settings from the flags; a run without `--seed` gets a random one (printed). */
+function chaosFrom(options: z.output<typeof LocalOptionsSchema>) {
+  if (options.faults === undefined && options.dropEvents === undefined) return undefined;
+  return {
+    providerFaults: options.faults ?? 0,
+    dropEvents: options.dropEvents ?? 0,
+    seed: options.seed ?? randomInt(0, 0xffff_ffff),
+  };
+}
 
 /** `simsnap local`: the whole stack on this machine (what `npm start` runs). */
 export function registerLocalCommand(program: Command, io: CliIo): void {
@@ -41,8 +59,21 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
       "port of the HTTP API on 127.0.0.1 (0: any free port)",
       String(topology.httpApi.localPort),
     )
+    .option(
+      "--faults <rate>",
+      "chaos mode: answer this share (0 to 1) of simsnap's SimSpace Weaver calls with an " +
+        "InternalServerException, ThrottlingException or ConflictException",
+    )
+    .option(
+      "--drop-events <rate>",
+      "chaos mode: lose this share (0 to 1) of the snapshot bucket's S3 Object Created events",
+    )
+    .option(
+      "--seed <n>",
+      "seed of the chaos mode's choices: the same seed, the same sequence (default: random, printed)",
+    )
     .action(async (raw: unknown) => {
-      const options = parseInput(LocalOptionsSchema, raw, "options");
+      const options = parseCommandInput(LocalOptionsSchema, raw);
       const configFile = loadConfigFile(configFilePath(options.config));
       const controller = new AbortController();
       const stop = () => controller.abort();
@@ -50,7 +81,7 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
       process.once("SIGTERM", stop);
       try {
         const summary = await runLocal({
-          config: LocalConfigSchema.parse({}),
+          config: LocalConfigSchema.parse({ chaos: chaosFrom(options) }),
           configFile,
           dataDir: options.dataDir,
           durationSeconds: options.duration,

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import type { Checkpoint, S3Location } from "./checkpoint.ts";
 import { ValidationError } from "./errors.ts";
+import { s3Key } from "./s3-key.ts";
 
 /**
  * The storage classes an archive copy may be written in. S3 has more (REDUCED_REDUNDANCY,
@@ -174,11 +175,17 @@ export const snapshotFileName = (location: S3Location): string =>
 /**
  * Where a checkpoint's archive copy lives: `<simulation>/<yyyy>/<mm>/<file>`, by the month the
  * checkpoint was taken (UTC). Stable, so a retry or a duplicate finds the copy it made, and
- * browsable, so a person can find a month's archives without the catalog.
+ * browsable, so a person can find a month's archives without the catalog. Built by `s3Key`, so
+ * a simulation named `.` or `..` gets a folder of its own inside the archive bucket.
  */
 export function archiveKey(checkpoint: Pick<Checkpoint, "simulation" | "createdAt">, file: string) {
   const time = new Date(checkpoint.createdAt);
-  return `${checkpoint.simulation}/${time.getUTCFullYear()}/${pad(time.getUTCMonth() + 1)}/${file}`;
+  return s3Key(
+    checkpoint.simulation,
+    String(time.getUTCFullYear()),
+    pad(time.getUTCMonth() + 1),
+    file,
+  );
 }
 
 /** The manifest sits beside the archive copy it describes. */

@@ -10,3 +10,23 @@ export function backoffSeconds(
   const raw = options.baseSeconds * factor ** Math.max(0, attempt);
   return Math.min(options.maxSeconds, Math.max(0, Math.round(raw)));
 }
+
+/**
+ * "Full jitter" exponential backoff (a random wait between 0 and the capped exponential window),
+ * for retrying a transient failure such as a provider's 500 or throttle: spreading the retries of
+ * many callers over the window is what keeps them from hitting a throttled service in lockstep.
+ * `attempt` counts from 1 (the first failure); the wait is whole seconds, at least 1, because SQS
+ * visibility timeouts are whole seconds and a zero wait would redeliver into the same fault at once.
+ * `random` is injected (a value in [0, 1)) so that callers and tests decide where randomness comes from.
+ */
+export function fullJitterSeconds(
+  attempt: number,
+  options: { baseSeconds: number; maxSeconds: number },
+  random: () => number = Math.random,
+): number {
+  const window = Math.min(
+    options.maxSeconds,
+    options.baseSeconds * 2 ** Math.max(0, Math.floor(attempt) - 1),
+  );
+  return Math.max(1, Math.ceil(random() * window));
+}

@@ -93,16 +93,20 @@ function transition(
   };
 }
 
-/** PENDING → COMPLETE once the snapshot file exists; records where and what it is. */
+/**
+ * PENDING → COMPLETE once the snapshot file exists; records where and what it is (as confirmed by
+ * a HEAD, so the record describes the file actually stored, not what an event claimed).
+ */
 export const completeCheckpoint = (
   checkpoint: Checkpoint,
-  file: { location: S3Location; size?: number; etag?: string },
+  file: { location: S3Location; size?: number; etag?: string; checksum?: string },
   now: Date,
 ): Checkpoint =>
   transition(checkpoint, "COMPLETE", now, {
     location: file.location,
     size: file.size,
     etag: file.etag,
+    checksum: file.checksum,
     completedAt: now.toISOString(),
   });
 

@@ -4,6 +4,7 @@ import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
 import { RetentionConfigSchema } from "./retention.ts";
+import { hasDotSegment } from "./s3-key.ts";
 import { parseScheduleExpression } from "./schedule-expression.ts";
 import { SimulationSelectorSchema } from "./selector.ts";
 
@@ -15,13 +16,18 @@ export const BucketNameSchema = z
     "must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
   );
 
-/** Key segments separated by `/`; the provider appends `snapshot/<name>-<time>.zip`. */
+/**
+ * Key segments separated by `/`; the provider appends `snapshot/<name>-<time>.zip`. A `.` or `..`
+ * segment is refused: the provider writes under the prefix as given, so it cannot be re-spelt
+ * safely (see `s3Key`), and a tool mapping keys to paths would resolve it outside the prefix.
+ */
 export const SnapshotPrefixSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
     'must be key segments separated by "/", with no leading or trailing "/"',
-  );
+  )
+  .refine((prefix) => !hasDotSegment(prefix), 'must not have a "." or ".." segment');
 
 /**
  * Where snapshots are written. Locally `bucket` is the bucket simsnap creates; in AWS the
@@ -31,6 +37,12 @@ export const SnapshotPrefixSchema = z
 export const DestinationSchema = z.strictObject({
   bucket: BucketNameSchema.optional(),
   prefix: SnapshotPrefixSchema.default("simsnap"),
+  /**
+   * Other prefixes in the bucket whose snapshot files simsnap takes over: catalogs them as
+   * `discovered`, prunes and deletes them like its own. Empty by default, so files another tool
+   * writes beside simsnap's are never touched unless the config says so here.
+   */
+  adoptPrefixes: z.array(SnapshotPrefixSchema).default([]),
 });
 
 /** The bucket the local runtime uses when the config names none. */

@@ -37,7 +37,9 @@ export type JobStep = z.infer<typeof JobStepSchema>;
 /**
  * One long-running action, polled like a storage system's job status. The snapshot-specific
  * fields (`destination`, `requestedAt`, `deadline`, `checks`, `claimedUntil`) are what make
- * take-snapshot and the status checks idempotent under duplicate delivery.
+ * take-snapshot and the status checks idempotent under duplicate delivery; `callStartedAt` and
+ * `requestedAt` also bound the job's CreateSnapshot call, the only time its file can be stamped
+ * with (see `snapshot-binding.ts`).
  */
 export const JobSchema = z.object({
   id: z.string().min(1),
@@ -58,8 +60,23 @@ export const JobSchema = z.object({
   checks: z.number().int().nonnegative().default(0),
   destination: z.object({ bucket: z.string(), prefix: z.string() }).optional(),
   claimedUntil: IsoDate.optional(),
+  /**
+   * Taken just before the latest CreateSnapshot call and saved with its claim before the call is
+   * made, so even a crash mid-call leaves the start of the window its file's stamp falls in.
+   */
+  callStartedAt: IsoDate.optional(),
+  /** Taken just after CreateSnapshot returned: the end of that window, and proof it was accepted. */
   requestedAt: IsoDate.optional(),
+  /**
+   * When the job fails if it has not ended: set when it starts, for every kind, so the sweeper
+   * can end a job whose messages were lost. Older records lack it (see `jobDeadline`).
+   */
   deadline: IsoDate.optional(),
+  /**
+   * The natural key of the request that started a snapshot job, so the sweeper can send a lost
+   * request again (the job id is a one-way hash of it). Absent on older records.
+   */
+  requestId: z.string().min(1).max(512).optional(),
   /** What a `restore` job was asked for and how far it got. */
   restore: RestoreProgressSchema.optional(),
   /** What a `stop` job was asked for (final snapshot, force). */
@@ -72,10 +89,11 @@ export type Job = z.infer<typeof JobSchema>;
 
 /**
  * A job just started: RUNNING, version 1, nothing counted yet. Every use case that starts work
- * builds its job here, so a new bookkeeping field gets its initial value in one place.
+ * builds its job here, so a new bookkeeping field gets its initial value in one place. The
+ * deadline is required: a job without one could stay RUNNING forever once its messages are lost.
  */
 export function startJob(
-  start: Pick<Job, "id" | "kind" | "simulation"> & Partial<Job>,
+  start: Pick<Job, "id" | "kind" | "simulation"> & { deadline: string } & Partial<Job>,
   now: Date,
 ): Job {
   return {

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { S3LocationSchema, type Checkpoint } from "./checkpoint.ts";
 import { deterministicId } from "./ids.ts";
 import { SimulationNameSchema } from "./names.ts";
-import { normalizePrefix } from "./snapshot-key.ts";
+import { prefixSegments, s3Key } from "./s3-key.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -30,13 +30,26 @@ export const MaximumDurationSchema = z
   );
 
 /**
+ * The name of the simulation a restore starts: SimSpace Weaver's rule (which allows `.` and `..`),
+ * minus those two. simsnap refuses them as its own rule: a simulation named like a path step is
+ * one that every tool joining names into paths or keys (S3 keys, log paths, `aws s3 sync`)
+ * mis-handles, and a restore is the one place where simsnap itself would bring such a name into
+ * being. Existing simulations with these names are still snapshotted (their keys are spelt safely
+ * by `s3Key`).
+ */
+export const RestoreTargetNameSchema = SimulationNameSchema.refine(
+  (name) => name !== "." && name !== "..",
+  'must not be "." or "..": simsnap does not create simulations named like a path step',
+);
+
+/**
  * A request to restore a checkpoint into a new simulation. `clientToken` makes it idempotent: the
  * same checkpoint and token always name the same restore job, so a retried request (an API client
  * timing out, a double click) starts one simulation.
  */
 export const RestoreRequestSchema = z.object({
   checkpointId: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
-  simulationName: SimulationNameSchema.optional(),
+  simulationName: RestoreTargetNameSchema.optional(),
   maximumDuration: MaximumDurationSchema.optional(),
   description: z.string().max(500, "must be at most 500 characters").optional(),
   clientToken: z
@@ -122,6 +135,5 @@ export function defaultRestoreName(
  * file (and cataloged as a `discovered` checkpoint).
  */
 export function restoredSnapshotKey(prefix: string, checkpointId: string, file: string): string {
-  const clean = normalizePrefix(prefix);
-  return `${clean === "" ? "" : `${clean}/`}restore/${checkpointId}/${file}`;
+  return s3Key(...prefixSegments(prefix), "restore", checkpointId, file);
 }

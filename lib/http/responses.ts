@@ -38,12 +38,15 @@ export function errorResponse(
 /**
  * The one place that decides what a caller sees for an error. Validation, not-found and conflict
  * errors keep their status and message (they are about the request); the provider's own 400, 404
- * and 409 answers pass through with its code and message; everything else is a 5xx with a generic
+ * and 409 answers pass through with its code and message unless they are retryable (a throttle);
+ * everything else is a 5xx with a generic
  * message naming the correlation id, so internals never leak and the log line can be found.
  */
 export function toHttpError(error: unknown, correlationId: string): HttpErrorResponse {
   if (error instanceof ProviderError) {
-    if (CALLER_PROVIDER_STATUSES.has(error.status)) {
+    // A throttle comes as a 400 ThrottlingException: it is the provider's state, not the caller's
+    // mistake, so it is answered like the provider's own 5xx.
+    if (CALLER_PROVIDER_STATUSES.has(error.status) && !error.retryable) {
       return errorResponse(error.status, error.code, error.message);
     }
     return internal(502, "ProviderUnavailable", correlationId);

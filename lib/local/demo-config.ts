@@ -15,6 +15,8 @@ export const LocalConfigSchema = z.object({
   statusCheckFirstSeconds: z.number().int().positive().default(5),
   statusCheckMaxSeconds: z.number().int().positive().max(900).default(20),
   snapshotDeadlineSeconds: z.number().int().positive().default(90),
+  /** How long past its due time the sweeper takes a job's step for lost (every 5 s locally). */
+  sweepGraceSeconds: z.number().int().positive().default(10),
   /** Used when the config file has no `retention`: the two newest stay, plus the favorite. */
   retention: RetentionConfigSchema.prefault({ default: { keepLast: 2 } }),
   /** Completions within this window prune once (the prune queue's delay). */
@@ -28,6 +30,18 @@ export const LocalConfigSchema = z.object({
    * simulation (from its archive when retention pruned its file), and show the tick it resumed at.
    */
   restoreDemo: z.boolean().default(true),
+  /**
+   * Chaos mode (`--faults`, `--drop-events`, `--seed`): the simulator answers a share of simsnap's
+   * calls with a transient error, and the bus loses a share of the snapshot bucket's S3 events,
+   * both decided by one seed; absent, nothing is disturbed.
+   */
+  chaos: z
+    .object({
+      providerFaults: z.number().min(0).max(1).default(0),
+      dropEvents: z.number().min(0).max(1).default(0),
+      seed: z.number().int().min(0).max(0xffff_ffff),
+    })
+    .optional(),
 });
 /** The local stack's own knobs. */
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
@@ -42,6 +56,8 @@ export interface DemoSimulation {
 export interface LocalStackConfig extends LocalConfig {
   bucket: string;
   prefix: string;
+  /** The config file's `destination.adoptPrefixes`: other prefixes simsnap manages as its own. */
+  adoptPrefixes: string[];
   /** Names of the demo simulations, in the config file's order. */
   simulations: string[];
   demo: DemoSimulation[];
@@ -63,6 +79,7 @@ export function resolveLocalConfig(local: LocalConfig, file: SimsnapConfig): Loc
     retention: file.retention ?? local.retention,
     bucket: file.destination.bucket ?? LOCAL_SNAPSHOT_BUCKET,
     prefix: file.destination.prefix,
+    adoptPrefixes: file.destination.adoptPrefixes,
     simulations: file.local.simulations.map((s) => s.name),
     demo: file.local.simulations,
     schedules: schedulesFor(file, "local"),

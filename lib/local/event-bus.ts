@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as z from "zod";
 import { matchesPattern, type EventPattern } from "./event-pattern.ts";
+import { FaultDice, type FaultRate } from "./faults.ts";
 
 /** An event as EventBridge delivers it to targets. */
 export interface BusEvent {
@@ -43,29 +44,43 @@ const PutEventsSchema = z.object({
 });
 
 /**
+ * Chaos mode on the bus: a seeded share of the events matching `pattern` is lost before any rule
+ * sees it, as when S3 or EventBridge never delivers an event.
+ */
+export interface EventDrop extends FaultRate {
+  pattern: EventPattern;
+  /** Told of every event dropped, e.g. to print it. */
+  onDrop?: (event: BusEvent) => void;
+}
+
+/**
  * The local stand-in for EventBridge: named buses, rules with real event patterns, and a
  * `PutEvents` endpoint speaking the service's JSON protocol, so the functions' EventBridge client
- * publishes locally exactly as it does in AWS.
+ * publishes locally exactly as it does in AWS. With `drop`, it loses a seeded share of some events.
  */
 export class LocalEventBus {
   private readonly rules: Rule[] = [];
   private server?: Server;
   private readonly pending = new Set<Promise<void>>();
+  private readonly dropDice?: FaultDice;
 
   constructor(
     private readonly options: {
       account?: string;
       region?: string;
       onError?: (error: unknown) => void;
+      drop?: EventDrop;
     } = {},
-  ) {}
+  ) {
+    if (options.drop && options.drop.rate > 0) this.dropDice = new FaultDice(options.drop, "bus");
+  }
 
   /** Routes matching events on `bus` to `target`. */
   addRule(name: string, bus: string, pattern: EventPattern, target: Target): void {
     this.rules.push({ name, bus, pattern, target });
   }
 
-  /** Puts one event on a bus, as a service (S3) or PutEvents would. */
+  /** Puts one event on a bus, as a service (S3) or PutEvents would (unless chaos mode drops it). */
   put(
     bus: string,
     entry: Omit<BusEvent, "version" | "id" | "account" | "region" | "time"> & { time?: string },
@@ -81,6 +96,11 @@ export class LocalEventBus {
       resources: entry.resources,
       detail: entry.detail,
     };
+    const drop = this.options.drop;
+    if (drop && this.dropDice && matchesPattern(drop.pattern, event) && this.dropDice.roll()) {
+      drop.onDrop?.(event);
+      return event;
+    }
     for (const rule of this.rules) {
       if (rule.bus !== bus || !matchesPattern(rule.pattern, event)) continue;
       const delivery = Promise.resolve()

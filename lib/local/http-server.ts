@@ -6,6 +6,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
+import { errorResponse, jsonResponse } from "../http/responses.ts";
 
 /** An HTTP API (payload 2.0) handler, as the API function exports it. */
 export type HttpApiHandler = (
@@ -126,9 +127,21 @@ const lambdaContext = (requestId: string): Context => ({
 });
 
 /**
+ * The local server's own answers (a body too large, a handler that threw) in the API's error
+ * shape `{"error":{"code","message","details"}}`, so clients read one shape whatever answered;
+ * only the status is API Gateway's.
+ */
+function ownError(status: number, code: string, message: string, correlationId?: string) {
+  const { body } = errorResponse(status, code, message);
+  if (correlationId !== undefined) body.error.correlationId = correlationId;
+  return jsonResponse(status, body);
+}
+
+/**
  * Serves an HTTP API handler on loopback, the way API Gateway would invoke it: each request
  * becomes a payload 2.0 event, the handler's result becomes the response. A handler that throws
- * is answered like API Gateway answers a failed integration (502), and reported to `onError`.
+ * is answered with the status API Gateway gives a failed integration (502), and reported to
+ * `onError`; that answer and the 413 for a body over 10 MB use the API's error shape.
  */
 export async function serveHttpApi(options: {
   handler: HttpApiHandler;
@@ -139,29 +152,37 @@ export async function serveHttpApi(options: {
   const host = options.host ?? "127.0.0.1";
   const server: Server = createServer((request, response) => {
     void (async () => {
+      let requestId: string | undefined;
       try {
         const body = await readBody(request);
         if (body === undefined) {
-          writeResult(response, {
-            statusCode: 413,
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ message: "Request Entity Too Large" }),
-          });
+          writeResult(
+            response,
+            ownError(
+              413,
+              "PayloadTooLarge",
+              `The request body is larger than the ${MAX_BODY_BYTES / 1024 / 1024} MB the API accepts`,
+            ),
+          );
           return;
         }
         const event = toApiGatewayEvent(request, body);
-        writeResult(
-          response,
-          await options.handler(event, lambdaContext(event.requestContext.requestId)),
-        );
+        requestId = event.requestContext.requestId;
+        writeResult(response, await options.handler(event, lambdaContext(requestId)));
       } catch (error) {
         options.onError?.(error);
         if (!response.headersSent) {
-          writeResult(response, {
-            statusCode: 502,
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ message: "Internal Server Error" }),
-          });
+          writeResult(
+            response,
+            ownError(
+              502,
+              "BadGateway",
+              requestId === undefined
+                ? "The request could not be read"
+                : `The API function failed; quote correlation id ${requestId} when reporting it`,
+              requestId,
+            ),
+          );
         } else {
           response.destroy();
         }

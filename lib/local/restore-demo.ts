@@ -4,6 +4,7 @@ import { loadSettings } from "../config.ts";
 import type { Checkpoint } from "../domain/checkpoint.ts";
 import { isJobFinished, type Job } from "../domain/job.ts";
 import type { RestoreStep } from "../domain/restore.ts";
+import { retryTransient } from "../handlers/retry-transient.ts";
 import { restoreCheckpoint } from "../usecases/restore-checkpoint.ts";
 import { readZipEntries, type LocalSimulator } from "./simulator.ts";
 
@@ -60,9 +61,14 @@ export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
     print(`  ↺ nothing to restore: ${options.simulation} has no COMPLETE or archived checkpoint`);
     return;
   }
-  const { job, simulationName } = await restoreCheckpoint(
-    { checkpointId: chosen.id, clientToken: `demo-${chosen.id}` },
-    { ...adapters, restoreSteps: adapters.queue<RestoreStep>("restore-steps") },
+  // As a client retries a 502 from the API (chaos mode's faults); the client token makes it safe.
+  const { job, simulationName } = await retryTransient(
+    () =>
+      restoreCheckpoint(
+        { checkpointId: chosen.id, clientToken: `demo-${chosen.id}` },
+        { ...adapters, restoreSteps: adapters.queue<RestoreStep>("restore-steps") },
+      ),
+    { what: "demo restore", attempts: 5, backoff: { baseSeconds: 1, maxSeconds: 4 } },
   );
   const deadline = Date.now() + options.timeoutMs;
   let current: Job | undefined = job;

@@ -26,6 +26,7 @@ import {
   type ScheduleSpec,
 } from "../topology.ts";
 import type { SimsnapConfig } from "../domain/config-file.ts";
+import { ownedPrefixes } from "../domain/snapshot-key.ts";
 import { resolveLocalConfig, type LocalConfig, type LocalStackConfig } from "./demo-config.ts";
 import { LocalEventBus, type BusEvent } from "./event-bus.ts";
 import { lambdaContext, QueuePoller } from "./queue-poller.ts";
@@ -205,8 +206,30 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     errors.push(error);
     print(`! ${clock()} ${(error as Error).message ?? String(error)}`);
   };
+  const chaos = config.chaos;
   try {
-    const bus = new LocalEventBus({ account: ACCOUNT, region: REGION, onError });
+    const bus = new LocalEventBus({
+      account: ACCOUNT,
+      region: REGION,
+      onError,
+      drop:
+        chaos && chaos.dropEvents > 0
+          ? {
+              rate: chaos.dropEvents,
+              seed: chaos.seed,
+              // Only the snapshot bucket's: losing those is what simsnap must converge from.
+              pattern: {
+                source: ["aws.s3"],
+                "detail-type": ["Object Created"],
+                detail: { bucket: { name: [config.bucket] } },
+              },
+              onDrop: (event) =>
+                print(
+                  `  ${clock()} ⚡ dropped S3 event   ${String((event.detail as { object?: { key?: string } }).object?.key ?? "?")}`,
+                ),
+            }
+          : undefined,
+    });
     const busEndpoint = await bus.listen();
     stack.push(() => bus.close());
 
@@ -239,6 +262,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       s3,
       snapshotDelayMs: config.snapshotDelayMs,
       onApiCall: (call) => bus.put("default", cloudTrailEvent(call)),
+      onFault: (fault) =>
+        print(`  ${clock()} ⚡ injected ${fault.error} (${fault.status}) on ${fault.operation}`),
     });
     stack.push(() => simulator.close());
 
@@ -257,6 +282,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       SIMSNAP_TABLE: config.table,
       SIMSNAP_SNAPSHOT_BUCKET: config.bucket,
       SIMSNAP_SNAPSHOT_PREFIX: config.prefix,
+      SIMSNAP_ADOPTED_PREFIXES: config.adoptPrefixes.join(","),
       SIMSNAP_EVENT_BUS: "simsnap",
       SIMSNAP_SIMSPACEWEAVER_ENDPOINT: simulator.endpoint,
       SIMSNAP_S3_FORCE_PATH_STYLE: "true",
@@ -271,6 +297,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       SIMSNAP_SIMULATION_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/simsnap-demo`,
       SIMSNAP_RESTORE_CHECK_FIRST_SECONDS: "1",
       SIMSNAP_RESTORE_CHECK_MAX_SECONDS: "2",
+      // Local steps take seconds, and a killed stack's in-memory queues lose every message.
+      SIMSNAP_SWEEP_GRACE_SECONDS: String(config.sweepGraceSeconds),
       SIMSNAP_ARCHIVE_RETENTION: config.archiveRetention
         ? JSON.stringify(config.archiveRetention)
         : "",
@@ -286,7 +314,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       bus.addRule(
         rule.name,
         rule.bus,
-        rule.pattern({ snapshotBucket: config.bucket }),
+        rule.pattern({
+          snapshotBucket: config.bucket,
+          snapshotPrefixes: ownedPrefixes(config.prefix, config.adoptPrefixes),
+        }),
         async (event) => {
           await sqs.send(
             new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }),
@@ -353,6 +384,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       }),
     );
     await startDemoSimulations(provider, config, print);
+    // From here on only simsnap's own calls reach the simulator: chaos mode starts now.
+    if (chaos) simulator.injectFaults({ rate: chaos.providerFaults, seed: chaos.seed });
 
     const api = await serveHttpApi({
       handler: handlers[topology.httpApi.target] as HttpApiHandler,
@@ -370,17 +403,28 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     const schedules = config.schedules.filter((s) => s.enabled !== false);
     for (const schedule of schedules)
       print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
+    if (chaos) print(chaosBanner(chaos));
 
-    const scheduler = new LocalScheduler<ScheduleSpec>(async (spec, scheduledTime) => {
-      try {
+    const scheduler = new LocalScheduler<ScheduleSpec>(
+      async (spec, scheduledTime) => {
         await handlers[spec.target](
           scheduleInput(spec, scheduledTime.toISOString()),
           lambdaContext(spec.target),
         );
-      } catch (error) {
-        onError(error);
-      }
-    });
+      },
+      {
+        onError: (error, failure) => {
+          onError(error);
+          print(
+            `  ${clock()} ↻ schedule ${failure.schedule.name} tick ${failure.scheduledTime.toISOString()} failed (try ${failure.attempt}); ${
+              failure.retryInSeconds === undefined
+                ? "giving up, as Lambda does after its retries"
+                : `Lambda retries it in ${failure.retryInSeconds} s`
+            }`,
+          );
+        },
+      },
+    );
     scheduler.start(schedules);
     stack.push(async () => scheduler.stop());
     options.onReady?.({
@@ -418,6 +462,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   } finally {
     for (const close of stack.reverse()) await close().catch(() => undefined);
   }
+}
+
+/** The startup line naming the faults chaos mode injects, and how to run the same ones again. */
+export function chaosBanner(chaos: NonNullable<LocalStackConfig["chaos"]>): string {
+  const percent = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
+  const faults =
+    chaos.providerFaults > 0
+      ? `${percent(chaos.providerFaults)} of SimSpace Weaver calls fail (InternalServerException, ThrottlingException or ConflictException, as each operation can)`
+      : "no SimSpace Weaver faults";
+  const drops =
+    chaos.dropEvents > 0
+      ? `${percent(chaos.dropEvents)} of the snapshot bucket's S3 Object Created events are dropped`
+      : "no S3 events dropped";
+  return `  chaos mode: ${faults}; ${drops}; seed ${chaos.seed} (--seed ${chaos.seed} draws the same sequence of faults)`;
 }
 
 /**

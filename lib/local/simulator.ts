@@ -8,6 +8,7 @@ import * as z from "zod";
 import { SimulationNameSchema } from "../domain/names.ts";
 import { snapshotKey } from "../domain/snapshot-key.ts";
 import type { SimulationStatus } from "../ports/simulation-provider.ts";
+import { FaultDice, type FaultRate } from "./faults.ts";
 
 /** How the simulator listens and how long its simulations take to change state. */
 export interface SimulatorOptions {
@@ -31,6 +32,88 @@ export interface SimulatorOptions {
    * the local runtime can put the "AWS API Call via CloudTrail" event AWS would deliver.
    */
   onApiCall?: (call: SimulatorApiCall) => void;
+  /** Chaos mode from the start; `injectFaults` turns it on (or off) later. */
+  faults?: FaultRate;
+  /** Told of every fault injected, e.g. to print it. */
+  onFault?: (fault: InjectedFault) => void;
+}
+
+/** The operations the simulator serves, by their model names. */
+export type SimulatorOperation =
+  | "CreateSnapshot"
+  | "DescribeSimulation"
+  | "ListSimulations"
+  | "StartSimulation"
+  | "StopSimulation"
+  | "DeleteSimulation"
+  | "ListTagsForResource";
+
+/** The transient errors chaos mode answers with: a server fault, a throttle, a conflict. */
+export type InjectableError =
+  "InternalServerException" | "ThrottlingException" | "ConflictException";
+
+/**
+ * Which of the injectable errors each operation can really return. The official model
+ * (simspaceweaver-2022-10-28, the `errors` of each operation) declares InternalServerException
+ * for every operation here but ListTagsForResource, and ConflictException for CreateSnapshot,
+ * StartSimulation, StopSimulation and DeleteSimulation only; ThrottlingException is declared by
+ * none, being one of the errors common to every AWS API action (HTTP 400, per the API reference's
+ * Common Errors).
+ */
+export const INJECTABLE_ERRORS: Readonly<
+  Record<SimulatorOperation, readonly [InjectableError, ...InjectableError[]]>
+> = {
+  CreateSnapshot: ["InternalServerException", "ThrottlingException", "ConflictException"],
+  DescribeSimulation: ["InternalServerException", "ThrottlingException"],
+  ListSimulations: ["InternalServerException", "ThrottlingException"],
+  StartSimulation: ["InternalServerException", "ThrottlingException", "ConflictException"],
+  StopSimulation: ["InternalServerException", "ThrottlingException", "ConflictException"],
+  DeleteSimulation: ["InternalServerException", "ThrottlingException", "ConflictException"],
+  ListTagsForResource: ["ThrottlingException"],
+};
+
+/** Status and message of each injectable error, as the service sends them. */
+const INJECTED: Record<InjectableError, { status: number; message: string }> = {
+  InternalServerException: {
+    status: 500,
+    message: "An internal error occurred; try again (fault injected by the local simulator).",
+  },
+  ThrottlingException: {
+    status: 400,
+    message: "Rate exceeded (fault injected by the local simulator).",
+  },
+  ConflictException: {
+    status: 409,
+    message:
+      "The simulation is busy with another request; try again (fault injected by the local simulator).",
+  },
+};
+
+/** A fault chaos mode injected: which call got which error. */
+export interface InjectedFault {
+  operation: SimulatorOperation;
+  error: InjectableError;
+  status: number;
+}
+
+/** The model operation a request addresses, from its method and path; undefined when none. */
+function operationOf(method: string | undefined, path: string): SimulatorOperation | undefined {
+  switch (`${method} ${path}`) {
+    case "POST /createsnapshot":
+      return "CreateSnapshot";
+    case "GET /describesimulation":
+      return "DescribeSimulation";
+    case "GET /listsimulations":
+      return "ListSimulations";
+    case "POST /startsimulation":
+      return "StartSimulation";
+    case "POST /stopsimulation":
+      return "StopSimulation";
+    case "DELETE /deletesimulation":
+      return "DeleteSimulation";
+    default:
+      return method === "GET" && path.startsWith("/tags/") ? "ListTagsForResource" : undefined;
+  }
 }
 
 /** A state-changing call the simulator accepted, with CloudTrail's request parameters. */
@@ -299,6 +382,7 @@ export class LocalSimulator {
   private readonly tasks = new Set<Promise<void>>();
   private readonly timing: { start: number; stop: number; snapshot: number; tick: number };
   private sequence = 0;
+  private dice?: FaultDice;
 
   private constructor(
     private readonly server: Server,
@@ -313,6 +397,7 @@ export class LocalSimulator {
       snapshot: options.snapshotDelayMs ?? 3_000,
       tick: Math.max(1, options.tickMs ?? 100),
     };
+    this.injectFaults(options.faults);
   }
 
   /** Starts listening; resolves once `endpoint` is reachable. */
@@ -372,6 +457,17 @@ export class LocalSimulator {
   /** Makes the next snapshot of `name` stay SNAPSHOT_IN_PROGRESS until `setStatus` moves it on. */
   stallNextSnapshot(name: string): void {
     this.mustGet(name).snapshotModes.push({ kind: "stall" });
+  }
+
+  /**
+   * Chaos mode: from now on a share `rate` of the calls to the API (seeded: the same seed gives the
+   * same faults for the same calls) is answered with an error the operation can really return
+   * (`INJECTABLE_ERRORS`), in the service's wire shape, before the call has any effect. Undefined
+   * or a rate of 0 turns it off. The local runtime turns it on once its demo simulations run, so
+   * only simsnap's own calls meet the faults.
+   */
+  injectFaults(faults: FaultRate | undefined): void {
+    this.dice = faults && faults.rate > 0 ? new FaultDice(faults, "simspaceweaver") : undefined;
   }
 
   /** Stops listening and cancels every pending transition, after in-flight S3 calls settle. */
@@ -434,8 +530,20 @@ export class LocalSimulator {
     response.end(text);
   }
 
+  /** Throws the injected fault for this call, if chaos mode picks it, with its body read. */
+  private async injectFault(name: SimulatorOperation, request: IncomingMessage): Promise<void> {
+    if (!this.dice?.roll()) return;
+    const error = this.dice.pick(INJECTABLE_ERRORS[name]);
+    const { status, message } = INJECTED[error];
+    for await (const chunk of request as AsyncIterable<Buffer>) void chunk;
+    this.options.onFault?.({ operation: name, error, status });
+    throw new ServiceFault(error, status, message);
+  }
+
   private async route(request: IncomingMessage, url: URL): Promise<unknown> {
     const operation = `${request.method} ${url.pathname.replace(/\/+$/, "")}`;
+    const name = operationOf(request.method, url.pathname.replace(/\/+$/, ""));
+    if (name !== undefined) await this.injectFault(name, request);
     switch (operation) {
       case "POST /createsnapshot":
         return this.createSnapshot(parse(CreateSnapshotBody, await readRequestBody(request)));

@@ -25,7 +25,7 @@ export const SIMSNAP_METRICS = {
   SnapshotsCompleted: "Count",
   /** complete-snapshot: snapshot files no job asked for, cataloged as `discovered`. */
   SnapshotsDiscovered: "Count",
-  /** take-snapshot, check-snapshot, observe-shutdown: snapshot jobs failed. */
+  /** take-snapshot, check-snapshot, observe-shutdown, sweep-jobs: snapshot jobs failed. */
   SnapshotsFailed: "Count",
   /** complete-snapshot, check-snapshot: a snapshot job's age when it completed (request to file). */
   SnapshotJobAge: "Seconds",
@@ -34,7 +34,7 @@ export const SIMSNAP_METRICS = {
    * without a completed checkpoint, measured at each tick.
    */
   CheckpointAge: "Seconds",
-  /** Jobs of any kind that ended FAILED (snapshot, stop, prune, restore). */
+  /** Jobs of any kind that ended FAILED (snapshot, stop, prune, restore; also by sweep-jobs). */
   JobsFailed: "Count",
   /** prune: checkpoints whose files retention removed. */
   CheckpointsPruned: "Count",
@@ -48,6 +48,11 @@ export const SIMSNAP_METRICS = {
   ArchivesPruned: "Count",
   /** restore-checkpoint: restores whose new simulation started. */
   RestoresCompleted: "Count",
+  /**
+   * sweep-jobs: steps of open jobs sent again because their message was lost (a steady count
+   * means some consumer keeps losing messages: look at its dead-letter queue).
+   */
+  JobsResent: "Count",
 } as const;
 
 /** A simsnap metric's name. */

@@ -7,6 +7,7 @@ import type { CompleteSnapshotResult } from "../usecases/complete-snapshot.ts";
 import type { FinishStopResult } from "../usecases/finish-stop.ts";
 import type { PruneArchivesResult } from "../usecases/prune-archives.ts";
 import type { PruneSimulationResult } from "../usecases/prune.ts";
+import type { SweepJobsResult } from "../usecases/sweep-jobs.ts";
 import type { TakeSnapshotResult } from "../usecases/take-snapshot.ts";
 import {
   METRICS_NAMESPACE,
@@ -119,6 +120,22 @@ export function recordRestoreStep<R extends Pick<AdvanceRestoreResult, "outcome"
   publishMetrics({
     RestoresCompleted: result.outcome === "succeeded" ? 1 : undefined,
     JobsFailed: result.outcome === "failed" ? 1 : undefined,
+  });
+  return result;
+}
+
+/**
+ * sweep-jobs: lost steps sent again, and jobs ended by the sweep (failed at their deadline, or
+ * settled as their checkpoint already ended), counted like the same outcomes of their own steps.
+ */
+export function recordSweep<R extends Pick<SweepJobsResult, "swept">>(result: R): R {
+  const ended = result.swept.filter((s) => s.action !== "resent");
+  const failed = ended.filter((s) => s.status === "FAILED");
+  publishMetrics({
+    JobsResent: ifAny(result.swept.length - ended.length),
+    JobsFailed: ifAny(failed.length),
+    SnapshotsFailed: ifAny(failed.filter((s) => s.kind === "snapshot").length),
+    SnapshotsCompleted: ifAny(ended.filter((s) => s.status === "SUCCEEDED").length),
   });
   return result;
 }

@@ -51,4 +51,11 @@ export interface JobStore {
    * checkpoint, so the catalog's registry of simulations cannot find them.
    */
   listAll(options?: Pick<ListOptions, "limit" | "cursor">): Promise<Page<Job>>;
+  /**
+   * Every RUNNING job of every simulation, a page at a time, in no particular order (pages may be
+   * short; only an absent cursor ends the listing). For the sweeper, which must find jobs whose
+   * messages were lost without reading the finished ones: it reads the sparse `openJobs` index.
+   * A job that finishes between two pages simply does not appear on the later one.
+   */
+  listAllOpen(options?: Pick<ListOptions, "limit" | "cursor">): Promise<Page<Job>>;
 }

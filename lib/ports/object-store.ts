@@ -1,3 +1,4 @@
+import type { ObjectChecksum } from "../domain/archive.ts";
 import type { S3Location } from "../domain/checkpoint.ts";
 
 /** What simsnap needs to know about a stored object. */
@@ -5,10 +6,16 @@ export interface ObjectInfo extends S3Location {
   size: number;
   etag?: string;
   lastModified?: Date;
+  /**
+   * The checksum S3 stored with the object, when `head` got one (listings and events carry none),
+   * so a checkpoint records what its file's content was when it became COMPLETE.
+   */
+  checksum?: ObjectChecksum;
 }
 
 /** The object storage holding snapshot files, reports and archives. */
 export interface ObjectStore {
+  /** Undefined when the object does not exist; asks S3 for the object's checksum too. */
   head(location: S3Location): Promise<ObjectInfo | undefined>;
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   put(location: S3Location, body: string | Uint8Array, contentType?: string): Promise<void>;

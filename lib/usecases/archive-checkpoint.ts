@@ -17,6 +17,7 @@ import {
   RetryLaterError,
 } from "../domain/errors.ts";
 import { checkpointArchived } from "../domain/events.ts";
+import { ownershipRefusal, type SnapshotOwnership } from "../domain/snapshot-key.ts";
 import type { ArchiveStore, CopyResult, StoredObject } from "../ports/archive-store.ts";
 import type { CheckpointStore } from "../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../ports/messaging.ts";
@@ -40,6 +41,8 @@ export interface ArchiveCheckpointDeps {
   clock: Clock;
   /** Undefined when the deployment configured no archive bucket: archiving then fails loudly. */
   archive: ArchiveSettings | undefined;
+  /** Only files in here are copied; a checkpoint of another tool's file is skipped. */
+  owned: SnapshotOwnership;
 }
 
 /** What one request led to. */
@@ -93,6 +96,8 @@ export async function archiveCheckpoint(
       reason: `checkpoint is ${checkpoint.state}${checkpoint.location ? "" : " and has no file"}`,
     };
   }
+  const refusal = ownershipRefusal(checkpoint.location, deps.owned);
+  if (refusal) return { outcome: "skipped", checkpointId, reason: refusal };
 
   const retryDelay = backoffSeconds((request.attempt ?? 1) - 1, {
     baseSeconds: settings.retrySeconds,

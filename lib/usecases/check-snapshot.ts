@@ -2,20 +2,30 @@ import { backoffSeconds } from "../domain/backoff.ts";
 import { ConcurrentModificationError, ProviderError } from "../domain/errors.ts";
 import { isJobFinished, updateRunningJob, type Job } from "../domain/job.ts";
 import type { StatusCheck } from "../domain/messages.ts";
-import { parseSnapshotKey, snapshotFolder } from "../domain/snapshot-key.ts";
+import { bindSnapshotFile } from "../domain/snapshot-binding.ts";
+import {
+  parseOwnedSnapshot,
+  snapshotFolder,
+  type SnapshotOwnership,
+} from "../domain/snapshot-key.ts";
 import type { MessageQueue } from "../ports/messaging.ts";
 import type { ObjectStore } from "../ports/object-store.ts";
 import type { SimulationProvider, SimulationStatus } from "../ports/simulation-provider.ts";
-import { jobsMatchingFile } from "./complete-snapshot.ts";
-import { completeSnapshotJob, failSnapshotJob, type SnapshotJobPorts } from "./snapshot-job.ts";
+import {
+  completeSnapshotJob,
+  failSnapshotJob,
+  type SnapshotCompletionPorts,
+} from "./snapshot-job.ts";
 import type { SnapshotTiming } from "./take-snapshot.ts";
 
 /** What the status check needs. */
-export interface CheckSnapshotDeps extends SnapshotJobPorts {
+export interface CheckSnapshotDeps extends SnapshotCompletionPorts {
   provider: SimulationProvider;
   objects: ObjectStore;
   statusChecks: MessageQueue<StatusCheck>;
   timing: Pick<SnapshotTiming, "firstCheckSeconds" | "maxCheckSeconds">;
+  /** A listed file outside it is never bound to a job. */
+  owned: SnapshotOwnership;
 }
 
 /** What one check did. */
@@ -119,17 +129,25 @@ async function inspect(job: Job, deps: CheckSnapshotDeps): Promise<Verdict> {
   return { kind: "waiting", message: `simulation is ${status} and the snapshot file is not in S3` };
 }
 
+/**
+ * Looks for the job's file in S3 and completes the job with it. A listed file counts only when
+ * the one binding rule gives it to this very job, judged against every open snapshot job of the
+ * simulation (a file another job's window also holds is ambiguous and stays unbound).
+ */
 async function completeFromListing(job: Job, deps: CheckSnapshotDeps): Promise<boolean> {
   if (!job.destination) return false;
   const folder = snapshotFolder(job.destination.prefix);
+  const open = await deps.jobs.listOpen(job.simulation, "snapshot");
+  const now = deps.clock.now();
   for await (const file of deps.objects.list(
     job.destination.bucket,
     `${folder}${job.simulation}-`,
   )) {
-    const parsed = parseSnapshotKey(file.key);
+    const parsed = parseOwnedSnapshot(file, deps.owned);
     if (!parsed || parsed.simulation !== job.simulation) continue;
-    if (jobsMatchingFile([job], file, parsed).length === 0) continue;
-    if (await completeSnapshotJob(job, file, deps)) return true;
+    const binding = bindSnapshotFile({ bucket: file.bucket, ...parsed }, open, now);
+    if (binding.kind !== "bind" || binding.job.id !== job.id) continue;
+    if ((await completeSnapshotJob(job, file, deps)) === "completed") return true;
   }
   return false;
 }

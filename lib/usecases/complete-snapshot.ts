@@ -1,63 +1,63 @@
 import type { Checkpoint } from "../domain/checkpoint.ts";
+import { RetryLaterError } from "../domain/errors.ts";
 import { checkpointCompleted } from "../domain/events.ts";
 import { deterministicId } from "../domain/ids.ts";
-import type { Job } from "../domain/job.ts";
+import { bindSnapshotFile } from "../domain/snapshot-binding.ts";
 import {
-  normalizePrefix,
-  parseSnapshotKey,
+  parseOwnedSnapshot,
   type ParsedSnapshotKey,
+  type SnapshotOwnership,
 } from "../domain/snapshot-key.ts";
 import type { ObjectInfo } from "../ports/object-store.ts";
 import type { SimulationProvider } from "../ports/simulation-provider.ts";
 import {
   completeSnapshotJob,
-  SNAPSHOT_TIME_SKEW_MS,
-  type SnapshotJobPorts,
+  confirmSnapshotFile,
+  type SnapshotCompletionPorts,
 } from "./snapshot-job.ts";
 
 /** What complete-snapshot needs. */
-export interface CompleteSnapshotDeps extends SnapshotJobPorts {
+export interface CompleteSnapshotDeps extends SnapshotCompletionPorts {
   provider: Pick<SimulationProvider, "name">;
+  /** Files outside it are not simsnap's snapshots: ignored, never cataloged. */
+  owned: SnapshotOwnership;
 }
 
 /** What one file event led to. */
 export interface CompleteSnapshotResult {
-  outcome: "completed" | "discovered" | "duplicate" | "ignored";
+  /** `missing`: no such object in S3 (a forged or stale event), so nothing was cataloged. */
+  outcome: "completed" | "discovered" | "duplicate" | "ignored" | "missing";
   checkpointId?: string;
   /** When the completed job started, so its age at completion can be measured. */
   startedAt?: string;
 }
 
 /**
- * The open snapshot jobs that may have produced this file: same simulation, same destination,
- * started no later than the file's own time stamp (give or take clock skew), oldest first.
- */
-export function jobsMatchingFile(jobs: Job[], file: ObjectInfo, parsed: ParsedSnapshotKey): Job[] {
-  return jobs.filter(
-    (job) =>
-      job.kind === "snapshot" &&
-      job.destination?.bucket === file.bucket &&
-      normalizePrefix(job.destination.prefix) === parsed.prefix &&
-      new Date(job.startTime).getTime() - SNAPSHOT_TIME_SKEW_MS <= parsed.time.getTime(),
-  );
-}
-
-/**
- * Handles a snapshot file that appeared in S3: completes the oldest open job that asked for it,
- * or, when no job did (another tool wrote it, or its job already gave up), registers it as a
- * `discovered` COMPLETE checkpoint so it is cataloged, pruned and archived like the others.
+ * Handles a snapshot file that appeared in S3: completes the one open job whose CreateSnapshot
+ * window holds the file's stamp (`bindSnapshotFile`), or, when no job or several could have made
+ * it (another tool wrote it, its job gave up, its call's answer was lost), registers it as a
+ * `discovered` COMPLETE checkpoint so it is cataloged, pruned and archived like the others. While
+ * a call that may have made it has not answered, the event is retried a few seconds later
+ * (`RetryLaterError`) rather than judged. Either way the object is confirmed with a HEAD first.
  * Ids and location claims make any number of deliveries of the event produce one outcome.
  */
 export async function completeSnapshot(
   file: ObjectInfo,
   deps: CompleteSnapshotDeps,
 ): Promise<CompleteSnapshotResult> {
-  const parsed = parseSnapshotKey(file.key);
+  const parsed = parseOwnedSnapshot(file, deps.owned);
   if (!parsed) return { outcome: "ignored" };
 
   const open = await deps.jobs.listOpen(parsed.simulation, "snapshot");
-  for (const job of jobsMatchingFile(open, file, parsed)) {
-    if (await completeSnapshotJob(job, file, deps)) {
+  const binding = bindSnapshotFile({ bucket: file.bucket, ...parsed }, open, deps.clock.now());
+  if (binding.kind === "wait") {
+    throw new RetryLaterError(`${file.key}: ${binding.reason}`, binding.seconds);
+  }
+  if (binding.kind === "bind") {
+    const { job } = binding;
+    const completion = await completeSnapshotJob(job, file, deps);
+    if (completion === "missing") return { outcome: "missing" };
+    if (completion === "completed") {
       return { outcome: "completed", checkpointId: job.checkpointId, startedAt: job.startTime };
     }
   }
@@ -69,8 +69,10 @@ async function registerDiscovered(
   parsed: ParsedSnapshotKey,
   deps: CompleteSnapshotDeps,
 ): Promise<CompleteSnapshotResult> {
+  const confirmed = await confirmSnapshotFile(file, deps.objects);
+  if (!confirmed) return { outcome: "missing" };
   const id = deterministicId("discovered", file.bucket, file.key);
-  const owner = await deps.checkpoints.claimLocation(file, id);
+  const owner = await deps.checkpoints.claimLocation(confirmed.location, id);
   if (owner !== id) return { outcome: "duplicate", checkpointId: owner };
   const now = deps.clock.now().toISOString();
   const checkpoint: Checkpoint = {
@@ -87,9 +89,10 @@ async function registerDiscovered(
     createdAt: parsed.time.toISOString(),
     modifiedAt: now,
     completedAt: now,
-    location: { bucket: file.bucket, key: file.key },
-    size: file.size,
-    etag: file.etag,
+    location: confirmed.location,
+    size: confirmed.size,
+    etag: confirmed.etag,
+    checksum: confirmed.checksum,
   };
   if (!(await deps.checkpoints.create(checkpoint)))
     return { outcome: "duplicate", checkpointId: id };

@@ -6,6 +6,7 @@ import {
   IllegalTransitionError,
 } from "../domain/errors.ts";
 import { checkpointDeleted } from "../domain/events.ts";
+import { ownershipRefusal, type SnapshotOwnership } from "../domain/snapshot-key.ts";
 import type { CheckpointStore } from "../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../ports/messaging.ts";
 import type { ObjectStore } from "../ports/object-store.ts";
@@ -17,6 +18,8 @@ export interface DeleteCheckpointDeps {
   objects: Pick<ObjectStore, "deleteMany">;
   events: EventPublisher;
   clock: Clock;
+  /** Only files in here are deleted; see `ownershipRefusal`. */
+  owned: SnapshotOwnership;
 }
 
 const ATTEMPTS = 3;
@@ -28,7 +31,9 @@ const ATTEMPTS = 3;
  * still exists. Once the file is gone, a record changed meanwhile (a rename, a favorite mark) is
  * re-read and marked DELETED all the same: it describes a file that no longer exists. Deleting a
  * DELETED checkpoint again returns it unchanged, so a retried DELETE succeeds like the first. The
- * archive copy, if any, is left to its own lifecycle.
+ * archive copy, if any, is left to its own lifecycle. A checkpoint whose file lies outside the
+ * locations simsnap owns (cataloged from another tool's prefix by an older version) is refused,
+ * file and record untouched, even with force: force overrides a favorite, not ownership.
  */
 export async function deleteCheckpoint(
   id: string,
@@ -48,6 +53,10 @@ export async function deleteCheckpoint(
     );
   }
   if (current.location) {
+    const refusal = ownershipRefusal(current.location, deps.owned);
+    if (refusal) {
+      throw new ConflictError(`Checkpoint ${id} cannot be deleted by simsnap: ${refusal}`);
+    }
     const { bucket, key } = current.location;
     const failure = (await deps.objects.deleteMany(bucket, [key])).failed[0];
     if (failure) {

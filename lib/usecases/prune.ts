@@ -2,6 +2,7 @@ import { markCheckpointDeleted, type Checkpoint } from "../domain/checkpoint.ts"
 import { ConcurrentModificationError } from "../domain/errors.ts";
 import { checkpointsPruned } from "../domain/events.ts";
 import { deterministicId } from "../domain/ids.ts";
+import { pruneDeadline } from "../domain/job-deadline.ts";
 import { failJob, isJobFinished, succeedJob, type Job, startJob } from "../domain/job.ts";
 import {
   planRetention,
@@ -9,7 +10,8 @@ import {
   type RetentionConfig,
   type RetentionPlan,
 } from "../domain/retention.ts";
-import { normalizePrefix } from "../domain/snapshot-key.ts";
+import { prefixSegments, s3Key } from "../domain/s3-key.ts";
+import { ownershipRefusal, type SnapshotOwnership } from "../domain/snapshot-key.ts";
 import type { PruneRun } from "../domain/prune-request.ts";
 import type { CheckpointStore, JobStore } from "../ports/catalog.ts";
 import { loadSimulationCheckpoints } from "./list-checkpoints.ts";
@@ -31,6 +33,12 @@ export interface PruneDeps {
    * otherwise a prune that outruns the archive copy would lose the file for good.
    */
   archiveFirst: boolean;
+  /**
+   * Only files in here are ever deleted. A COMPLETE checkpoint whose file lies elsewhere (one an
+   * older version cataloged from another tool's prefix) is left out of the plan and reported as
+   * skipped, so it neither loses its file nor takes the place of one of simsnap's own.
+   */
+  owned: SnapshotOwnership;
 }
 
 /** What one simulation's run did. */
@@ -43,6 +51,8 @@ export interface PruneSimulationResult {
   failed: { id: string; key: string; code: string; message: string }[];
   /** Planned for removal but kept until archived (see `PruneDeps.archiveFirst`). */
   awaitingArchive: string[];
+  /** COMPLETE checkpoints whose files simsnap does not own: not planned, not deleted. */
+  skipped: { id: string; key: string; reason: string }[];
   report?: { bucket: string; key: string };
 }
 
@@ -69,7 +79,10 @@ export const pruneJobId = (runId: string, simulation: string): string =>
  * so a caller can poll it at once; the run then finds it and carries it on.
  */
 export const pruneJobFor = (runId: string, simulation: string, now: Date): Job =>
-  startJob({ id: pruneJobId(runId, simulation), kind: "prune", simulation }, now);
+  startJob(
+    { id: pruneJobId(runId, simulation), kind: "prune", simulation, deadline: pruneDeadline(now) },
+    now,
+  );
 
 /**
  * Applies the retention policy (see `planRetention`): files are removed with DeleteObjects in
@@ -92,7 +105,18 @@ async function pruneSimulation(
   deps: PruneDeps,
 ): Promise<PruneSimulationResult> {
   const now = deps.clock.now();
-  const checkpoints = await loadSimulationCheckpoints(deps.checkpoints, simulation);
+  const cataloged = await loadSimulationCheckpoints(deps.checkpoints, simulation);
+  const skipped: PruneSimulationResult["skipped"] = [];
+  const checkpoints = cataloged.filter((checkpoint) => {
+    const refusal =
+      checkpoint.state === "COMPLETE" && checkpoint.location
+        ? ownershipRefusal(checkpoint.location, deps.owned)
+        : undefined;
+    if (refusal && checkpoint.location) {
+      skipped.push({ id: checkpoint.id, key: checkpoint.location.key, reason: refusal });
+    }
+    return refusal === undefined;
+  });
   const plan = planRetention(checkpoints, () => policyFor(deps.retention, simulation), {
     now,
     force: run.force,
@@ -104,6 +128,7 @@ async function pruneSimulation(
     removed: [] as string[],
     failed: [] as PruneSimulationResult["failed"],
     awaitingArchive: [] as string[],
+    skipped,
   };
   if (run.dryRun) return { ...base, outcome: "planned" };
 
@@ -116,7 +141,13 @@ async function pruneSimulation(
 
   const report = {
     bucket: deps.reports.bucket,
-    key: `${normalizePrefix(deps.reports.prefix)}/reports/prune/${simulation}/${iso.replace(/[:.]/g, "-")}.json`,
+    key: s3Key(
+      ...prefixSegments(deps.reports.prefix),
+      "reports",
+      "prune",
+      simulation,
+      `${iso.replace(/[:.]/g, "-")}.json`,
+    ),
   };
   if (plan.refused) {
     await writeReport(deps, report, {
@@ -125,6 +156,7 @@ async function pruneSimulation(
       removed: [],
       failed: [],
       awaitingArchive: [],
+      skipped,
       generatedAt: iso,
     });
     await deps.jobs.save(
@@ -151,6 +183,7 @@ async function pruneSimulation(
     removed,
     failed,
     awaitingArchive,
+    skipped,
     generatedAt: iso,
   });
   const finishedAt = deps.clock.now();
@@ -275,6 +308,7 @@ async function writeReport(
     removed: string[];
     failed: PruneSimulationResult["failed"];
     awaitingArchive: string[];
+    skipped: PruneSimulationResult["skipped"];
     generatedAt: string;
   },
 ): Promise<void> {
@@ -289,6 +323,7 @@ async function writeReport(
     removed: content.removed,
     failed: content.failed,
     awaitingArchive: content.awaitingArchive,
+    skipped: content.skipped,
   };
   await deps.objects.put(location, JSON.stringify(body, null, 2), "application/json");
 }

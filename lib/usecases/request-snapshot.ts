@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, ProviderError } from "../domain/errors.ts";
 import { snapshotRequested } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
+import type { SnapshotDeadlineTiming } from "../domain/job-deadline.ts";
 import { isJobFinished, type Job } from "../domain/job.ts";
 import type { SnapshotRequest } from "../domain/messages.ts";
 import type { CheckpointStore, JobStore } from "../ports/catalog.ts";
@@ -35,6 +36,8 @@ export interface RequestSnapshotDeps {
   clock: Clock;
   destination: SnapshotDestination;
   requests: MessageQueue<SnapshotRequest>;
+  /** The snapshot settings the job's deadline derives from, as take-snapshot would set it. */
+  timing: SnapshotDeadlineTiming;
 }
 
 /** A simulation in one of these can take a snapshot now or right after the current one. */
@@ -88,6 +91,7 @@ export async function requestSnapshot(
       destination: deps.destination,
       now,
       run: details.executionId,
+      timing: deps.timing,
     });
     await deps.checkpoints.create(records.checkpoint);
     if (await deps.jobs.create(records.job)) {

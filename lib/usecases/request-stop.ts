@@ -1,4 +1,5 @@
 import { deterministicId } from "../domain/ids.ts";
+import { stopDeadline, type SnapshotDeadlineTiming } from "../domain/job-deadline.ts";
 import { isJobFinished, type Job, startJob } from "../domain/job.ts";
 import type { SnapshotRequest, StopRequestedEvent } from "../domain/messages.ts";
 import { STOP_STEPS, type StopRequest } from "../domain/stop.ts";
@@ -15,6 +16,8 @@ import { snapshotIdsFor } from "./take-snapshot.ts";
 /** What requestStop needs: the stop job's ports and the queue the final snapshot is asked on. */
 export interface RequestStopDeps extends StopJobPorts {
   requests: MessageQueue<SnapshotRequest>;
+  /** The snapshot settings the stop's deadline derives from (its final snapshot's, plus a margin). */
+  timing: SnapshotDeadlineTiming;
 }
 
 /**
@@ -57,6 +60,19 @@ const result = (outcome: RequestStopResult["outcome"], job: Job): RequestStopRes
 });
 
 /**
+ * The request for a stop job's final snapshot, rebuilt from the job alone: the same job always
+ * asks for the same snapshot, so request-stop and the sweeper can (re)send it at any time.
+ */
+export const finalSnapshotRequest = (job: Job): SnapshotRequest => ({
+  requestId: finalSnapshotRequestId(job.id),
+  simulation: job.simulation,
+  trigger: "shutdown",
+  name: `${job.simulation} final snapshot before stop`,
+  description: job.stop?.reason ?? "",
+  requestedAt: job.startTime,
+});
+
+/**
  * Carries a RUNNING stop job forward from where it stands: while its final snapshot runs, the
  * snapshot request is (re)sent — take-snapshot turns repeats into one snapshot — and the stop
  * follows from the snapshot's completion event; without a final snapshot, it stops at once.
@@ -64,14 +80,7 @@ const result = (outcome: RequestStopResult["outcome"], job: Job): RequestStopRes
 async function proceed(job: Job, deps: RequestStopDeps): Promise<Job> {
   const snapshotStep = job.steps?.find((s) => s.name === STOP_STEPS.finalSnapshot);
   if (snapshotStep?.status === "RUNNING") {
-    await deps.requests.send({
-      requestId: finalSnapshotRequestId(job.id),
-      simulation: job.simulation,
-      trigger: "shutdown",
-      name: `${job.simulation} final snapshot before stop`,
-      description: job.stop?.reason ?? "",
-      requestedAt: job.startTime,
-    });
+    await deps.requests.send(finalSnapshotRequest(job));
     return job;
   }
   return stopAndFinish(job, { outcome: "SKIPPED", forced: false }, deps);
@@ -107,6 +116,7 @@ export async function requestStop(
       id,
       kind: "stop",
       simulation: request.simulation,
+      deadline: stopDeadline(startedAt, deps.timing),
       checkpointId: snapshotting
         ? snapshotIdsFor(finalSnapshotRequestId(id)).checkpointId
         : undefined,

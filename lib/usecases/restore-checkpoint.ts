@@ -27,6 +27,7 @@ import {
   type RestoreRequestInput,
   type RestoreStep,
 } from "../domain/restore.ts";
+import { ownershipRefusal, type SnapshotOwnership } from "../domain/snapshot-key.ts";
 import { parseInput } from "../domain/validation.ts";
 import type { ArchiveStore, RestoreTier } from "../ports/archive-store.ts";
 import type { CheckpointStore, JobStore } from "../ports/catalog.ts";
@@ -41,6 +42,11 @@ export interface RestoreSettings {
   /** Where archived files are copied back to: the bucket and prefix SimSpace Weaver reads. */
   snapshotBucket: string;
   snapshotPrefix: string;
+  /**
+   * The archive bucket: the only place an archive copy is read from. Unset (no archive bucket
+   * configured), no archive copy is read and a checkpoint restores from its hot file alone.
+   */
+  archiveBucket?: string;
   checksumAlgorithm: ChecksumAlgorithm;
   /** A restore still running after this long fails (a DEEP_ARCHIVE thaw takes up to 48 h). */
   deadlineSeconds: number;
@@ -61,6 +67,8 @@ export interface RestoreDeps {
   events: EventPublisher;
   clock: Clock;
   restore: RestoreSettings;
+  /** A hot file is read only from here; see `ownershipRefusal`. */
+  owned: SnapshotOwnership;
 }
 
 /** What a restore request led to: the job to poll and the name of the simulation it starts. */
@@ -129,6 +137,8 @@ export async function restoreCheckpoint(
 
   const refusal = restoreRefusal(checkpoint);
   if (refusal) throw new ConflictError(refusal);
+  const unowned = sourceRefusal(checkpoint, deps);
+  if (unowned) throw new ConflictError(unowned);
   if (checkpoint.state === "COMPLETE" && !checkpoint.archive && checkpoint.location) {
     if (!(await deps.storage.describe(checkpoint.location))) {
       throw new NotFoundError(
@@ -195,6 +205,29 @@ async function sameRequest(
   }
   return { outcome: "existing", job, simulationName: target };
 }
+
+/**
+ * Why no copy of the checkpoint may be read, or undefined when one may: a hot file only from the
+ * locations simsnap owns, an archive copy only from its archive bucket. Copying from anywhere else
+ * would let a catalog record (one an older version took from another tool's prefix) make simsnap
+ * read, and copy beside its own files, data it does not own.
+ */
+function sourceRefusal(checkpoint: Checkpoint, deps: RestoreDeps): string | undefined {
+  const hot =
+    checkpoint.state === "COMPLETE" && checkpoint.location
+      ? ownershipRefusal(checkpoint.location, deps.owned)
+      : "no hot file";
+  if (hot === undefined || (checkpoint.archive && isOwnArchive(checkpoint.archive, deps))) {
+    return undefined;
+  }
+  const archive = checkpoint.archive
+    ? `its archive copy s3://${checkpoint.archive.bucket}/${checkpoint.archive.key} is not in the archive bucket ${deps.restore.archiveBucket ?? "(none configured)"}`
+    : "it was never archived";
+  return `Checkpoint ${checkpoint.id} has no copy simsnap may restore from: ${hot}; ${archive}`;
+}
+
+const isOwnArchive = (archive: S3Location, deps: RestoreDeps): boolean =>
+  deps.restore.archiveBucket !== undefined && archive.bucket === deps.restore.archiveBucket;
 
 async function simulationExists(provider: SimulationProvider, name: string): Promise<boolean> {
   try {
@@ -275,7 +308,7 @@ function deadlineError(job: Job): ErrorInfo {
   };
 }
 
-async function saved(next: Job, deps: RestoreDeps): Promise<boolean> {
+async function saved(next: Job, deps: Pick<RestoreDeps, "jobs">): Promise<boolean> {
   try {
     await deps.jobs.save(next);
     return true;
@@ -328,10 +361,24 @@ async function finish(
     await deps.events.publish([checkpointRestored(done)]);
     return { outcome: "succeeded", phase: restored.phase };
   }
-  const failed = failJob(job, result.error, now);
-  if (!(await saved(failed, deps))) return { outcome: "stale" };
-  await deps.events.publish([restoreFailed(failed)]);
+  if (!(await failRestore(job, result.error, deps))) return { outcome: "stale" };
   return { outcome: "failed", phase: progress.phase };
+}
+
+/**
+ * Ends a restore job as failed and publishes `Restore Failed`; the one failure path of restores,
+ * for their own steps and for the sweeper alike. Returns false when the conditional write lost
+ * (someone else moved the job on), in which case nothing is published.
+ */
+export async function failRestore(
+  job: Job,
+  error: ErrorInfo,
+  deps: Pick<RestoreDeps, "jobs" | "events" | "clock">,
+): Promise<boolean> {
+  const failed = failJob(job, error, deps.clock.now());
+  if (!(await saved(failed, deps))) return false;
+  await deps.events.publish([restoreFailed(failed)]);
+  return true;
 }
 
 async function runPhase(
@@ -362,7 +409,11 @@ async function locate(job: Job, deps: RestoreDeps): Promise<PhaseResult> {
       error: { code: "NotFound", message: `Checkpoint ${job.checkpointId} no longer exists` },
     };
   }
-  if (checkpoint.state === "COMPLETE" && checkpoint.location) {
+  if (
+    checkpoint.state === "COMPLETE" &&
+    checkpoint.location &&
+    !ownershipRefusal(checkpoint.location, deps.owned)
+  ) {
     if (await deps.storage.describe(checkpoint.location)) {
       return {
         kind: "next",
@@ -370,12 +421,14 @@ async function locate(job: Job, deps: RestoreDeps): Promise<PhaseResult> {
       };
     }
   }
-  if (!checkpoint.archive) {
+  if (!checkpoint.archive || !isOwnArchive(checkpoint.archive, deps)) {
     return {
       kind: "fail",
       error: {
         code: "NothingToRestore",
-        message: `Checkpoint ${checkpoint.id} has neither its snapshot file nor an archive copy`,
+        message:
+          sourceRefusal(checkpoint, deps) ??
+          `Checkpoint ${checkpoint.id} has neither its snapshot file nor an archive copy`,
       },
     };
   }
@@ -444,6 +497,9 @@ async function copyBack(
   return { kind: "next", changes: { phase: "starting", snapshot: destination } };
 }
 
+/** StartSimulation answered ConflictException: tried again this many times, with the restore's backoff. */
+const START_CONFLICT_RETRIES = 3;
+
 async function start(job: Job, progress: RestoreProgress, deps: RestoreDeps): Promise<PhaseResult> {
   try {
     const started = await deps.provider.startSimulation({
@@ -463,6 +519,19 @@ async function start(job: Job, progress: RestoreProgress, deps: RestoreDeps): Pr
       throw new RetryLaterError(`${error.code}: ${error.message}`, deps.restore.firstCheckSeconds, {
         cause: error,
       });
+    }
+    const attempts = (progress.waits ?? 0) + 1;
+    if (error.code === "ConflictException") {
+      // A conflict passes (the service is busy with an earlier call), and the job id as client
+      // token makes another try safe; each try is a recorded wait, so the tries are bounded.
+      if (attempts <= START_CONFLICT_RETRIES) return { kind: "wait", changes: {} };
+      return {
+        kind: "fail",
+        error: {
+          code: error.code,
+          message: `${error.message} (gave up after ${attempts} attempts)`,
+        },
+      };
     }
     return { kind: "fail", error: { code: error.code, message: error.message } };
   }

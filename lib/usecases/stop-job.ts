@@ -69,7 +69,7 @@ export async function saveFinished(jobs: JobStore, job: Job): Promise<boolean> {
 export async function refuseStop(
   job: Job,
   error: { code: string; message: string },
-  ports: StopJobPorts,
+  ports: Pick<StopJobPorts, "jobs" | "events" | "clock">,
 ): Promise<Job> {
   const failed = failJob(job, error, ports.clock.now());
   if (await saveFinished(ports.jobs, failed)) {
@@ -86,11 +86,24 @@ export async function refuseStop(
 }
 
 /**
+ * A `ConflictException` from StopSimulation as the retryable error it is in this context, so the
+ * queue wrapper redelivers the step after a short jittered backoff instead of failing the stop.
+ */
+const conflictAsTransient = (error: ProviderError): ProviderError =>
+  new ProviderError(error.code, error.message, {
+    status: error.status,
+    retryable: true,
+    cause: error,
+  });
+
+/**
  * The last step of a stop: calls StopSimulation unless the simulation is already stopped or
  * going, records the step, finishes the job and publishes `Simulation Stopped`. Calling it again
  * for the same job (a redelivery after a crash) finds the simulation STOPPING or STOPPED and does
  * not call the provider twice. A refusal by the provider fails the job with its message; a
- * transient provider error is thrown, so the message is retried.
+ * transient provider error is thrown, so the message is retried. `ConflictException` counts as
+ * transient here: the simulation is between states (its final snapshot just ended, or a scheduled
+ * one runs), which passes, so failing the stop would be wrong.
  */
 export async function stopAndFinish(
   job: Job,
@@ -105,6 +118,7 @@ export async function stopAndFinish(
       await ports.provider.stopSimulation(job.simulation);
     } catch (error) {
       if (!(error instanceof ProviderError) || error.retryable) throw error;
+      if (error.code === "ConflictException") throw conflictAsTransient(error);
       const message = `StopSimulation was refused: ${error.message}`;
       const steps = recordStep(job.steps, {
         name: STOP_STEPS.stopSimulation,

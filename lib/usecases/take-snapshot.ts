@@ -3,6 +3,7 @@ import type { Checkpoint } from "../domain/checkpoint.ts";
 import { ProviderError, RetryLaterError, ConcurrentModificationError } from "../domain/errors.ts";
 import { snapshotRequested } from "../domain/events.ts";
 import { deterministicId } from "../domain/ids.ts";
+import { snapshotDeadline, type SnapshotDeadlineTiming } from "../domain/job-deadline.ts";
 import { isJobFinished, updateRunningJob, type Job, startJob } from "../domain/job.ts";
 import type { SnapshotRequest, StatusCheck } from "../domain/messages.ts";
 import type { MessageQueue } from "../ports/messaging.ts";
@@ -52,7 +53,13 @@ const defaultName = (request: SnapshotRequest): string =>
  */
 export function snapshotRecordsFor(
   request: SnapshotRequest,
-  context: { provider: string; destination: SnapshotDestination; now: Date; run?: string },
+  context: {
+    provider: string;
+    destination: SnapshotDestination;
+    now: Date;
+    run?: string;
+    timing: SnapshotDeadlineTiming;
+  },
 ): { checkpoint: Checkpoint; job: Job } {
   const { checkpointId, jobId } = snapshotIdsFor(request.requestId);
   const iso = context.now.toISOString();
@@ -80,6 +87,8 @@ export function snapshotRecordsFor(
         simulation: request.simulation,
         checkpointId,
         destination: context.destination,
+        requestId: request.requestId,
+        deadline: snapshotDeadline(context.now, context.timing),
       },
       context.now,
     ),
@@ -93,7 +102,8 @@ const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime(
  * CreateSnapshot once, and schedules the first status check. Duplicate deliveries find the job
  * already requested and only re-send its (idempotent) status check; a snapshot already in progress
  * is retried with exponential backoff until the attempts run out; a refusal by the provider fails
- * the job at once with the provider's message.
+ * the job at once with the provider's message. The job records the call's window (`callStartedAt`
+ * just before, `requestedAt` just after), the only times its file can be stamped with.
  */
 export async function takeSnapshot(
   request: SnapshotRequest,
@@ -102,12 +112,12 @@ export async function takeSnapshot(
   const { checkpointId, jobId } = snapshotIdsFor(request.requestId);
   const ids = { checkpointId, jobId };
   const now = deps.clock.now();
-  const iso = now.toISOString();
 
   const { checkpoint, job: fresh } = snapshotRecordsFor(request, {
     provider: deps.provider.name,
     destination: deps.destination,
     now,
+    timing: deps.timing,
   });
   await deps.checkpoints.create(checkpoint);
   if (await deps.jobs.create(fresh)) {
@@ -132,9 +142,13 @@ export async function takeSnapshot(
     );
   }
 
+  // The call's window opens before the claim is saved, so it is durable before the call is made:
+  // a file stamped during a call whose answer is lost can still be told apart (snapshot-binding).
+  const callStartedAt = deps.clock.now();
   const claimed = updateRunningJob(job, {
     attempts: job.attempts + 1,
-    claimedUntil: addSeconds(now, CLAIM_SECONDS).toISOString(),
+    claimedUntil: addSeconds(callStartedAt, CLAIM_SECONDS).toISOString(),
+    callStartedAt: callStartedAt.toISOString(),
   });
   await saveOrRetry(deps, claimed);
 
@@ -143,10 +157,11 @@ export async function takeSnapshot(
   } catch (error) {
     return handleRefusal(error, claimed, deps, ids);
   }
+  const answeredAt = deps.clock.now();
 
   const firstCheck = addSeconds(now, deps.timing.firstCheckSeconds).toISOString();
   const requested = updateRunningJob(claimed, {
-    requestedAt: iso,
+    requestedAt: answeredAt.toISOString(),
     claimedUntil: undefined,
     nextCheckAt: firstCheck,
     checks: 0,

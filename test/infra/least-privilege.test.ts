@@ -29,7 +29,8 @@ const ACTIONS: Record<string, string> = {
   "dynamodb:GetItem": "the catalog stores read records by key",
   "dynamodb:PutItem": "the catalog stores write every record with a conditional put",
   "dynamodb:Query": "the catalog stores list by simulation and open jobs (table and indexes)",
-  "dynamodb:Scan": "GET /jobs across simulations (the API only): jobs have no registry",
+  "dynamodb:Scan":
+    "GET /jobs across simulations (the API, on the table: jobs have no registry); the sweeper's open jobs (the sparse openJobs index only)",
   "events:PutEvents": "state changes are published on the simsnap bus",
   "sqs:SendMessage": "requests and delayed checks to the topology's queues",
   "sqs:GetQueueAttributes": "part of CDK's send and consume grants",
@@ -176,6 +177,26 @@ describe("least privilege", () => {
         ).toBe(true);
       }
     }
+  });
+
+  it("deletes and reads snapshot-bucket objects only under the owned prefix, never the whole bucket", () => {
+    const snapshotBucket = JSON.stringify({ "Fn::ImportValue": stateful.snapshotBucketArnExport });
+    const scoped = { "s3:DeleteObject": "/simsnap/snapshot/*", "s3:GetObject": "/simsnap/*" };
+    const seen = new Set<string>();
+    for (const { statement } of allows()) {
+      for (const [action, path] of Object.entries(scoped)) {
+        if (!listOf(statement.Action).includes(action)) continue;
+        for (const resource of listOf(statement.Resource)) {
+          const rendered = JSON.stringify(resource);
+          if (!rendered.includes(snapshotBucket)) continue;
+          expect(rendered, action).toBe(
+            JSON.stringify({ "Fn::Join": ["", [JSON.parse(snapshotBucket), path]] }),
+          );
+          seen.add(action);
+        }
+      }
+    }
+    expect([...seen].sort()).toEqual(Object.keys(scoped).sort());
   });
 
   it("keeps the alarm key's policy to AWS's default and CloudWatch's use of it", () => {

@@ -151,15 +151,17 @@ describe("alarms", () => {
 
   it("alarms on errors of the functions invoked directly, whose failures reach no queue", () => {
     const errors = alarmOn("Errors").map((a) => a.Dimensions[0]?.Value);
-    const expected = ["api", "plan-snapshots", "prune", "prune-archives"].map((name) => ({
-      Ref: logicalId(stack.functions[name as "api"].function.node.defaultChild),
-    }));
+    const expected = ["api", "plan-snapshots", "prune", "prune-archives", "sweep-jobs"].map(
+      (name) => ({
+        Ref: logicalId(stack.functions[name as "api"].function.node.defaultChild),
+      }),
+    );
     expect(errors).toEqual(expect.arrayContaining(expected));
     expect(errors).toHaveLength(expected.length);
   });
 
   it("sends every alarm to the alarm topic, and every alarm has a name and a description", () => {
-    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 1 + 3 + 4);
+    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 1 + 3 + 5);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions, alarm.AlarmName).toEqual([topicRef()]);
     }

@@ -19,6 +19,7 @@ import { catalogTable } from "../../lib/adapters/dynamodb/table-schema.ts";
 import { configFilePath, loadConfigFile } from "../../lib/load-config-file.ts";
 import {
   queueUrlEnv,
+  SCHEDULE_RETRY,
   scheduleInput,
   schedulesFor,
   topology,
@@ -183,6 +184,7 @@ describe("functions", () => {
       "archive-checkpoint": [],
       "restore-checkpoint": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StartSimulation"],
       "prune-archives": [],
+      "sweep-jobs": [],
     };
     const s3Actions: Record<FunctionName, string[]> = {
       "plan-snapshots": [],
@@ -211,6 +213,7 @@ describe("functions", () => {
         "s3:RestoreObject",
       ],
       "prune-archives": ["s3:DeleteObject", "s3:ListBucket"],
+      "sweep-jobs": [],
     };
     for (const name of functionNames) {
       const roleId = logicalId(stateless.functions[name].role.node.defaultChild);
@@ -220,7 +223,7 @@ describe("functions", () => {
       );
       expect(actions, name).toContain("events:PutEvents");
       expect(actions, name).toContain("dynamodb:PutItem");
-      if (name === "api") expect(actions, name).toContain("dynamodb:Scan");
+      if (name === "api" || name === "sweep-jobs") expect(actions, name).toContain("dynamodb:Scan");
       else expect(actions, name).not.toContain("dynamodb:Scan");
       const s3 = actions.filter((a) => a.startsWith("s3:")).sort();
       expect(s3, name).toEqual(s3Actions[name]);
@@ -364,8 +367,29 @@ describe("triggers", () => {
       compute.hasResourceProperties("AWS::Events::Rule", {
         Description: spec.description,
         EventBusName: spec.bus === "simsnap" ? simsnapBus : Match.absent(),
-        EventPattern: spec.pattern({ snapshotBucket: snapshotBucket as unknown as string }),
+        EventPattern: spec.pattern({
+          snapshotBucket: snapshotBucket as unknown as string,
+          snapshotPrefixes: ["simsnap"],
+        }),
         Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] } })],
+      });
+    }
+  });
+
+  it("retries a tick as SCHEDULE_RETRY says, the policy the local scheduler mirrors", () => {
+    for (const schedule of Object.values(compute.findResources("AWS::Scheduler::Schedule"))) {
+      expect(schedule.Properties.Target.RetryPolicy).toEqual({
+        MaximumEventAgeInSeconds: SCHEDULE_RETRY.delivery.maximumEventAgeInSeconds,
+        MaximumRetryAttempts: SCHEDULE_RETRY.delivery.maximumRetryAttempts,
+      });
+    }
+    const targets = [...new Set(stateless.schedules.map((s) => s.target))];
+    compute.resourceCountIs("AWS::Lambda::EventInvokeConfig", targets.length);
+    for (const target of targets) {
+      compute.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+        FunctionName: { Ref: functionId(target) },
+        MaximumRetryAttempts: SCHEDULE_RETRY.invocation.retryAttempts,
+        MaximumEventAgeInSeconds: SCHEDULE_RETRY.invocation.maxEventAgeSeconds,
       });
     }
   });
@@ -430,7 +454,7 @@ describe("HTTP API", () => {
     });
   });
 
-  it("lets only the API function scan, and only the table, for listing jobs", () => {
+  it("lets the API function scan the table itself, for listing every job", () => {
     const roleId = logicalId(stateless.functions[topology.httpApi.target].role.node.defaultChild);
     const scans = roleStatements(compute, roleId).filter((s) =>
       actionsOf([s]).includes("dynamodb:Scan"),
@@ -440,6 +464,23 @@ describe("HTTP API", () => {
     expect(scans[0]?.Resource).toEqual(
       importOf({ "Fn::GetAtt": [logicalId(stateful.catalogTable.node.defaultChild), "Arn"] }),
     );
+  });
+
+  it("lets the sweeper scan the sparse openJobs index alone, never the table", () => {
+    const roleId = logicalId(stateless.functions["sweep-jobs"].role.node.defaultChild);
+    const scans = roleStatements(compute, roleId).filter((s) =>
+      actionsOf([s]).includes("dynamodb:Scan"),
+    );
+    const tableArn = importOf({
+      "Fn::GetAtt": [logicalId(stateful.catalogTable.node.defaultChild), "Arn"],
+    });
+    expect(scans).toEqual([
+      {
+        Effect: "Allow",
+        Action: "dynamodb:Scan",
+        Resource: { "Fn::Join": ["", [tableArn, `/index/${catalogTable.indexes.openJobs.name}`]] },
+      },
+    ]);
   });
 });
 
@@ -478,6 +519,9 @@ describe("deployment options", () => {
     expect(() =>
       createSimsnapApp({ outdir: outdir(), context: { snapshotPrefix: "/snapshots/" } }),
     ).toThrow(/snapshotPrefix/);
+    expect(() =>
+      createSimsnapApp({ outdir: outdir(), context: { snapshotPrefix: "team/../other" } }),
+    ).toThrow(/snapshotPrefix.*no "\." or "\.\." segment/);
     expect(() =>
       createSimsnapApp({ outdir: outdir(), context: { simulationRoleArn: "simulation" } }),
     ).toThrow(/simulationRoleArn/);
@@ -741,7 +785,10 @@ describe("the topology in the synthesized template", () => {
     const inTopology = topology.rules.map((spec) =>
       canonical({
         bus: spec.bus === "simsnap" ? simsnapBus : null,
-        pattern: spec.pattern({ snapshotBucket: snapshotBucket as unknown as string }),
+        pattern: spec.pattern({
+          snapshotBucket: snapshotBucket as unknown as string,
+          snapshotPrefixes: ["simsnap"],
+        }),
         targets: [{ "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] }],
       }),
     );
@@ -840,5 +887,89 @@ describe("the topology in the synthesized template", () => {
     expect(() =>
       createSimsnapApp({ outdir: outdir(), context: { ...withoutBundling, config: file } }),
     ).toThrow(/schedules\.0\.expression: .*only the local runtime runs/);
+  });
+});
+
+describe("owned prefixes", () => {
+  const withoutBundling = { "aws:cdk:bundling-stacks": [] };
+  const snapshotObjects = (template: StatefulStack, path: string) => ({
+    "Fn::Join": ["", [{ "Fn::ImportValue": template.snapshotBucketArnExport }, path]],
+  });
+  const statementsOf = (stack: StatelessStack, name: FunctionName) =>
+    roleStatements(
+      Template.fromStack(stack),
+      logicalId(stack.functions[name].role.node.defaultChild),
+    );
+  const snapshotRule = (template: Template) =>
+    Object.values(template.findResources("AWS::Events::Rule"))
+      .map(
+        (r) =>
+          (r.Properties as { EventPattern: { source?: string[]; detail?: Json } }).EventPattern,
+      )
+      .find((pattern) => pattern.source?.[0] === "aws.s3");
+
+  it("routes only snapshot files in the destination prefix's snapshot folder", () => {
+    expect(snapshotRule(compute)?.detail).toMatchObject({
+      object: { key: [{ wildcard: "simsnap/snapshot/*.zip" }] },
+    });
+  });
+
+  it("lets prune and the API delete only in the snapshot folder of the destination prefix", () => {
+    for (const name of ["prune", "api"] as const) {
+      const deletes = statementsOf(stateless, name).filter((s) =>
+        actionsOf([s]).includes("s3:DeleteObject"),
+      );
+      expect(deletes, name).toEqual([
+        expect.objectContaining({
+          Action: "s3:DeleteObject",
+          Resource: snapshotObjects(stateful, "/simsnap/snapshot/*"),
+        }),
+      ]);
+    }
+  });
+
+  it("reads snapshot files under the destination prefix only", () => {
+    const reads = statementsOf(stateless, "complete-snapshot").filter((s) =>
+      actionsOf([s]).includes("s3:GetObject"),
+    );
+    expect(reads).toEqual([
+      expect.objectContaining({ Resource: snapshotObjects(stateful, "/simsnap/*") }),
+    ]);
+  });
+
+  it("extends routing, reads and deletes to the prefixes the config file adopts, and no further", () => {
+    const file = join(outdir(), "simsnap.config.json");
+    writeFileSync(file, JSON.stringify({ destination: { adoptPrefixes: ["otherteam"] } }));
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { ...withoutBundling, config: file },
+    });
+    const template = Template.fromStack(built.stateless);
+    expect(snapshotRule(template)?.detail).toMatchObject({
+      object: {
+        key: [{ wildcard: "simsnap/snapshot/*.zip" }, { wildcard: "otherteam/snapshot/*.zip" }],
+      },
+    });
+    for (const f of Object.values(template.findResources("AWS::Lambda::Function"))) {
+      expect(f.Properties.Environment.Variables.SIMSNAP_ADOPTED_PREFIXES).toBe("otherteam");
+    }
+    const deletes = statementsOf(built.stateless, "prune").filter((s) =>
+      actionsOf([s]).includes("s3:DeleteObject"),
+    );
+    expect(deletes).toHaveLength(1);
+    // minimizePolicies sorts the resources of a statement.
+    expect(deletes[0]?.Resource).toEqual(
+      expect.arrayContaining([
+        snapshotObjects(built.stateful, "/simsnap/snapshot/*"),
+        snapshotObjects(built.stateful, "/otherteam/snapshot/*"),
+      ]),
+    );
+    expect(deletes[0]?.Resource).toHaveLength(2);
+  });
+
+  it("adopts nothing by default: no SIMSNAP_ADOPTED_PREFIXES anywhere", () => {
+    for (const f of Object.values(compute.findResources("AWS::Lambda::Function"))) {
+      expect(f.Properties.Environment.Variables.SIMSNAP_ADOPTED_PREFIXES).toBeUndefined();
+    }
   });
 });

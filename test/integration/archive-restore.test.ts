@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -112,6 +114,7 @@ beforeAll(async () => {
     storage,
     events: new MemoryEventPublisher(),
     clock,
+    owned: { bucket: HOT, prefixes: ["simsnap"] },
     archive: {
       bucket: ARCHIVE,
       storageClass: "STANDARD_IA",
@@ -127,10 +130,12 @@ beforeAll(async () => {
     restoreSteps: new MemoryQueue<RestoreStep>(),
     events: new MemoryEventPublisher(),
     clock,
+    owned: { bucket: HOT, prefixes: ["simsnap"] },
     restore: {
       roleArn: "arn:aws:iam::123456789012:role/simsnap-restore",
       snapshotBucket: HOT,
       snapshotPrefix: "simsnap",
+      archiveBucket: ARCHIVE,
       checksumAlgorithm: "CRC64NVME",
       deadlineSeconds: 600,
       firstCheckSeconds: 1,
@@ -322,6 +327,39 @@ describe("archive on the local S3", () => {
     expect(result).toMatchObject({ outcome: "archived", copied: false });
     expect(requests.get("CopyObjectCommand")).toBeUndefined();
     expect(requests.get("GetObjectCommand")).toBe(2);
+  });
+
+  it("keeps the archive of a simulation named .. inside the archive bucket's folder on s3rver", async () => {
+    const directory = aws.servers.s3.directory;
+    const before = (await readdir(directory)).sort();
+    const checkpoint = await snapshotCheckpoint("..");
+    const file = checkpoint.location?.key.split("/").at(-1) ?? "";
+    expect(file).toMatch(/^\.\.-\d{6}-\d{4}-\d{2}\.zip$/);
+
+    const result = await archiveCheckpoint({ checkpointId: checkpoint.id }, archiveDeps);
+
+    const key = `!dotdot/2026/11/${file}`;
+    expect(result).toMatchObject({ outcome: "archived", archive: { bucket: ARCHIVE, key } });
+    expect(await read({ bucket: ARCHIVE, key })).toEqual(await read(checkpoint.location!));
+    // Nothing landed beside the buckets (a `../2026/…` key would have made a folder `2026`).
+    expect((await readdir(directory)).sort()).toEqual(before);
+    const inArchive = (await readdir(join(directory, ARCHIVE), { recursive: true })).map(String);
+    expect(inArchive.some((path) => path.startsWith(join("!dotdot", "2026", "11", file)))).toBe(
+      true,
+    );
+
+    // And it restores from there: the copy back reads the `!dotdot` key through CopySource.
+    await aws.s3.send(new DeleteObjectCommand({ Bucket: HOT, Key: checkpoint.location?.key }));
+    const archived = (await checkpoints.get(checkpoint.id)) as Checkpoint;
+    await checkpoints.save(markCheckpointDeleted(archived, new Date()));
+    const { job } = await restoreCheckpoint(
+      { checkpointId: checkpoint.id, clientToken: "dotdot-1", simulationName: "from-dotdot" },
+      restoreDeps,
+    );
+    const done = await runRestore(job.id);
+    const copyBack = { bucket: HOT, key: `simsnap/restore/${checkpoint.id}/${file}` };
+    expect(done).toMatchObject({ status: "SUCCEEDED", restore: { snapshot: copyBack } });
+    expect(await read(copyBack)).toEqual(await read({ bucket: ARCHIVE, key }));
   });
 });
 

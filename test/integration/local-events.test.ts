@@ -17,13 +17,17 @@ import { runLocal, type LocalStackInfo } from "../../lib/local/runtime.ts";
 
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+/** Under a prefix the config adopts: cataloged as discovered. */
 const FOREIGN_KEY = "other-tool/snapshot/gamma-261123-1000-00.zip";
+/** Under a prefix nobody adopted: never cataloged. */
+const UNOWNED_KEY = "unowned/snapshot/delta-261123-1000-00.zip";
 
 interface Observed {
   alphaJobs: Job[];
   alphaCheckpoints: Checkpoint[];
   betaJobs: Job[];
   gammaCheckpoints: Checkpoint[];
+  deltaCheckpoints: Checkpoint[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,6 +79,9 @@ async function drive(stack: LocalStackInfo): Promise<Observed> {
       new PutObjectCommand({ Bucket: "simsnap-snapshots", Key: FOREIGN_KEY, Body: "zip" }),
     );
   }
+  await s3.send(
+    new PutObjectCommand({ Bucket: "simsnap-snapshots", Key: UNOWNED_KEY, Body: "zip" }),
+  );
   await waitFor(
     "beta's snapshot to start",
     async () => stack.simulator.simulation("beta")?.status,
@@ -103,11 +110,12 @@ async function drive(stack: LocalStackInfo): Promise<Observed> {
     alphaCheckpoints: await checkpointsOf("alpha"),
     betaJobs,
     gammaCheckpoints: await checkpointsOf("gamma"),
+    deltaCheckpoints: await checkpointsOf("delta"),
   };
 }
 
 describe("event reactions in the local stack", () => {
-  it("stops with a final snapshot, fails jobs of a simulation stopped elsewhere, and catalogs a foreign file once", async () => {
+  it("stops with a final snapshot, fails jobs of a simulation stopped elsewhere, and catalogs a file of an adopted prefix once, none of another", async () => {
     const lines: string[] = [];
     let driven: Promise<Observed> | undefined;
     await runLocal({
@@ -119,6 +127,7 @@ describe("event reactions in the local stack", () => {
         favoriteFirstCheckpoint: false,
       }),
       configFile: SimsnapConfigSchema.parse({
+        destination: { adoptPrefixes: ["other-tool"] },
         schedules: [
           {
             name: "team-b",
@@ -175,5 +184,7 @@ describe("event reactions in the local stack", () => {
         location: { bucket: "simsnap-snapshots", key: FOREIGN_KEY },
       }),
     ]);
+    // The file under a prefix the config does not adopt never reaches the catalog.
+    expect(observed.deltaCheckpoints).toEqual([]);
   }, 60_000);
 });

@@ -70,6 +70,7 @@ describe("prune on the local S3 and DynamoDB", () => {
       retention: RetentionConfigSchema.parse({ default: { keepLast: 250 }, maxRemoveFraction: 1 }),
       reports: { bucket: BUCKET, prefix: "simsnap" },
       archiveFirst: false,
+      owned: { bucket: BUCKET, prefixes: ["simsnap"] },
     };
   }, 120_000);
   afterAll(() => aws.close());

@@ -6,8 +6,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { SqsVisibility } from "../../lib/adapters/sqs/visibility.ts";
-import { RetryLaterError } from "../../lib/domain/errors.ts";
-import { sqsBatchHandler } from "../../lib/handlers/sqs-batch.ts";
+import { ProviderError, RetryLaterError } from "../../lib/domain/errors.ts";
+import { sqsBatchHandler, type RedeliveryDelayer } from "../../lib/handlers/sqs-batch.ts";
 import { lambdaContext, QueuePoller } from "../../lib/local/queue-poller.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
 
@@ -79,6 +79,77 @@ describe("sqsBatchHandler on a real queue", () => {
     // Redelivered after the 2 s it asked for, far sooner than the queue's 30 s visibility timeout.
     expect(twos[1]!.at - twos[0]!.at).toBeGreaterThanOrEqual(1_900);
     expect(twos[1]!.at - sentAt).toBeLessThan(15_000);
+    expect(errors).toEqual([]);
+  });
+
+  it("redelivers a record that met a transient provider error after a short backoff, not the visibility timeout", async () => {
+    // A queue of its own: a stopped poller's long poll may still take a message from a shared one.
+    const ownUrl = (
+      await aws.sqs.send(
+        new CreateQueueCommand({
+          QueueName: "batch-transient",
+          Attributes: { VisibilityTimeout: "30" },
+        }),
+      )
+    ).QueueUrl!;
+    const ownArn = (
+      await aws.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: ownUrl, AttributeNames: ["QueueArn"] }),
+      )
+    ).Attributes!.QueueArn!;
+    const seen: string[] = [];
+    const asked: number[] = [];
+    const visibility = new SqsVisibility(aws.sqs);
+    const redelivery: RedeliveryDelayer = {
+      delay: (record, seconds) => {
+        asked.push(seconds);
+        return visibility.delay(record, seconds);
+      },
+    };
+    const handler = sqsBatchHandler({
+      what: "restore step",
+      schema: Message,
+      redelivery,
+      handle: async (_message, record) => {
+        seen.push(record.attributes.ApproximateReceiveCount);
+        // One throttle, as a restore poll's DescribeSimulation might meet.
+        if (seen.length === 1) {
+          throw new ProviderError("ThrottlingException", "Rate exceeded", {
+            status: 400,
+            retryable: true,
+          });
+        }
+      },
+    });
+    const errors: unknown[] = [];
+    const poller = new QueuePoller({
+      client: aws.sqs,
+      queueName: "batch-transient",
+      queueUrl: ownUrl,
+      queueArn: ownArn,
+      region: "us-east-1",
+      batchSize: 10,
+      handler,
+      onError: (e) => errors.push(e),
+    });
+
+    await aws.sqs.send(
+      new SendMessageCommand({ QueueUrl: ownUrl, MessageBody: JSON.stringify({ n: 7 }) }),
+    );
+    poller.start();
+    // The queue's visibility timeout is 30 s: a record left to it would not be back in time.
+    const deadline = Date.now() + 15_000;
+    while (seen.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await poller.stop();
+
+    expect(seen).toHaveLength(2);
+    // First receive: a full-jitter wait within the first 2 s window (at least 1 s).
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(1);
+    expect(asked[0]).toBeLessThanOrEqual(2);
+    expect(seen[0]).toBe("1");
     expect(errors).toEqual([]);
   });
 

@@ -394,6 +394,58 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
         }
         await expect(jobs.listAll({ limit: 0 })).rejects.toBeInstanceOf(ValidationError);
       });
+
+      it("lists every open job of every simulation once across pages, and no finished one", async () => {
+        const created = ["alpha", "beta", "gamma"].flatMap((simulation, s) =>
+          Array.from({ length: 4 }, (_, i) =>
+            runningJob({
+              simulation,
+              kind: i % 2 === 0 ? "snapshot" : "restore",
+              startTime: at(s * 10 + i),
+            }),
+          ),
+        );
+        for (const job of shuffled(created)) await jobs.create(job);
+        const [succeeded, failed, ...open] = created as [Job, Job, ...Job[]];
+        await jobs.save(succeedJob(succeeded, NOW));
+        await jobs.save(failJob(failed, { code: "Boom", message: "no" }, NOW));
+        await checkpoints.create(pendingCheckpoint());
+
+        const { items } = await readAllPages((cursor) => jobs.listAllOpen({ limit: 4, cursor }), 4);
+        expect(items.map((j) => j.id).sort()).toEqual(open.map((j) => j.id).sort());
+        expect(items.every((j) => j.status === "RUNNING")).toBe(true);
+        expect((await jobs.listAllOpen()).nextCursor).toBeUndefined();
+
+        // A job that finishes between two pages leaves the listing; the rest is still found.
+        const first = await jobs.listAllOpen({ limit: 3 });
+        const [gone] = first.items as [Job];
+        await jobs.save(abortJob(gone, NOW));
+        const { items: rest } = await readAllPages(
+          (cursor) => jobs.listAllOpen({ limit: 3, cursor: cursor ?? first.nextCursor }),
+          3,
+        );
+        expect([...first.items.slice(1), ...rest].map((j) => j.id).sort()).toEqual(
+          open
+            .map((j) => j.id)
+            .filter((id) => id !== gone.id)
+            .sort(),
+        );
+
+        for (const cursor of [
+          "not a cursor!",
+          "e30",
+          Buffer.from('{"pk":"CKPT#x","sk":"CKPT","gsi2pk":"OPEN#a","gsi2sk":"x"}').toString(
+            "base64url",
+          ),
+          // A cursor of the listing of every job is not a position in the open-jobs index.
+          (await jobs.listAll({ limit: 1 })).nextCursor ?? "",
+        ]) {
+          const error = await jobs.listAllOpen({ cursor }).catch((e: unknown) => e);
+          expect(error, cursor).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).details.map((d) => d.path)).toEqual(["cursor"]);
+        }
+        await expect(jobs.listAllOpen({ limit: 1001 })).rejects.toBeInstanceOf(ValidationError);
+      });
     });
   });
 }

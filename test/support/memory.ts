@@ -9,9 +9,12 @@ import {
 } from "../../lib/adapters/dynamodb/catalog-items.ts";
 import { checkpointPartition } from "../../lib/adapters/dynamodb/checkpoint-store.ts";
 import {
+  decodeOpenJobsCursor,
   decodeScanCursor,
+  encodeOpenJobsCursor,
   encodeScanCursor,
   jobPartition,
+  openJobsPartition,
 } from "../../lib/adapters/dynamodb/job-store.ts";
 import { validateDelaySeconds } from "../../lib/adapters/sqs/message-queue.ts";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../lib/domain/checkpoint.ts";
@@ -207,6 +210,31 @@ export class MemoryJobStore implements JobStore {
     return {
       items: page,
       ...(rest.length > limit && last ? { nextCursor: encodeScanCursor(last.id) } : {}),
+    };
+  }
+
+  async listAllOpen(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
+    const limit = resolveLimit(options.limit);
+    const after = options.cursor
+      ? decodeOpenJobsCursor(options.cursor).pk.slice("JOB#".length)
+      : undefined;
+    const rest = this.records
+      .all()
+      .filter((job) => !isJobFinished(job) && (after === undefined || job.id > after));
+    const page = rest.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page,
+      ...(rest.length > limit && last
+        ? {
+            nextCursor: encodeOpenJobsCursor({
+              pk: `JOB#${last.id}`,
+              sk: "JOB",
+              gsi2pk: openJobsPartition(last.simulation),
+              gsi2sk: creationSortKey(last.startTime, last.id),
+            }),
+          }
+        : {}),
     };
   }
 }

@@ -39,6 +39,52 @@ export function decodeScanCursor(cursor: string): { pk: string; sk: string } {
 /** The sparse `openJobs` partition holding a simulation's RUNNING jobs. */
 export const openJobsPartition = (simulation: string): string => `OPEN#${simulation}`;
 
+/** The key attributes of a position in the `openJobs` index: the table key and the index key. */
+export interface OpenJobsKey {
+  pk: string;
+  sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+}
+
+/**
+ * The position of an open-jobs scan: the last returned job's table and index keys, which is
+ * where DynamoDB resumes a Scan of an index (even if that job has left the index since), as
+ * base64url so it travels in query strings unchanged.
+ */
+export const encodeOpenJobsCursor = (key: OpenJobsKey): string =>
+  Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+
+/** Reads an open-jobs cursor back; anything else is the caller's mistake, a 400 naming `cursor`. */
+export function decodeOpenJobsCursor(cursor: string): OpenJobsKey {
+  const reason = "not a cursor returned by an open-jobs listing";
+  const invalid = (cause?: unknown) =>
+    new ValidationError(
+      `Invalid cursor: ${reason}`,
+      [{ path: "cursor", message: reason }],
+      cause === undefined ? undefined : { cause },
+    );
+  let key: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error(reason);
+    key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch (error) {
+    throw invalid(error);
+  }
+  const record = (typeof key === "object" && key !== null ? key : {}) as Record<string, unknown>;
+  const names = ["pk", "sk", "gsi2pk", "gsi2sk"];
+  if (
+    Object.keys(record).length !== names.length ||
+    names.some((name) => typeof record[name] !== "string") ||
+    !String(record.pk).startsWith("JOB#") ||
+    record.sk !== "JOB" ||
+    !String(record.gsi2pk).startsWith("OPEN#")
+  ) {
+    throw invalid();
+  }
+  return record as unknown as OpenJobsKey;
+}
+
 /**
  * The job records in the single DynamoDB table. A RUNNING job carries the sparse `openJobs` key;
  * saving it finished writes the item without that key, which drops it from the index, so open
@@ -137,5 +183,46 @@ export class DynamoDbJobStore implements JobStore {
     const last = jobs.at(-1);
     const more = items.length > limit && last !== undefined;
     return { items: jobs, ...(more ? { nextCursor: encodeScanCursor(last.id) } : {}) };
+  }
+
+  /**
+   * A Scan of the sparse `openJobs` index, which holds RUNNING jobs only, so the sweep reads no
+   * finished job however long the history. It reads one item past the page, so the last page
+   * carries no cursor, and reads on when DynamoDB stops early at its 1 MB response limit.
+   */
+  async listAllOpen(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
+    const limit = resolveLimit(options.limit);
+    let startKey: Record<string, unknown> | undefined = options.cursor
+      ? { ...decodeOpenJobsCursor(options.cursor) }
+      : undefined;
+    const items: Record<string, unknown>[] = [];
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          IndexName: catalogTable.indexes.openJobs.name,
+          Limit: limit + 1 - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length <= limit);
+    const pageItems = items.slice(0, limit);
+    const last = pageItems.at(-1);
+    const more = items.length > limit && last !== undefined;
+    return {
+      items: pageItems.map((item) => this.items.parse(item)),
+      ...(more
+        ? {
+            nextCursor: encodeOpenJobsCursor({
+              pk: String(last.pk),
+              sk: String(last.sk),
+              gsi2pk: String(last.gsi2pk),
+              gsi2sk: String(last.gsi2sk),
+            }),
+          }
+        : {}),
+    };
   }
 }

@@ -20,7 +20,6 @@ import {
   isMultipartCopy,
   planCopyParts,
   type CopyTuning,
-  type ObjectChecksum,
 } from "../../domain/archive.ts";
 import type { S3Location } from "../../domain/checkpoint.ts";
 import type {
@@ -30,7 +29,7 @@ import type {
   RestoreTier,
   StoredObject,
 } from "../../ports/archive-store.ts";
-import { S3ObjectStore, type S3ObjectStoreOptions } from "./object-store.ts";
+import { checksumOf, S3ObjectStore, type S3ObjectStoreOptions } from "./object-store.ts";
 
 /** Options of `S3ArchiveStore`. */
 export interface S3ArchiveStoreOptions extends S3ObjectStoreOptions {
@@ -38,39 +37,6 @@ export interface S3ArchiveStoreOptions extends S3ObjectStoreOptions {
   copy?: CopyTuning;
   /** UploadPartCopy requests in flight at once for one copy. */
   partConcurrency?: number;
-}
-
-/** The checksum fields S3 returns on HEAD, CopyObject, UploadPartCopy and multipart completion. */
-interface ChecksumFields {
-  ChecksumCRC64NVME?: string;
-  ChecksumCRC32?: string;
-  ChecksumCRC32C?: string;
-  ChecksumSHA1?: string;
-  ChecksumSHA256?: string;
-  ChecksumType?: string;
-}
-
-const CHECKSUM_FIELDS = [
-  ["CRC64NVME", "ChecksumCRC64NVME"],
-  ["SHA256", "ChecksumSHA256"],
-  ["CRC32C", "ChecksumCRC32C"],
-  ["CRC32", "ChecksumCRC32"],
-  ["SHA1", "ChecksumSHA1"],
-] as const;
-
-/**
- * Reads the checksum out of an S3 response. A value with a `-N` suffix is a checksum of N part
- * checksums, whatever `ChecksumType` says (older responses omit it), so it is marked COMPOSITE.
- */
-function checksumOf(fields: ChecksumFields | undefined): ObjectChecksum | undefined {
-  if (!fields) return undefined;
-  for (const [algorithm, field] of CHECKSUM_FIELDS) {
-    const value = fields[field];
-    if (value === undefined || value === "") continue;
-    const composite = fields.ChecksumType === "COMPOSITE" || /-\d+$/.test(value);
-    return { algorithm, value, type: composite ? "COMPOSITE" : "FULL_OBJECT" };
-  }
-  return undefined;
 }
 
 /** `x-amz-copy-source`: bucket and key, the key URL-encoded segment by segment. */

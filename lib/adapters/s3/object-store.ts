@@ -5,6 +5,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import type { ObjectChecksum } from "../../domain/archive.ts";
 import type { S3Location } from "../../domain/checkpoint.ts";
 import { ValidationError } from "../../domain/errors.ts";
 import {
@@ -32,6 +33,40 @@ const isNotFound = (error: unknown): boolean =>
     error.name === "NoSuchKey" ||
     (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
 
+/** The checksum fields S3 returns on HEAD, CopyObject, UploadPartCopy and multipart completion. */
+interface ChecksumFields {
+  ChecksumCRC64NVME?: string;
+  ChecksumCRC32?: string;
+  ChecksumCRC32C?: string;
+  ChecksumSHA1?: string;
+  ChecksumSHA256?: string;
+  ChecksumType?: string;
+}
+
+const CHECKSUM_FIELDS = [
+  ["CRC64NVME", "ChecksumCRC64NVME"],
+  ["SHA256", "ChecksumSHA256"],
+  ["CRC32C", "ChecksumCRC32C"],
+  ["CRC32", "ChecksumCRC32"],
+  ["SHA1", "ChecksumSHA1"],
+] as const;
+
+/**
+ * Reads the checksum out of an S3 response (a HEAD with `ChecksumMode: ENABLED`, a copy's result).
+ * A value with a `-N` suffix is a checksum of N part checksums, whatever `ChecksumType` says
+ * (older responses omit it), so it is marked COMPOSITE.
+ */
+export function checksumOf(fields: ChecksumFields | undefined): ObjectChecksum | undefined {
+  if (!fields) return undefined;
+  for (const [algorithm, field] of CHECKSUM_FIELDS) {
+    const value = fields[field];
+    if (value === undefined || value === "") continue;
+    const composite = fields.ChecksumType === "COMPOSITE" || /-\d+$/.test(value);
+    return { algorithm, value, type: composite ? "COMPOSITE" : "FULL_OBJECT" };
+  }
+  return undefined;
+}
+
 /** The object store on S3 (or any S3-compatible server such as s3rver in local mode). */
 export class S3ObjectStore implements ObjectStore {
   constructor(
@@ -39,19 +74,30 @@ export class S3ObjectStore implements ObjectStore {
     private readonly options: S3ObjectStoreOptions = {},
   ) {}
 
-  /** Undefined when the object is missing, so "not there yet" is a value, not an exception. */
+  /**
+   * Undefined when the object is missing, so "not there yet" is a value, not an exception. Asks
+   * for the checksum (`ChecksumMode: ENABLED`, free on a HEAD of an SSE-S3 object) so that a
+   * confirmed snapshot file is recorded with it; servers that keep none (s3rver) return none.
+   */
   async head(location: S3Location): Promise<ObjectInfo | undefined> {
     try {
       const result = await this.client.send(
-        new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }),
+        new HeadObjectCommand({
+          Bucket: location.bucket,
+          Key: location.key,
+          ChecksumMode: "ENABLED",
+        }),
       );
-      return {
+      const info: ObjectInfo = {
         bucket: location.bucket,
         key: location.key,
         size: result.ContentLength ?? 0,
         etag: unquote(result.ETag),
         lastModified: result.LastModified,
       };
+      const checksum = checksumOf(result);
+      if (checksum) info.checksum = checksum;
+      return info;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

@@ -108,6 +108,7 @@ describe("archiving with S3's own checksums", () => {
       events: new MemoryEventPublisher(),
       clock: new ManualClock(),
       archive: archiveSettings,
+      owned: { bucket: "snapshots", prefixes: ["simsnap"] },
     };
   }
 

@@ -26,7 +26,7 @@ const schedule = (fields: Record<string, unknown>) => ({
 describe("the config file schema", () => {
   it("fills defaults: prefix simsnap, UTC, enabled, an empty selector, no demo simulations", () => {
     expect(parse(schedule({}))).toEqual({
-      destination: { prefix: "simsnap" },
+      destination: { prefix: "simsnap", adoptPrefixes: [] },
       schedules: [
         {
           name: "hourly",
@@ -100,6 +100,18 @@ describe("the config file schema", () => {
       { destination: { prefix: "/snapshots" } },
       "destination.prefix",
       /no leading or trailing/,
+    ],
+    [
+      "a prefix with a .. segment",
+      { destination: { prefix: "simsnap/../other" } },
+      "destination.prefix",
+      /must not have a "\." or "\.\." segment/,
+    ],
+    [
+      "an adopted prefix with a . segment",
+      { destination: { adoptPrefixes: ["otherteam", "./x"] } },
+      "destination.adoptPrefixes.1",
+      /must not have a "\." or "\.\." segment/,
     ],
     [
       "an invalid retention policy",

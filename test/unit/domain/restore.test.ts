@@ -47,6 +47,28 @@ describe("RestoreRequestSchema", () => {
     expect(paths).toEqual(["checkpointId", "clientToken", "maximumDuration", "simulationName"]);
     expect((error as Error).message).toMatch(/maximumDuration: must be 1 to 5 digits/);
   });
+
+  it.each([".", ".."])(
+    "refuses to restore into a simulation named %j, naming the field",
+    (simulationName) => {
+      // SimSpace Weaver's own rule allows the name: the refusal is simsnap's.
+      expect(SimulationNameSchema.safeParse(simulationName).success).toBe(true);
+      expect(() =>
+        parseInput(
+          RestoreRequestSchema,
+          { checkpointId: "c-1", simulationName, clientToken: "t" },
+          "restore request",
+        ),
+      ).toThrow(/simulationName: must not be "\." or "\.\."/);
+    },
+  );
+
+  it("accepts names that merely contain dots", () => {
+    for (const simulationName of ["a..b", "...", ".hidden", "v1.2"]) {
+      const request = { checkpointId: "c-1", simulationName, clientToken: "t" };
+      expect(RestoreRequestSchema.safeParse(request).success, simulationName).toBe(true);
+    }
+  });
 });
 
 describe("defaultRestoreName", () => {
@@ -76,7 +98,12 @@ describe("restore ids and keys", () => {
   it("copies archives back outside snapshot/, where they are not taken for new snapshots", () => {
     const key = restoredSnapshotKey("/simsnap/", "c-1", "sim-261123-1000-10.zip");
     expect(key).toBe("simsnap/restore/c-1/sim-261123-1000-10.zip");
-    expect(parseSnapshotKey(key)).toBeUndefined();
+    expect(parseSnapshotKey(key, ["simsnap"])).toBeUndefined();
     expect(restoredSnapshotKey("", "c-1", "f.zip")).toBe("restore/c-1/f.zip");
+  });
+
+  it("keeps a restored file inside restore/ whatever the file and id are called", () => {
+    expect(restoredSnapshotKey("simsnap", "..", "..")).toBe("simsnap/restore/!dotdot/!dotdot");
+    expect(restoredSnapshotKey("simsnap", ".", "a..b")).toBe("simsnap/restore/!dot/a..b");
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { SimulationNameSchema } from "../../../lib/domain/names.ts";
-import { parseSnapshotKey, snapshotFolder, snapshotKey } from "../../../lib/domain/snapshot-key.ts";
+import {
+  ownedPrefixes,
+  ownershipRefusal,
+  parseOwnedSnapshot,
+  parseSnapshotKey,
+  snapshotFolder,
+  snapshotKey,
+} from "../../../lib/domain/snapshot-key.ts";
 import { parseInput } from "../../../lib/domain/validation.ts";
 import { deterministicId } from "../../../lib/domain/ids.ts";
 import { backoffSeconds } from "../../../lib/domain/backoff.ts";
@@ -17,12 +24,12 @@ describe("snapshot keys", () => {
   });
 
   it("parses a key back, including names with dashes and an empty prefix", () => {
-    expect(parseSnapshotKey("a/b/snapshot/my-sim-1-261123-2359-59.zip")).toEqual({
+    expect(parseSnapshotKey("a/b/snapshot/my-sim-1-261123-2359-59.zip", ["a/b/"])).toEqual({
       prefix: "a/b",
       simulation: "my-sim-1",
       time: new Date("2026-11-23T23:59:59Z"),
     });
-    expect(parseSnapshotKey("snapshot/s-261123-0000-00.zip")).toMatchObject({
+    expect(parseSnapshotKey("snapshot/s-261123-0000-00.zip", [""])).toMatchObject({
       prefix: "",
       simulation: "s",
     });
@@ -30,7 +37,7 @@ describe("snapshot keys", () => {
 
   it("round-trips", () => {
     const time = new Date("2026-02-28T17:45:09Z");
-    expect(parseSnapshotKey(snapshotKey("p", "sim_1", time))).toEqual({
+    expect(parseSnapshotKey(snapshotKey("p", "sim_1", time), ["p"])).toEqual({
       prefix: "p",
       simulation: "sim_1",
       time,
@@ -47,7 +54,76 @@ describe("snapshot keys", () => {
     "p/snapshot/-261123-1000-00.zip",
     "p/snapshot/sim-261123-100-00.zip",
   ])("rejects %s", (key) => {
-    expect(parseSnapshotKey(key)).toBeUndefined();
+    expect(parseSnapshotKey(key, ["p"])).toBeUndefined();
+  });
+
+  it.each([
+    "otherteam/snapshot/x-261123-1000-00.zip",
+    "simsnap-old/snapshot/x-261123-1000-00.zip",
+    "x/simsnap/snapshot/x-261123-1000-00.zip",
+    "simsnap/sub/snapshot/x-261123-1000-00.zip",
+    "simsnap/snapshot/sub/x-261123-1000-00.zip",
+    "simsnap/snapshot/../x-261123-1000-00.zip",
+    "simsnap/snapshot/../../otherteam/snapshot/x-261123-1000-00.zip",
+    "snapshot/x-261123-1000-00.zip",
+  ])("refuses %s, outside the owned prefix simsnap", (key) => {
+    expect(parseSnapshotKey(key, ["simsnap"])).toBeUndefined();
+  });
+
+  it("parses files under an adopted prefix once it is owned", () => {
+    const key = "otherteam/snapshot/x-261123-1000-00.zip";
+    expect(parseSnapshotKey(key, ownedPrefixes("simsnap", ["otherteam"]))).toMatchObject({
+      prefix: "otherteam",
+      simulation: "x",
+    });
+  });
+
+  it("names the simulations . and .. safely, and still reads them back", () => {
+    const time = new Date("2026-11-23T10:00:00Z");
+    for (const simulation of [".", "..", "a..b"]) {
+      const key = snapshotKey("simsnap", simulation, time);
+      expect(key).toBe(`simsnap/snapshot/${simulation}-261123-1000-00.zip`);
+      expect(parseSnapshotKey(key, ["simsnap"])).toMatchObject({ simulation });
+    }
+  });
+});
+
+describe("owned prefixes", () => {
+  it("are the destination prefix and the adopted ones, normalized, without repeats", () => {
+    expect(ownedPrefixes("simsnap")).toEqual(["simsnap"]);
+    expect(ownedPrefixes("/simsnap/", ["otherteam", "simsnap", "a/b/"])).toEqual([
+      "simsnap",
+      "otherteam",
+      "a/b",
+    ]);
+  });
+
+  it("belong to the snapshot bucket only", () => {
+    const owned = { bucket: "snapshots", prefixes: ["simsnap"] };
+    const key = "simsnap/snapshot/x-261123-1000-00.zip";
+    expect(parseOwnedSnapshot({ bucket: "snapshots", key }, owned)).toBeDefined();
+    expect(parseOwnedSnapshot({ bucket: "elsewhere", key }, owned)).toBeUndefined();
+    expect(ownershipRefusal({ bucket: "snapshots", key }, owned)).toBeUndefined();
+    for (const inside of ["simsnap/snapshot/other-name.zip", "simsnap/snapshot/a/b.zip"]) {
+      expect(ownershipRefusal({ bucket: "snapshots", key: inside }, owned), inside).toBeUndefined();
+    }
+    for (const escaping of [
+      "simsnap/snapshot/../../otherteam/snapshot/x.zip",
+      "simsnap/snapshot/./x.zip",
+      "simsnap/snapshot//x.zip",
+      "simsnap/snapshot/",
+      "simsnap/reports/prune/x.json",
+    ]) {
+      expect(ownershipRefusal({ bucket: "snapshots", key: escaping }, owned), escaping).toMatch(
+        /outside the snapshot folders/,
+      );
+    }
+    expect(ownershipRefusal({ bucket: "elsewhere", key }, owned)).toMatch(/outside/);
+    expect(
+      ownershipRefusal({ bucket: "snapshots", key: "otherteam/snapshot/x.zip" }, owned),
+    ).toMatch(
+      /s3:\/\/snapshots\/otherteam\/snapshot\/x\.zip is outside the snapshot folders simsnap owns \(s3:\/\/snapshots\/simsnap\/snapshot\/\); adopt its prefix with destination\.adoptPrefixes/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { matchesPattern } from "../../../lib/local/event-pattern.ts";
-import { topology } from "../../../lib/topology.ts";
+import { topology, type TopologyNames } from "../../../lib/topology.ts";
 import deleteSimulation from "../../events/cloudtrail/delete-simulation.json" with { type: "json" };
 import stopRefused from "../../events/cloudtrail/stop-simulation-refused.json" with { type: "json" };
 import stopSimulation from "../../events/cloudtrail/stop-simulation.json" with { type: "json" };
@@ -312,21 +312,49 @@ describe("the topology's rules", () => {
   const rule = (name: string) => {
     const found = topology.rules.find((r) => r.name === name);
     if (!found) throw new Error(`No rule ${name}`);
-    return found.pattern({ snapshotBucket: "simsnap-snapshots" });
+    return found.pattern({ snapshotBucket: "simsnap-snapshots", snapshotPrefixes: ["simsnap"] });
   };
+  const snapshotRule = (names: TopologyNames) =>
+    topology.rules.find((r) => r.name === "snapshot-file-created")!.pattern(names);
+  const created = (key: string) => ({
+    ...objectCreated,
+    detail: { ...objectCreated.detail, object: { ...objectCreated.detail.object, key } },
+  });
 
   it("routes S3's Object Created event for snapshot files, and nothing else", () => {
     const pattern = rule("snapshot-file-created");
     expect(matchesPattern(pattern, objectCreated)).toBe(true);
-    const other = topology.rules
-      .find((r) => r.name === "snapshot-file-created")!
-      .pattern({ snapshotBucket: "other-bucket" });
+    const other = snapshotRule({ snapshotBucket: "other-bucket", snapshotPrefixes: ["simsnap"] });
     expect(matchesPattern(other, objectCreated)).toBe(false);
-    const manifest = {
-      ...objectCreated,
-      detail: { ...objectCreated.detail, object: { key: "a/manifest.json" } },
-    };
-    expect(matchesPattern(pattern, manifest)).toBe(false);
+    expect(matchesPattern(pattern, created("a/manifest.json"))).toBe(false);
+    expect(matchesPattern(pattern, created("simsnap/restore/c-1/s-261123-1015-30.zip"))).toBe(
+      false,
+    );
+  });
+
+  it("routes only files in the snapshot folders of the owned prefixes", () => {
+    const foreign = created("otherteam/snapshot/x-261123-1015-30.zip");
+    const pattern = rule("snapshot-file-created");
+    expect(matchesPattern(pattern, foreign)).toBe(false);
+    expect(matchesPattern(pattern, created("simsnap-old/snapshot/x-261123-1015-30.zip"))).toBe(
+      false,
+    );
+    expect(matchesPattern(pattern, created("x/simsnap/snapshot/x-261123-1015-30.zip"))).toBe(false);
+    const adopting = snapshotRule({
+      snapshotBucket: "simsnap-snapshots",
+      snapshotPrefixes: ["simsnap", "otherteam"],
+    });
+    expect(matchesPattern(adopting, foreign)).toBe(true);
+    expect(matchesPattern(adopting, objectCreated)).toBe(true);
+    const root = snapshotRule({ snapshotBucket: "simsnap-snapshots", snapshotPrefixes: [""] });
+    expect(matchesPattern(root, created("snapshot/x-261123-1015-30.zip"))).toBe(true);
+    expect(matchesPattern(root, objectCreated)).toBe(false);
+  });
+
+  it("reads a star in an owned prefix literally", () => {
+    const pattern = snapshotRule({ snapshotBucket: "simsnap-snapshots", snapshotPrefixes: ["a*"] });
+    expect(matchesPattern(pattern, created("a*/snapshot/x-261123-1015-30.zip"))).toBe(true);
+    expect(matchesPattern(pattern, created("ab/snapshot/x-261123-1015-30.zip"))).toBe(false);
   });
 
   it("routes successful StopSimulation and DeleteSimulation calls, not refused ones", () => {

@@ -75,7 +75,41 @@ describe("the local HTTP API server", () => {
     });
     const response = await fetch(`${server.endpoint}/x`);
     expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ message: "Internal Server Error" });
+    const body = (await response.json()) as { error: { correlationId: string } };
+    expect(body).toEqual({
+      error: {
+        code: "BadGateway",
+        message: `The API function failed; quote correlation id ${body.error.correlationId} when reporting it`,
+        details: [],
+        correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
+    });
     expect(errors).toHaveLength(1);
+  });
+
+  it("answers a body over 10 MB with 413 in the API's error shape, without calling the handler", async () => {
+    let called = false;
+    server = await serveHttpApi({
+      port: 0,
+      handler: async () => {
+        called = true;
+        return { statusCode: 200 };
+      },
+    });
+    const response = await fetch(`${server.endpoint}/checkpoints`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({
+      error: {
+        code: "PayloadTooLarge",
+        message: "The request body is larger than the 10 MB the API accepts",
+        details: [],
+      },
+    });
+    expect(called).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { nextFireTime } from "../../../lib/local/scheduler.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { LocalScheduler, nextFireTime, type TickFailure } from "../../../lib/local/scheduler.ts";
+import { SCHEDULE_RETRY } from "../../../lib/topology.ts";
 
 const at = (iso: string) => new Date(iso);
 const schedule = (expression: string, timeZone = "UTC") => ({ name: "s", expression, timeZone });
@@ -66,4 +67,73 @@ describe("nextFireTime", () => {
       );
     },
   );
+});
+
+describe("LocalScheduler, a tick whose target throws", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** One `at()` tick at 10:00:10, with a target that fails its first `failures` tries. */
+  function oneTick(failures: number) {
+    vi.useFakeTimers({ now: at("2026-12-01T10:00:00Z") });
+    const tries: { scheduledTime: string; at: string }[] = [];
+    const failed: TickFailure[] = [];
+    const scheduler = new LocalScheduler(
+      async (_schedule, scheduledTime) => {
+        tries.push({ scheduledTime: scheduledTime.toISOString(), at: new Date().toISOString() });
+        if (tries.length <= failures) throw new Error(`try ${tries.length} failed`);
+      },
+      { onError: (_error, failure) => failed.push(failure) },
+    );
+    scheduler.start([schedule("at(2026-12-01T10:00:10)")]);
+    return { scheduler, tries, failed };
+  }
+
+  it("is tried again as Lambda retries a failed asynchronous invocation, with the same slot", async () => {
+    const { scheduler, tries, failed } = oneTick(1);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(tries).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(tries).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(600_000);
+    scheduler.stop();
+
+    expect(tries).toEqual([
+      { scheduledTime: "2026-12-01T10:00:10.000Z", at: "2026-12-01T10:00:10.000Z" },
+      { scheduledTime: "2026-12-01T10:00:10.000Z", at: "2026-12-01T10:01:10.000Z" },
+    ]);
+    expect(failed.map((f) => [f.attempt, f.retryInSeconds])).toEqual([[1, 60]]);
+  });
+
+  it("is given up after Lambda's two retries, one and then two minutes apart", async () => {
+    const { scheduler, tries, failed } = oneTick(Number.POSITIVE_INFINITY);
+
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    scheduler.stop();
+
+    expect(tries.map((t) => t.at)).toEqual([
+      "2026-12-01T10:00:10.000Z",
+      "2026-12-01T10:01:10.000Z",
+      "2026-12-01T10:03:10.000Z",
+    ]);
+    expect(failed.map((f) => [f.attempt, f.retryInSeconds])).toEqual([
+      [1, 60],
+      [2, 120],
+      [3, undefined],
+    ]);
+    expect(SCHEDULE_RETRY.invocation).toMatchObject({ retryAttempts: 2 });
+  });
+
+  it("drops the pending retry when stopped", async () => {
+    const { scheduler, tries } = oneTick(1);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    scheduler.stop();
+    await vi.advanceTimersByTimeAsync(600_000);
+
+    expect(tries).toHaveLength(1);
+  });
 });

@@ -7,6 +7,7 @@ import {
   recordSnapshotCheck,
   recordSnapshotFile,
   recordSnapshotTaken,
+  recordSweep,
 } from "../../../lib/observability/metrics.ts";
 import type { PruneSimulationResult } from "../../../lib/usecases/prune.ts";
 
@@ -50,6 +51,7 @@ const pruned = (overrides: Partial<PruneSimulationResult>): PruneSimulationResul
   removed: [],
   failed: [],
   awaitingArchive: [],
+  skipped: [],
   ...overrides,
 });
 
@@ -101,6 +103,28 @@ describe("metrics", () => {
         CheckpointsPruned: ["Count", 3],
         PruneDeleteFailures: ["Count", 1],
         JobsFailed: ["Count", 2],
+      },
+    ]);
+  });
+
+  it("counts a sweep's re-sent steps and the jobs it ended, failed ones by kind", () => {
+    const base = { simulation: "ocean" };
+    recordSweep({
+      swept: [
+        { ...base, jobId: "a", kind: "snapshot", action: "resent", step: "status-check" },
+        { ...base, jobId: "b", kind: "restore", action: "resent", step: "restore-step" },
+        { ...base, jobId: "c", kind: "snapshot", action: "failed", status: "FAILED" },
+        { ...base, jobId: "d", kind: "stop", action: "failed", status: "FAILED" },
+        { ...base, jobId: "e", kind: "snapshot", action: "settled", status: "SUCCEEDED" },
+      ],
+    });
+    recordSweep({ swept: [] });
+    expect(records().map(metricsOf)).toEqual([
+      {
+        JobsResent: ["Count", 2],
+        JobsFailed: ["Count", 2],
+        SnapshotsFailed: ["Count", 1],
+        SnapshotsCompleted: ["Count", 1],
       },
     ]);
   });

@@ -13,6 +13,7 @@ export const restoreSettings: RestoreSettings = {
   roleArn: "arn:aws:iam::123456789012:role/simulation",
   snapshotBucket: "snapshots",
   snapshotPrefix: "simsnap",
+  archiveBucket: "archive",
   checksumAlgorithm: "CRC64NVME",
   deadlineSeconds: 3600,
   firstCheckSeconds: 5,

@@ -28,6 +28,7 @@ export function archiveWorld(options: { checksums?: boolean } = {}) {
     storage: new MemoryArchiveStore({ checksums: options.checksums, clock }),
     events: new MemoryEventPublisher(),
     archive: archiveSettings as ArchiveSettings | undefined,
+    owned: { bucket: "snapshots", prefixes: ["simsnap"] },
   };
 }
 

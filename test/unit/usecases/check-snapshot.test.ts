@@ -3,7 +3,7 @@ import type { StatusCheck } from "../../../lib/domain/messages.ts";
 import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
 import { checkSnapshot } from "../../../lib/usecases/check-snapshot.ts";
 import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
-import { request, snapshotWorld } from "./snapshot-world.ts";
+import { providerWritesFiles, request, snapshotWorld } from "./snapshot-world.ts";
 
 async function requested() {
   const world = snapshotWorld();
@@ -115,5 +115,65 @@ describe("checkSnapshot", () => {
         message: "Simulation sim-a is STOPPED; its snapshot cannot complete",
       },
     });
+  });
+});
+
+describe("checkSnapshot binds a listed file by the one binding rule", () => {
+  const slot = (time: string) => request("sim-a", `schedule/minutely/sim-a/${time}`);
+
+  it("does not complete a job with the next job's file", async () => {
+    const world = snapshotWorld();
+    // The first snapshot's file never appears; the next job's, 9 s later, does.
+    const first = await takeSnapshot(slot("10:00"), world);
+    const check = world.statusChecks.sent[0]!.message;
+    const files = providerWritesFiles(world);
+    world.clock.set("2026-11-23T10:00:09.000Z");
+    const second = await takeSnapshot(slot("10:00:09"), world);
+    world.provider.statuses.set("sim-a", "STARTED");
+    world.clock.set(check.dueAt);
+
+    const result = await checkSnapshot(check, world);
+
+    expect(result.outcome).toBe("rescheduled");
+    expect(await world.checkpoints.get(first.checkpointId)).toMatchObject({ state: "PENDING" });
+    const secondCheck = world.statusChecks.sent.find((s) => s.message.jobId === second.jobId)!;
+    world.clock.set(secondCheck.message.dueAt);
+    expect((await checkSnapshot(secondCheck.message, world)).outcome).toBe("completed");
+    expect(await world.checkpoints.get(second.checkpointId)).toMatchObject({
+      state: "COMPLETE",
+      location: { key: files[0]!.key },
+    });
+  });
+
+  it("leaves a file that another open job's window also holds unbound", async () => {
+    const world = snapshotWorld();
+    world.clock.set("2026-11-23T10:00:00.100Z");
+    const first = await takeSnapshot(slot("a"), world);
+    const check = world.statusChecks.sent[0]!.message;
+    world.clock.set("2026-11-23T10:00:00.600Z");
+    await takeSnapshot(slot("b"), world);
+    await world.objects.put(
+      { bucket: "snapshots", key: "simsnap/snapshot/sim-a-261123-1000-00.zip" },
+      "zip-bytes",
+    );
+    world.provider.statuses.set("sim-a", "STARTED");
+    world.clock.set(check.dueAt);
+
+    expect((await checkSnapshot(check, world)).outcome).toBe("rescheduled");
+    expect(await world.checkpoints.get(first.checkpointId)).toMatchObject({ state: "PENDING" });
+  });
+
+  it("does not complete a job from a listed file that is gone when confirmed", async () => {
+    const { world, ids, check } = await requested();
+    await world.objects.put(
+      { bucket: "snapshots", key: "simsnap/snapshot/sim-a-261123-1000-00.zip" },
+      "zip-bytes",
+    );
+    world.objects.head = async () => undefined; // deleted between the listing and the HEAD
+    world.provider.statuses.set("sim-a", "STARTED");
+    world.clock.advance(10_000);
+
+    expect((await checkSnapshot(check, world)).outcome).toBe("rescheduled");
+    expect(await world.checkpoints.get(ids.checkpointId)).toMatchObject({ state: "PENDING" });
   });
 });

@@ -27,6 +27,7 @@ async function world(count: number, retention: unknown = { default: { keepLast: 
     retention: RetentionConfigSchema.parse(retention),
     reports: { bucket: "snapshots", prefix: "simsnap" },
     archiveFirst: false,
+    owned: { bucket: "snapshots", prefixes: ["simsnap"] },
   };
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {

@@ -61,6 +61,7 @@ function restoreWorld(options: { checksums?: boolean } = {}) {
     roleArn: "arn:aws:iam::123456789012:role/sim",
     snapshotBucket: "snapshots",
     snapshotPrefix: "simsnap",
+    archiveBucket: "archive",
     checksumAlgorithm: "CRC64NVME",
     deadlineSeconds: 3600,
     firstCheckSeconds: 10,
@@ -299,6 +300,42 @@ describe("restoreCheckpoint", () => {
     expect(await world.jobs.get(job.id)).toMatchObject({
       status: "FAILED",
       error: { code: "ValidationException", message: `${simulationName} already exists` },
+    });
+  });
+
+  it("tries StartSimulation again after a ConflictException, with the same client token", async () => {
+    const world = restoreWorld();
+    await completedCheckpoint(world);
+    const start = world.provider.startSimulation.bind(world.provider);
+    let conflicts = 2;
+    world.provider.startSimulation = async (input: StartSimulationInput) => {
+      if (conflicts-- > 0) {
+        world.provider.starts.push(input);
+        throw new ProviderError("ConflictException", "busy", { status: 409 });
+      }
+      return start(input);
+    };
+
+    const { job } = await restoreCheckpoint(request, world);
+    await drain(world);
+
+    expect(await world.jobs.get(job.id)).toMatchObject({ status: "SUCCEEDED" });
+    expect(world.provider.starts.map((s) => s.clientToken)).toEqual([job.id, job.id, job.id]);
+  });
+
+  it("fails the job when StartSimulation keeps answering ConflictException", async () => {
+    const world = restoreWorld();
+    await completedCheckpoint(world);
+    world.provider.startSimulation = async () => {
+      throw new ProviderError("ConflictException", "busy", { status: 409 });
+    };
+
+    const { job } = await restoreCheckpoint(request, world);
+    await drain(world);
+
+    expect(await world.jobs.get(job.id)).toMatchObject({
+      status: "FAILED",
+      error: { code: "ConflictException", message: "busy (gave up after 4 attempts)" },
     });
   });
 

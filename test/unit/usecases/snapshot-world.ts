@@ -1,4 +1,6 @@
 import type { StatusCheck } from "../../../lib/domain/messages.ts";
+import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
+import type { ObjectInfo } from "../../../lib/ports/object-store.ts";
 import type { SimulationStatus } from "../../../lib/ports/simulation-provider.ts";
 import { FakeProvider } from "../../support/fake-provider.ts";
 import {
@@ -24,6 +26,7 @@ export function snapshotWorld(
     statusChecks: new MemoryQueue<StatusCheck>(),
     clock,
     destination: { bucket: "snapshots", prefix: "simsnap" },
+    owned: { bucket: "snapshots", prefixes: ["simsnap"] },
     timing: {
       firstCheckSeconds: 10,
       maxCheckSeconds: 120,
@@ -45,3 +48,32 @@ export const request = (
   schedule: "hourly",
   requestedAt: "2026-11-23T10:00:00.000Z",
 });
+
+/**
+ * Makes the fake provider write snapshot files the way SimSpace Weaver (and the local simulator)
+ * does: each accepted CreateSnapshot stores a file stamped with the time of the call, halfway
+ * through a call that takes `callMs` on the world's clock. Returns the files written, in order,
+ * as S3's "Object Created" events announce them.
+ */
+export function providerWritesFiles(
+  world: ReturnType<typeof snapshotWorld>,
+  options: { callMs?: number } = {},
+): ObjectInfo[] {
+  const files: ObjectInfo[] = [];
+  const half = (options.callMs ?? 0) / 2;
+  const createSnapshot = world.provider.createSnapshot.bind(world.provider);
+  world.provider.createSnapshot = async (simulation, destination) => {
+    world.clock.advance(half);
+    await createSnapshot(simulation, destination);
+    const stamp = world.clock.now();
+    const location = {
+      bucket: destination.bucket,
+      key: snapshotKey(destination.prefix, simulation, stamp),
+    };
+    await world.objects.put(location, `${simulation} at ${stamp.toISOString()}`);
+    const stored = await world.objects.head(location);
+    if (stored) files.push({ ...location, size: stored.size, etag: stored.etag });
+    world.clock.advance(half);
+  };
+  return files;
+}

@@ -41,6 +41,7 @@ async function deliverSnapshotRequests(world: StopWorld): Promise<void> {
 /** The provider writes the snapshot file and S3's event reaches complete-snapshot. */
 async function fileAppears(world: StopWorld): Promise<void> {
   const key = snapshotKey("simsnap", "sim-a", world.clock.now());
+  await world.objects.put({ bucket: "snapshots", key }, "zip-bytes");
   world.clock.advance(3_000);
   world.provider.statuses.set("sim-a", "STARTED");
   await completeSnapshot({ bucket: "snapshots", key, size: 4096, etag: "e1" }, world);
@@ -53,7 +54,7 @@ async function fileAppears(world: StopWorld): Promise<void> {
 async function deliverFinalSnapshotEvents(world: StopWorld): Promise<FinishStopResult[]> {
   const rule = topology.rules.find((r) => r.name === "final-snapshot-ended");
   if (!rule) throw new Error("the topology has no final-snapshot-ended rule");
-  const pattern = rule.pattern({ snapshotBucket: "snapshots" });
+  const pattern = rule.pattern({ snapshotBucket: "snapshots", snapshotPrefixes: ["simsnap"] });
   const results: FinishStopResult[] = [];
   for (const event of [...world.events.events]) {
     const envelope = { source: "simsnap", "detail-type": event.detailType, detail: event.detail };
@@ -203,6 +204,42 @@ describe("requestStop, then finishStop", () => {
     expect(world.events.events.map((e) => e.detail)).toEqual([
       expect.objectContaining({ finalSnapshot: "SKIPPED", alreadyStopped: false }),
     ]);
+  });
+
+  it("retries a StopSimulation answered ConflictException instead of failing the stop", async () => {
+    const world = stopWorld();
+    const stopSimulation = world.provider.stopSimulation.bind(world.provider);
+    let conflicts = 1;
+    world.provider.stopSimulation = async (name: string) => {
+      if (conflicts-- > 0) throw providerErrors.conflict();
+      await stopSimulation(name);
+    };
+
+    const first = await requestStop(stop({ snapshot: false }), world).catch((e: unknown) => e);
+    // Thrown as retryable, so the queue wrapper redelivers it after a short backoff.
+    expect(first).toMatchObject({ code: "ConflictException", retryable: true });
+    expect(await world.jobs.get(stopJobId("req-1"))).toMatchObject({ status: "RUNNING" });
+    expect(world.events.events).toEqual([]);
+
+    const again = await requestStop(stop({ snapshot: false }), world);
+    expect(again).toMatchObject({ outcome: "duplicate", status: "SUCCEEDED" });
+    expect(world.provider.stopCalls).toEqual(["sim-a"]);
+    expect(world.events.events.map((e) => e.detailType)).toEqual(["Simulation Stopped"]);
+  });
+
+  it("fails the stop when StopSimulation refuses it for good", async () => {
+    const world = stopWorld();
+    world.provider.stopSimulation = async () => {
+      throw providerErrors.validation("Simulation sim-a cannot be stopped now");
+    };
+
+    const result = await requestStop(stop({ snapshot: false }), world);
+
+    expect(result).toMatchObject({ outcome: "failed", status: "FAILED" });
+    expect((await world.jobs.get(result.jobId))?.error).toMatchObject({
+      code: "ValidationException",
+      message: "StopSimulation was refused: Simulation sim-a cannot be stopped now",
+    });
   });
 
   it("finishes at once for a simulation that is already stopped, calling nothing", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RetryLaterError } from "../../../lib/domain/errors.ts";
-import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
+import type { Job } from "../../../lib/domain/job.ts";
+import { snapshotIdsFor, takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
 import { providerErrors } from "../../support/fake-provider.ts";
 import { request, snapshotWorld } from "./snapshot-world.ts";
 
@@ -22,6 +23,7 @@ describe("takeSnapshot", () => {
       status: "RUNNING",
       kind: "snapshot",
       attempts: 1,
+      callStartedAt: "2026-11-23T10:00:00.000Z",
       requestedAt: "2026-11-23T10:00:00.000Z",
       nextCheckAt: "2026-11-23T10:00:10.000Z",
       deadline: "2026-11-23T10:10:00.000Z",
@@ -37,6 +39,50 @@ describe("takeSnapshot", () => {
       },
     ]);
     expect(world.events.events.map((e) => e.detailType)).toEqual(["Snapshot Requested"]);
+  });
+
+  it("records the call's window: its start saved with the claim before the call, its end after the answer", async () => {
+    const world = snapshotWorld();
+    const { jobId } = snapshotIdsFor(request().requestId);
+    const createSnapshot = world.provider.createSnapshot.bind(world.provider);
+    let duringCall: Job | undefined;
+    world.provider.createSnapshot = async (simulation, destination) => {
+      duringCall = await world.jobs.get(jobId);
+      world.clock.advance(1_500); // the call takes 1.5 s
+      await createSnapshot(simulation, destination);
+    };
+    world.clock.advance(250);
+
+    await takeSnapshot(request(), world);
+
+    expect(duringCall).toMatchObject({
+      callStartedAt: "2026-11-23T10:00:00.250Z",
+      claimedUntil: "2026-11-23T10:01:00.250Z",
+    });
+    expect(duringCall?.requestedAt).toBeUndefined();
+    expect(await world.jobs.get(jobId)).toMatchObject({
+      callStartedAt: "2026-11-23T10:00:00.250Z",
+      requestedAt: "2026-11-23T10:00:01.750Z",
+    });
+  });
+
+  it("opens a new window for each attempt, and none for a refused call", async () => {
+    const world = snapshotWorld();
+    world.provider.snapshotFailures.push(providerErrors.conflict());
+    const { jobId } = snapshotIdsFor(request().requestId);
+
+    await expect(takeSnapshot(request(), world)).rejects.toBeInstanceOf(RetryLaterError);
+    const refused = await world.jobs.get(jobId);
+    world.clock.advance(5_000);
+    await takeSnapshot(request(), world);
+
+    expect(refused).toMatchObject({ callStartedAt: "2026-11-23T10:00:00.000Z" });
+    expect(refused?.requestedAt).toBeUndefined();
+    expect(refused?.claimedUntil).toBeUndefined();
+    expect(await world.jobs.get(jobId)).toMatchObject({
+      callStartedAt: "2026-11-23T10:00:05.000Z",
+      requestedAt: "2026-11-23T10:00:05.000Z",
+    });
   });
 
   it("turns a duplicate delivery into no second snapshot and no second checkpoint", async () => {

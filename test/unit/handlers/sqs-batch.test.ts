@@ -1,0 +1,157 @@
+import type { SQSRecord } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { fullJitterSeconds } from "../../../lib/domain/backoff.ts";
+import {
+  ConcurrentModificationError,
+  ProviderError,
+  RetryLaterError,
+} from "../../../lib/domain/errors.ts";
+import { sqsBatchHandler, TRANSIENT_BACKOFF } from "../../../lib/handlers/sqs-batch.ts";
+import { retryTransient } from "../../../lib/handlers/retry-transient.ts";
+import { lambdaContext } from "../../../lib/local/queue-poller.ts";
+
+const record = (messageId: string, receiveCount: number): SQSRecord => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body: JSON.stringify({ id: messageId }),
+  attributes: {
+    ApproximateReceiveCount: String(receiveCount),
+    SentTimestamp: "0",
+    SenderId: "x",
+    ApproximateFirstReceiveTimestamp: "0",
+  },
+  messageAttributes: {},
+  md5OfBody: "",
+  eventSource: "aws:sqs",
+  eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:q",
+  awsRegion: "us-east-1",
+});
+
+/** A handler whose use case throws, per message id, the given error; records asked delays. */
+function failingWith(errors: Record<string, Error>, random = () => 0.999) {
+  const delays: Record<string, number> = {};
+  const handler = sqsBatchHandler({
+    what: "test message",
+    schema: z.object({ id: z.string() }),
+    redelivery: {
+      delay: async (r, seconds) => {
+        delays[r.receiptHandle.slice(3)] = seconds;
+      },
+    },
+    random,
+    handle: async (message) => {
+      const error = errors[message.id];
+      if (error) throw error;
+    },
+  });
+  return { handler, delays };
+}
+
+const throttle = () =>
+  new ProviderError("ThrottlingException", "Rate exceeded", { status: 400, retryable: true });
+const serverError = () => new ProviderError("InternalServerException", "oops", { status: 500 });
+
+describe("sqsBatchHandler and transient errors", () => {
+  it("redelivers a retryable error after a full-jitter backoff growing with the receive count", async () => {
+    const { handler, delays } = failingWith({
+      first: throttle(),
+      third: serverError(),
+      tenth: serverError(),
+      raced: new ConcurrentModificationError("lost a race"),
+    });
+
+    const response = await handler(
+      {
+        Records: [
+          record("first", 1),
+          record("third", 3),
+          record("tenth", 10),
+          record("raced", 2),
+          record("fine", 1),
+        ],
+      },
+      lambdaContext("test"),
+    );
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      "first",
+      "third",
+      "tenth",
+      "raced",
+    ]);
+    // random() just under 1: the top of each window, 2 s doubling per receive, capped at 60 s.
+    expect(delays).toEqual({ first: 2, third: 8, tenth: 60, raced: 4 });
+    expect(TRANSIENT_BACKOFF).toEqual({ baseSeconds: 2, maxSeconds: 60 });
+  });
+
+  it("leaves a refusal to the visibility timeout and a RetryLaterError to its own delay", async () => {
+    const { handler, delays } = failingWith({
+      refused: new ProviderError("ValidationException", "bad", { status: 400 }),
+      conflict: new ProviderError("ConflictException", "busy", { status: 409 }),
+      later: new RetryLaterError("not yet", 30),
+    });
+
+    await handler(
+      { Records: [record("refused", 1), record("conflict", 1), record("later", 4)] },
+      lambdaContext("test"),
+    );
+
+    expect(delays).toEqual({ later: 30 });
+  });
+});
+
+describe("fullJitterSeconds", () => {
+  it("waits at least 1 s and at most the capped window", () => {
+    const options = { baseSeconds: 2, maxSeconds: 60 };
+    expect(fullJitterSeconds(1, options, () => 0)).toBe(1);
+    expect(fullJitterSeconds(1, options, () => 0.4)).toBe(1);
+    expect(fullJitterSeconds(1, options, () => 0.6)).toBe(2);
+    expect(fullJitterSeconds(4, options, () => 0.5)).toBe(8);
+    expect(fullJitterSeconds(30, options, () => 0.999)).toBe(60);
+    expect(fullJitterSeconds(0, options, () => 0.999)).toBe(2);
+  });
+});
+
+describe("retryTransient", () => {
+  const options = (waits: number[]) => ({
+    what: "tick",
+    attempts: 3,
+    backoff: { baseSeconds: 1, maxSeconds: 4 },
+    sleep: async (seconds: number) => {
+      waits.push(seconds);
+    },
+    random: () => 0.999,
+  });
+
+  it("tries again after short waits while the error is transient, then returns", async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await retryTransient(async () => {
+      calls += 1;
+      if (calls < 3) throw calls === 1 ? throttle() : serverError();
+      return "planned";
+    }, options(waits));
+
+    expect(result).toBe("planned");
+    expect(waits).toEqual([1, 2]);
+  });
+
+  it("throws the last transient error once the attempts are spent, and a refusal at once", async () => {
+    const waits: number[] = [];
+    await expect(
+      retryTransient(async () => {
+        throw serverError();
+      }, options(waits)),
+    ).rejects.toMatchObject({ code: "InternalServerException" });
+    expect(waits).toEqual([1, 2]);
+
+    const none: number[] = [];
+    await expect(
+      retryTransient(async () => {
+        throw new ProviderError("AccessDeniedException", "no", { status: 403 });
+      }, options(none)),
+    ).rejects.toMatchObject({ code: "AccessDeniedException" });
+    expect(none).toEqual([]);
+  });
+});
