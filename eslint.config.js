@@ -41,7 +41,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["**/adapters/**", "**/local/**", "**/handlers/**", "**/composition*"],
+              group: ["**/adapters/**", "**/local/**", "**/handlers/**", "**/wiring/**"],
               message: "lib/domain, lib/usecases and lib/ports depend on ports, not on adapters.",
             },
             {

@@ -2,8 +2,9 @@
  * Size and cold import time of every Lambda function's bundle, built exactly as the stack builds
  * it: `SIMSNAP_BUNDLING` from infra/simsnap-function.ts, handed to esbuild's API the way CDK's
  * aws-lambda-nodejs hands it to esbuild's command line. Each bundle is imported in a fresh Node
- * process, from a directory with no node_modules (as in Lambda), with the environment variables
- * its function reads set to dummy values. Prints figures, the packages that weigh most in the
+ * process, from a directory with no node_modules (as in Lambda), with the environment its
+ * function's declaration gets (`environmentFor`) set to dummy values. Prints figures, the AWS
+ * clients each bundle carries (only those its `needs` declare), the packages that weigh most in the
  * largest bundle, and exits with 1 only if a bundle breaks a rule a deployment relies on: at most
  * 1 MB minified, and no static import of a module left out of the bundle.
  * Usage: npm run bench:bundle -- [imports per function, default 5]
@@ -17,7 +18,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { build, type BuildOptions, type Metafile } from "esbuild";
 import { SIMSNAP_BUNDLING, SIMSNAP_RUNTIME } from "../infra/simsnap-function.ts";
-import { queueUrlEnv, topology, type FunctionName } from "../lib/topology.ts";
+import { environmentFor, type DeploymentValues } from "../lib/settings.ts";
+import { topology, type FunctionName, type QueueName } from "../lib/topology.ts";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -64,14 +66,25 @@ function esbuildOptions(entry: string, outfile: string): BuildOptions {
   };
 }
 
-/** What a function reads at cold start: settings without defaults, and its queues' URLs. */
-function dummyEnvironment(name: FunctionName): NodeJS.ProcessEnv {
-  const queues = Object.fromEntries(
-    topology.functions[name].sendsTo.map((queue) => [
-      queueUrlEnv(queue),
+/** Dummy names for what a function's declaration calls for, as the stack would set them. */
+const DUMMY_DEPLOYMENT: DeploymentValues = {
+  table: "simsnap-catalog",
+  snapshotBucket: "simsnap-snapshots",
+  snapshotPrefix: "simsnap",
+  adoptedPrefixes: [],
+  eventBus: "simsnap",
+  queueUrls: Object.fromEntries(
+    Object.keys(topology.queues).map((queue) => [
+      queue,
       `https://sqs.us-east-1.amazonaws.com/123456789012/${queue}`,
     ]),
-  );
+  ) as Record<QueueName, string>,
+  pruneDebounceSeconds: 60,
+  archiveBucket: "simsnap-archive",
+};
+
+/** What a function reads at cold start: the environment its declaration gets (`environmentFor`). */
+function dummyEnvironment(name: FunctionName): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     AWS_REGION: "us-east-1",
@@ -79,11 +92,25 @@ function dummyEnvironment(name: FunctionName): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: "example",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     POWERTOOLS_SERVICE_NAME: "simsnap",
-    SIMSNAP_TABLE: "simsnap-catalog",
-    SIMSNAP_SNAPSHOT_BUCKET: "simsnap-snapshots",
-    SIMSNAP_ARCHIVE_BUCKET: "simsnap-archive",
-    ...queues,
+    ...environmentFor(name, DUMMY_DEPLOYMENT),
   };
+}
+
+/**
+ * The AWS clients a bundle carries (`@aws-sdk/client-s3` → `s3`, and our own SimSpace Weaver
+ * client), each of which its function's declaration must justify.
+ */
+function sdkClients(metafile: Metafile): string[] {
+  const clients = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const client =
+        /node_modules\/@aws-sdk\/client-([\w-]+)\//.exec(path)?.[1] ??
+        (path.endsWith("lib/adapters/simspaceweaver/client.ts") ? "simspaceweaver" : undefined);
+      if (client && bytesInOutput > 0) clients.add(client);
+    }
+  }
+  return [...clients].sort();
 }
 
 /** Milliseconds one fresh process takes to import the bundle (module evaluation included). */
@@ -141,7 +168,7 @@ try {
   );
   console.log(
     `${"function".padEnd(20)} ${"minified".padStart(10)} ${"source map".padStart(11)} ` +
-      `${"cold import".padStart(12)}  ≤ 1 MB`,
+      `${"cold import".padStart(12)}  ≤ 1 MB  SDK clients`,
   );
   for (const name of Object.keys(topology.functions) as FunctionName[]) {
     const outfile = join(outDir, name, "index.mjs");
@@ -162,7 +189,7 @@ try {
     }
     console.log(
       `${name.padEnd(20)} ${kib(bytes).padStart(10)} ${kib(mapBytes).padStart(11)} ` +
-        `${`${median(times).toFixed(0)} ms`.padStart(12)}  ${bytes <= LIMIT_BYTES ? "yes" : "NO"}`,
+        `${`${median(times).toFixed(0)} ms`.padStart(12)}  ${(bytes <= LIMIT_BYTES ? "yes" : "NO").padEnd(6)}  ${sdkClients(metafile).join(" ")}`,
     );
     if (!largest || bytes > largest.bytes) largest = { name, bytes, metafile };
   }

@@ -1,19 +1,49 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
 import type { SnapshotRequest } from "../lib/domain/messages.ts";
 import type { PruneRequest } from "../lib/domain/prune-request.ts";
 import type { RestoreStep } from "../lib/domain/restore.ts";
+import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { apiRoutes } from "../lib/http/api-routes.ts";
+import { HttpApiEventSchema } from "../lib/http/http-api-event.ts";
 import { httpApi } from "../lib/http/router.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { archiveStore, snapshotObjects } from "../lib/wiring/objects.ts";
+import { simulationProvider } from "../lib/wiring/provider.ts";
+import { queue } from "../lib/wiring/queues.ts";
+import {
+  restoreSettings,
+  settingsFor,
+  snapshotDestination,
+  snapshotOwnership,
+  snapshotTiming,
+} from "../lib/wiring/settings.ts";
 
-const adapters = createAdapters(loadSettings());
+const name = "api";
+const settings = settingsFor(name);
+const adapters = {
+  ...catalog(name),
+  provider: simulationProvider(name),
+  objects: snapshotObjects(name),
+  storage: archiveStore(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  retention: settings.SIMSNAP_RETENTION,
+  archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
+  reports: snapshotDestination(settings),
+  destination: snapshotDestination(settings),
+  owned: snapshotOwnership(settings),
+  timing: snapshotTiming(settings),
+  restore: restoreSettings(settings),
+  requests: queue<SnapshotRequest>(name, "snapshot-requests"),
+  pruneRequests: queue<PruneRequest>(name, "prune-requests"),
+  restoreSteps: queue<RestoreStep>(name, "restore-steps"),
+};
 
 /** The catalog HTTP API (API Gateway HTTP API, payload format 2.0). */
-export const handler = httpApi(
-  apiRoutes({
-    ...adapters,
-    requests: adapters.queue<SnapshotRequest>("snapshot-requests"),
-    pruneRequests: adapters.queue<PruneRequest>("prune-requests"),
-    restoreSteps: adapters.queue<RestoreStep>("restore-steps"),
-  }),
-);
+export const handler = middy(httpApi(apiRoutes(adapters)))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(parseEvent(HttpApiEventSchema, "HTTP API event"));

@@ -1,24 +1,46 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
 import { ArchiveRequestSchema } from "../lib/domain/archive.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
-import { recordArchive } from "../lib/observability/metrics.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { metrics, recordArchive } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { archiveCheckpoint } from "../lib/usecases/archive-checkpoint.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { archiveStore } from "../lib/wiring/objects.ts";
+import { redelivery } from "../lib/wiring/queues.ts";
+import { archiveSettings, settingsFor, snapshotOwnership } from "../lib/wiring/settings.ts";
 
-const adapters = createAdapters(loadSettings());
+const name = "archive-checkpoint";
+const settings = settingsFor(name);
+const adapters = {
+  ...catalog(name),
+  storage: archiveStore(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  archive: archiveSettings(settings),
+  owned: snapshotOwnership(settings),
+  redelivery: redelivery(name),
+};
 
 /** SQS consumer of the archive-requests queue, fed by `Checkpoint Completed` events. */
-export const handler = sqsBatchHandler({
-  what: "archive request",
-  schema: ArchiveRequestSchema,
-  correlate: (request) => ({ checkpointId: request.checkpointId }),
-  redelivery: adapters.redelivery,
-  handle: (request, record) =>
-    archiveCheckpoint(
-      {
-        checkpointId: request.checkpointId,
-        attempt: Number(record.attributes.ApproximateReceiveCount) || 1,
-      },
-      adapters,
-    ).then(recordArchive),
-});
+export const handler = middy(
+  sqsBatchHandler({
+    what: "archive request",
+    schema: ArchiveRequestSchema,
+    correlate: (request) => ({ checkpointId: request.checkpointId }),
+    redelivery: adapters.redelivery,
+    handle: (request, record) =>
+      archiveCheckpoint(
+        {
+          checkpointId: request.checkpointId,
+          attempt: Number(record.attributes.ApproximateReceiveCount) || 1,
+        },
+        adapters,
+      ).then(recordArchive),
+  }),
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

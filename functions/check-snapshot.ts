@@ -1,18 +1,43 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
 import { StatusCheckSchema, type StatusCheck } from "../lib/domain/messages.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
-import { recordSnapshotCheck } from "../lib/observability/metrics.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { metrics, recordSnapshotCheck } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { checkSnapshot } from "../lib/usecases/check-snapshot.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { snapshotObjects } from "../lib/wiring/objects.ts";
+import { simulationProvider } from "../lib/wiring/provider.ts";
+import { queue, redelivery } from "../lib/wiring/queues.ts";
+import { settingsFor, snapshotOwnership, snapshotTiming } from "../lib/wiring/settings.ts";
 
-const adapters = createAdapters(loadSettings());
-const statusChecks = adapters.queue<StatusCheck>("status-checks");
+const name = "check-snapshot";
+const settings = settingsFor(name);
+const adapters = {
+  ...catalog(name),
+  provider: simulationProvider(name),
+  objects: snapshotObjects(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  timing: snapshotTiming(settings),
+  owned: snapshotOwnership(settings),
+  redelivery: redelivery(name),
+};
+const statusChecks = queue<StatusCheck>(name, "status-checks");
 
 /** SQS consumer of the status-checks queue (delayed messages). */
-export const handler = sqsBatchHandler({
-  what: "status check",
-  schema: StatusCheckSchema,
-  correlate: (check) => ({ jobId: check.jobId }),
-  redelivery: adapters.redelivery,
-  handle: (check) => checkSnapshot(check, { ...adapters, statusChecks }).then(recordSnapshotCheck),
-});
+export const handler = middy(
+  sqsBatchHandler({
+    what: "status check",
+    schema: StatusCheckSchema,
+    correlate: (check) => ({ jobId: check.jobId }),
+    redelivery: adapters.redelivery,
+    handle: (check) =>
+      checkSnapshot(check, { ...adapters, statusChecks }).then(recordSnapshotCheck),
+  }),
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

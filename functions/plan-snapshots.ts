@@ -1,19 +1,32 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
-import { ScheduleTickSchema, type SnapshotRequest } from "../lib/domain/messages.ts";
-import { parseInput } from "../lib/domain/validation.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import {
+  ScheduleTickSchema,
+  type ScheduleTick,
+  type SnapshotRequest,
+} from "../lib/domain/messages.ts";
+import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { retryTransient, SCHEDULED_RETRY } from "../lib/handlers/retry-transient.ts";
 import { logger } from "../lib/observability/logger.ts";
-import { recordSchedulePlanned } from "../lib/observability/metrics.ts";
+import { metrics, recordSchedulePlanned } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { checkpointFreshness } from "../lib/usecases/checkpoint-freshness.ts";
 import { planSnapshots } from "../lib/usecases/plan-snapshots.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { simulationProvider } from "../lib/wiring/provider.ts";
+import { queue } from "../lib/wiring/queues.ts";
 
-const adapters = createAdapters(loadSettings());
-const requests = adapters.queue<SnapshotRequest>("snapshot-requests");
+const name = "plan-snapshots";
+const adapters = {
+  checkpoints: catalog(name).checkpoints,
+  provider: simulationProvider(name),
+  clock: systemClock,
+};
+const requests = queue<SnapshotRequest>(name, "snapshot-requests");
 
 /** EventBridge Scheduler target: one schedule tick. */
-export const handler = async (event: unknown) => {
-  const tick = parseInput(ScheduleTickSchema, event, "schedule tick");
+export const handler = middy(async (tick: ScheduleTick) => {
   // A tick is one invocation: a transient provider fault is retried here, within seconds.
   const result = await retryTransient(
     () => planSnapshots(tick, { provider: adapters.provider, requests }),
@@ -28,4 +41,7 @@ export const handler = async (event: unknown) => {
     checkpointAgeSeconds: Object.fromEntries(freshness.map((f) => [f.simulation, f.ageSeconds])),
   });
   return result;
-};
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(parseEvent(ScheduleTickSchema, "schedule tick"));

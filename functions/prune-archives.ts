@@ -1,18 +1,36 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
-import { ScheduleTickSchema } from "../lib/domain/messages.ts";
-import { parseInput } from "../lib/domain/validation.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import { ScheduleTickSchema, type ScheduleTick } from "../lib/domain/messages.ts";
+import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { reportRetentionRuns } from "../lib/handlers/retention-runs.ts";
-import { recordArchivePrune } from "../lib/observability/metrics.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { metrics, recordArchivePrune } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { pruneArchives } from "../lib/usecases/prune-archives.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { archiveStore } from "../lib/wiring/objects.ts";
+import { settingsFor } from "../lib/wiring/settings.ts";
 
-const adapters = createAdapters(loadSettings());
+const name = "prune-archives";
+const adapters = {
+  ...catalog(name),
+  storage: archiveStore(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  archiveRetention: settingsFor(name).SIMSNAP_ARCHIVE_RETENTION,
+};
 
 /** EventBridge Scheduler target: the daily archive retention run. */
-export const handler = async (event: unknown) => {
-  const tick = parseInput(ScheduleTickSchema, event, "schedule tick");
+export const handler = middy(async (tick: ScheduleTick) => {
   const results = await pruneArchives({ dryRun: false, force: false }, adapters).then(
     recordArchivePrune,
   );
-  return reportRetentionRuns("Archive retention run", results, { schedule: tick.schedule });
-};
+  return reportRetentionRuns("Archive retention run", results, {
+    keys: { schedule: tick.schedule },
+  });
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(parseEvent(ScheduleTickSchema, "schedule tick"));

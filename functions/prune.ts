@@ -1,34 +1,63 @@
-import type { Context, SQSEvent } from "aws-lambda";
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
-import { PruneRequestSchema, pruneRunFor, type PruneRequest } from "../lib/domain/prune-request.ts";
-import { parseInput } from "../lib/domain/validation.ts";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import {
+  PruneRequestSchema,
+  pruneRunFor,
+  ScheduledPruneRequestSchema,
+  type PruneRequest,
+  type ScheduledPruneRequest,
+} from "../lib/domain/prune-request.ts";
+import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { reportRetentionRuns } from "../lib/handlers/retention-runs.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
-import { recordPrune } from "../lib/observability/metrics.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { metrics, recordPrune } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { prune } from "../lib/usecases/prune.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { snapshotObjects } from "../lib/wiring/objects.ts";
+import { redelivery } from "../lib/wiring/queues.ts";
+import { settingsFor, snapshotDestination, snapshotOwnership } from "../lib/wiring/settings.ts";
 
-const adapters = createAdapters(loadSettings());
+const name = "prune";
+const settings = settingsFor(name);
+const adapters = {
+  ...catalog(name),
+  objects: snapshotObjects(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  retention: settings.SIMSNAP_RETENTION,
+  reports: snapshotDestination(settings),
+  archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
+  owned: snapshotOwnership(settings),
+  pruneDebounceSeconds: settings.SIMSNAP_PRUNE_DEBOUNCE_SECONDS,
+  redelivery: redelivery(name),
+};
 
-async function run(request: PruneRequest) {
+async function run(request: PruneRequest, log: Logger) {
   const results = await prune(pruneRunFor(request, adapters.pruneDebounceSeconds), adapters).then(
     recordPrune,
   );
-  return reportRetentionRuns("Prune run", results);
+  return reportRetentionRuns("Prune run", results, { log });
 }
 
-const fromQueue = sqsBatchHandler({
-  what: "prune request",
-  schema: PruneRequestSchema,
-  redelivery: adapters.redelivery,
-  handle: run,
-});
+/** SQS consumer of the prune-requests queue: completions (debounced) and people's requests. */
+export const handler = middy(
+  sqsBatchHandler({
+    what: "prune request",
+    schema: PruneRequestSchema,
+    redelivery: adapters.redelivery,
+    handle: (request, _record, log) => run(request, log),
+  }),
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
 
-const isSqsEvent = (event: unknown): event is SQSEvent =>
-  typeof event === "object" && event !== null && Array.isArray((event as SQSEvent).Records);
-
-/** Consumer of the prune-requests queue, and target of the daily schedule (invoked directly). */
-export const handler = async (event: unknown, context: Context) =>
-  isSqsEvent(event)
-    ? fromQueue(event, context)
-    : run(parseInput(PruneRequestSchema, event, "prune request"));
+/** EventBridge Scheduler target of `prune-daily` (see lib/topology.ts): every simulation, daily. */
+export const dailyHandler = middy(async (request: ScheduledPruneRequest) => run(request, logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(parseEvent(ScheduledPruneRequestSchema, "scheduled prune request"));

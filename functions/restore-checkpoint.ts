@@ -1,18 +1,42 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
 import { RestoreStepSchema, type RestoreStep } from "../lib/domain/restore.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
-import { recordRestoreStep } from "../lib/observability/metrics.ts";
+import { logger } from "../lib/observability/logger.ts";
+import { metrics, recordRestoreStep } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { advanceRestore } from "../lib/usecases/restore-checkpoint.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { archiveStore } from "../lib/wiring/objects.ts";
+import { simulationProvider } from "../lib/wiring/provider.ts";
+import { queue, redelivery } from "../lib/wiring/queues.ts";
+import { restoreSettings, settingsFor, snapshotOwnership } from "../lib/wiring/settings.ts";
 
-const adapters = createAdapters(loadSettings());
-const restoreSteps = adapters.queue<RestoreStep>("restore-steps");
+const name = "restore-checkpoint";
+const settings = settingsFor(name);
+const adapters = {
+  ...catalog(name),
+  storage: archiveStore(name),
+  provider: simulationProvider(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  restore: restoreSettings(settings),
+  owned: snapshotOwnership(settings),
+  redelivery: redelivery(name),
+};
+const restoreSteps = queue<RestoreStep>(name, "restore-steps");
 
 /** SQS consumer of the restore-steps queue: moves one restore job on (delayed while it waits). */
-export const handler = sqsBatchHandler({
-  what: "restore step",
-  schema: RestoreStepSchema,
-  correlate: (step) => ({ jobId: step.jobId }),
-  redelivery: adapters.redelivery,
-  handle: (step) => advanceRestore(step, { ...adapters, restoreSteps }).then(recordRestoreStep),
-});
+export const handler = middy(
+  sqsBatchHandler({
+    what: "restore step",
+    schema: RestoreStepSchema,
+    correlate: (step) => ({ jobId: step.jobId }),
+    redelivery: adapters.redelivery,
+    handle: (step) => advanceRestore(step, { ...adapters, restoreSteps }).then(recordRestoreStep),
+  }),
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -1,31 +1,39 @@
-import { createAdapters } from "../lib/composition.ts";
-import { loadSettings } from "../lib/config.ts";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
 import { AppError } from "../lib/domain/errors.ts";
 import type { FinalSnapshotEvent, SnapshotRequest, StatusCheck } from "../lib/domain/messages.ts";
-import { ScheduleTickSchema } from "../lib/domain/messages.ts";
+import { ScheduleTickSchema, type ScheduleTick } from "../lib/domain/messages.ts";
 import type { RestoreStep } from "../lib/domain/restore.ts";
-import { parseInput } from "../lib/domain/validation.ts";
+import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { logger } from "../lib/observability/logger.ts";
-import { recordSweep } from "../lib/observability/metrics.ts";
+import { metrics, recordSweep } from "../lib/observability/metrics.ts";
+import { systemClock } from "../lib/ports/messaging.ts";
 import { stepGraceSeconds } from "../lib/topology.ts";
 import { sweepJobs } from "../lib/usecases/sweep-jobs.ts";
+import { catalog } from "../lib/wiring/catalog.ts";
+import { eventPublisher } from "../lib/wiring/events.ts";
+import { queue } from "../lib/wiring/queues.ts";
+import { settingsFor, snapshotTiming } from "../lib/wiring/settings.ts";
 
-const settings = loadSettings();
-const adapters = createAdapters(settings);
+const name = "sweep-jobs";
+const settings = settingsFor(name);
 const override = settings.SIMSNAP_SWEEP_GRACE_SECONDS;
 const grace = (seconds: number) => override ?? seconds;
 // A request held back by a conflict retry may wait SQS's longest delay, 900 s, between attempts.
 const CONFLICT_RETRY_WAIT_SECONDS = 900;
 
 const deps = {
-  ...adapters,
-  statusChecks: adapters.queue<StatusCheck>("status-checks"),
-  requests: adapters.queue<SnapshotRequest>("snapshot-requests"),
-  restoreSteps: adapters.queue<RestoreStep>("restore-steps"),
-  finalSnapshots: adapters.queue<FinalSnapshotEvent>("final-snapshots"),
+  ...catalog(name),
+  events: eventPublisher(name),
+  clock: systemClock,
+  statusChecks: queue<StatusCheck>(name, "status-checks"),
+  requests: queue<SnapshotRequest>(name, "snapshot-requests"),
+  restoreSteps: queue<RestoreStep>(name, "restore-steps"),
+  finalSnapshots: queue<FinalSnapshotEvent>(name, "final-snapshots"),
   deadlines: {
-    snapshot: adapters.timing,
-    restoreDeadlineSeconds: adapters.restore.deadlineSeconds,
+    snapshot: snapshotTiming(settings),
+    restoreDeadlineSeconds: settings.SIMSNAP_RESTORE_DEADLINE_SECONDS,
   },
   grace: {
     statusCheck: grace(stepGraceSeconds("status-checks")),
@@ -36,8 +44,7 @@ const deps = {
 };
 
 /** EventBridge Scheduler target: one sweep of every open job. */
-export const handler = async (event: unknown) => {
-  const tick = parseInput(ScheduleTickSchema, event, "schedule tick");
+export const handler = middy(async (tick: ScheduleTick) => {
   const result = await sweepJobs(deps).then(recordSweep);
   for (const swept of result.swept) {
     logger.info("Job swept", { schedule: tick.schedule, ...swept });
@@ -60,4 +67,7 @@ export const handler = async (event: unknown) => {
     );
   }
   return { examined: result.examined, swept: result.swept.length };
-};
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(parseEvent(ScheduleTickSchema, "schedule tick"));

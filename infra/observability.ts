@@ -12,6 +12,7 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Key } from "aws-cdk-lib/aws-kms";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
@@ -25,6 +26,7 @@ import {
   type SimsnapMetricName,
 } from "../lib/observability/metric-names.ts";
 import {
+  DEFAULT_HANDLER,
   SNAPSHOT_SCHEDULE_TARGET,
   topology,
   type FunctionName,
@@ -43,6 +45,22 @@ export interface SimsnapObservabilityProps {
   /** Subscribed to the alarm topic by email (AWS asks the address to confirm first). */
   alarmEmail?: string;
 }
+
+/**
+ * How alarms and graphs name a Lambda function: its topology name, with the export it runs when
+ * that is not `handler` (`prune-dailyHandler`: prune's daily schedule entry).
+ */
+const entryPointLabel = (name: FunctionName, exportName: string): string =>
+  exportName === DEFAULT_HANDLER ? name : `${name}-${exportName}`;
+
+/** Every Lambda function of every topology function, labelled by `entryPointLabel`. */
+const entryPoints = (functions: Record<FunctionName, SimsnapFunction>): [string, IFunction][] =>
+  names(functions).flatMap((name) =>
+    [...functions[name].entryPoints].map(([exportName, fn]): [string, IFunction] => [
+      entryPointLabel(name, exportName),
+      fn,
+    ]),
+  );
 
 /** Alarms that look at five-minute sums and maxima: soon enough, and one email per episode. */
 const ALARM_PERIOD = Duration.minutes(5);
@@ -108,8 +126,11 @@ export class SimsnapObservability extends Construct {
   readonly failedJobsAlarm: Alarm;
   /** By schedule name: enabled snapshot schedules with a period (not one-time `at(…)`). */
   readonly staleCheckpointAlarms: Record<string, Alarm>;
-  /** Functions invoked directly (schedules, the HTTP API), whose failures reach no queue. */
-  readonly functionErrorAlarms: Partial<Record<FunctionName, Alarm>>;
+  /**
+   * Lambda functions invoked directly (schedules, the HTTP API), whose failures reach no queue,
+   * by `entryPointLabel`.
+   */
+  readonly functionErrorAlarms: Record<string, Alarm>;
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: SimsnapObservabilityProps) {
@@ -215,27 +236,35 @@ export class SimsnapObservability extends Construct {
       }),
     );
 
-    const directlyInvoked = [
-      ...new Set<FunctionName>([...props.schedules.map((s) => s.target), topology.httpApi.target]),
-    ].sort();
-    this.functionErrorAlarms = Object.fromEntries(
-      directlyInvoked.map((name) => [
-        name,
-        notifying(
-          props.functions[name].function
-            .metricErrors({ period: ALARM_PERIOD, statistic: "Sum" })
-            .createAlarm(this, `${constructId(name)}Errors`, {
-              alarmName: `${stackName}-errors-${name}`,
-              alarmDescription:
-                `${name} failed (an exception, a timeout, or a crash at start). It is invoked ` +
-                "directly, so no dead-letter queue keeps what failed: read its logs.",
-              threshold: 1,
-              comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-              evaluationPeriods: 1,
-              treatMissingData: TreatMissingData.NOT_BREACHING,
-            }),
-        ),
+    const directlyInvoked = new Map<string, IFunction>(
+      [
+        ...props.schedules.map((s) => [s.target, s.handler ?? DEFAULT_HANDLER] as const),
+        [topology.httpApi.target, DEFAULT_HANDLER] as const,
+      ].map(([name, exportName]) => [
+        entryPointLabel(name, exportName),
+        props.functions[name].entryPoint(exportName),
       ]),
+    );
+    this.functionErrorAlarms = Object.fromEntries(
+      [...directlyInvoked]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([label, fn]) => [
+          label,
+          notifying(
+            fn
+              .metricErrors({ period: ALARM_PERIOD, statistic: "Sum" })
+              .createAlarm(this, `${constructId(label)}Errors`, {
+                alarmName: `${stackName}-errors-${label}`,
+                alarmDescription:
+                  `${label} failed (an exception, a timeout, or a crash at start). It is invoked ` +
+                  "directly, so no dead-letter queue keeps what failed: read its logs.",
+                threshold: 1,
+                comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluationPeriods: 1,
+                treatMissingData: TreatMissingData.NOT_BREACHING,
+              }),
+          ),
+        ]),
     );
 
     this.dashboard = new Dashboard(this, "Dashboard", {
@@ -323,18 +352,14 @@ function dashboardRows(
       ),
       graph(
         "Function errors",
-        names(props.functions).map((name) =>
-          props.functions[name].function
-            .metricErrors({ period: ALARM_PERIOD, statistic: "Sum" })
-            .with({ label: name }),
+        entryPoints(props.functions).map(([label, fn]) =>
+          fn.metricErrors({ period: ALARM_PERIOD, statistic: "Sum" }).with({ label }),
         ),
       ),
       graph(
         "Function throttles",
-        names(props.functions).map((name) =>
-          props.functions[name].function
-            .metricThrottles({ period: ALARM_PERIOD, statistic: "Sum" })
-            .with({ label: name }),
+        entryPoints(props.functions).map(([label, fn]) =>
+          fn.metricThrottles({ period: ALARM_PERIOD, statistic: "Sum" }).with({ label }),
         ),
       ),
     ],

@@ -5,16 +5,23 @@ import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import {
   ApplicationLogLevel,
   Architecture,
+  type CfnFunction,
   LoggingFormat,
   RecursiveLoop,
   Runtime,
   SystemLogLevel,
   Tracing,
 } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
+import {
+  NodejsFunction,
+  OutputFormat,
+  type BundlingOptions,
+  type NodejsFunctionProps,
+} from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { topology, type FunctionName, type QueueName } from "../lib/topology.ts";
+import { DEFAULT_HANDLER, topology, type FunctionName, type QueueName } from "../lib/topology.ts";
+import { constructId } from "./names.ts";
 
 /**
  * Node.js 24, the current LTS line, pinned rather than `NODEJS_LATEST` so that a CDK upgrade
@@ -77,9 +84,12 @@ export interface SimsnapFunctionProps {
  * group so that the role carries no AWS managed policy and may write to this log group only.
  */
 export class SimsnapFunction extends Construct {
+  /** The Lambda function running the entry's `handler` export, which queues and the API invoke. */
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  readonly #props: NodejsFunctionProps;
+  readonly #entryPoints = new Map<string, NodejsFunction>();
 
   constructor(scope: Construct, id: string, props: SimsnapFunctionProps) {
     super(scope, id);
@@ -95,9 +105,8 @@ export class SimsnapFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, "Function", {
+    this.#props = {
       entry: join(repoRoot, spec.entry),
-      handler: "handler",
       description: spec.description,
       runtime: SIMSNAP_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -119,13 +128,45 @@ export class SimsnapFunction extends Construct {
         NODE_OPTIONS: "--enable-source-maps",
       },
       bundling: SIMSNAP_BUNDLING,
+    };
+    this.function = new NodejsFunction(this, "Function", {
+      ...this.#props,
+      handler: DEFAULT_HANDLER,
     });
+    this.#entryPoints.set(DEFAULT_HANDLER, this.function);
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
         "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support " +
         "no resource-level permissions.",
     });
+  }
+
+  /** Every Lambda function of this entry, by the export it runs, `handler`'s first. */
+  get entryPoints(): ReadonlyMap<string, NodejsFunction> {
+    return this.#entryPoints;
+  }
+
+  /**
+   * The Lambda function running `exportName` of the entry: `function` for `handler`, otherwise
+   * one built on first use for a trigger that names another export (a schedule's `handler` in
+   * lib/topology.ts), since a Lambda function runs one export. It is the same code with the same
+   * role (so the same grants), log group and environment: everything the stack adds to
+   * `function`'s environment, before or after, is resolved into both.
+   */
+  entryPoint(exportName: string = DEFAULT_HANDLER): NodejsFunction {
+    const existing = this.#entryPoints.get(exportName);
+    if (existing) return existing;
+    const created = new NodejsFunction(this, `${constructId(exportName)}Function`, {
+      ...this.#props,
+      handler: exportName,
+      description: `${this.#props.description} (export ${exportName})`,
+    });
+    (created.node.defaultChild as CfnFunction).environment = (
+      this.function.node.defaultChild as CfnFunction
+    ).environment;
+    this.#entryPoints.set(exportName, created);
+    return created;
   }
 }
 

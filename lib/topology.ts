@@ -2,7 +2,9 @@
  * The one description of what triggers what. The CDK stack (`infra/`) turns it into Lambda
  * functions, SQS queues with dead-letter queues, EventBridge rules and Scheduler schedules; the
  * local runtime (`lib/local/`) wires the same functions to its embedded queues, bus and
- * scheduler. Neither side declares a trigger of its own, so they cannot drift apart.
+ * scheduler. Neither side declares a trigger of its own, so they cannot drift apart. Each
+ * function also declares what it uses (`needs`), from which both sides derive its environment
+ * and the stack its IAM grants.
  */
 
 import type { ScheduleConfig } from "./domain/config-file.ts";
@@ -45,6 +47,78 @@ export interface FunctionSpec {
   memoryMb: number;
   /** Queues this function sends to (grants and `SIMSNAP_QUEUE_*_URL` environment). */
   sendsTo: QueueName[];
+  /** Everything else it uses; with `sendsTo`, the one declaration of its grants and settings. */
+  needs: FunctionNeeds;
+}
+
+/**
+ * SimSpace Weaver operations, by their API names (the IAM action is `simspaceweaver:<name>`).
+ * Every method of the `SimulationProvider` port is one of them.
+ */
+export type ProviderOperation =
+  | "ListSimulations"
+  | "DescribeSimulation"
+  | "ListTagsForResource"
+  | "CreateSnapshot"
+  | "StopSimulation"
+  | "StartSimulation"
+  | "DeleteSimulation";
+
+/** What a function may do with archive copies, as the S3 actions it is granted on them. */
+export type ArchiveAction =
+  | "s3:GetObject"
+  | "s3:PutObject"
+  | "s3:AbortMultipartUpload"
+  | "s3:RestoreObject"
+  | "s3:DeleteObject";
+
+/** Access to the snapshot bucket, never beyond the prefixes simsnap owns (`ownedPrefixes`). */
+export interface SnapshotAccess {
+  /** HeadObject and GetObject under the owned prefixes, listing the bucket. */
+  read?: boolean;
+  /** DeleteObject in the snapshot folders of the owned prefixes (`<prefix>/snapshot/*`). */
+  delete?: boolean;
+  /** PutObject of plan reports under the destination prefix's `reports/` folder. */
+  reports?: boolean;
+  /** PutObject (multipart) of copied-back archives under the destination prefix's `restore/`. */
+  restoreCopies?: boolean;
+}
+
+/**
+ * Settings a function reads beyond those of its resources, each an environment variable the
+ * deployment sets only for the functions that declare it: `retention` (`SIMSNAP_RETENTION`),
+ * `pruneDebounce` (`SIMSNAP_PRUNE_DEBOUNCE_SECONDS`), `archiveRetention`
+ * (`SIMSNAP_ARCHIVE_RETENTION`), `archiveBucket` (the archive bucket's name without access to it,
+ * `SIMSNAP_ARCHIVE_BUCKET`), `simulationRole` (the role's ARN without passing it,
+ * `SIMSNAP_SIMULATION_ROLE_ARN`).
+ */
+export type SettingNeed =
+  "retention" | "pruneDebounce" | "archiveRetention" | "archiveBucket" | "simulationRole";
+
+/**
+ * What a function uses, declared once. The stack derives its IAM grants and its environment
+ * from it, the local runtime its environment, and the builders in `lib/wiring/` refuse to build
+ * an adapter, call an operation or read a setting it does not declare, so a handler that
+ * outgrows its declaration fails in tests and locally, not with an AccessDenied in AWS.
+ */
+export interface FunctionNeeds {
+  /** The catalog table: `read` (GetItem, Query) or `write` (its conditional PutItem too). */
+  catalog: "read" | "write";
+  /**
+   * A listing across simulations, the only Scan allowed: `jobs` scans the table (`GET /jobs`,
+   * jobs have no registry), `openJobs` the sparse index of RUNNING jobs (the sweeper).
+   */
+  scan?: "jobs" | "openJobs";
+  /** Publishes on the simsnap bus. */
+  events: boolean;
+  /** SimSpace Weaver operations it calls; none, and it bundles no provider client. */
+  provider: readonly ProviderOperation[];
+  snapshots?: SnapshotAccess;
+  /** Actions on archive copies, anywhere in the archive bucket. */
+  archive?: readonly ArchiveAction[];
+  /** Passes the simulation role to SimSpace Weaver (a restore's StartSimulation). */
+  passRole?: boolean;
+  settings?: readonly SettingNeed[];
 }
 
 /** An SQS queue consumed by one function, with its dead-letter policy. */
@@ -93,6 +167,12 @@ export interface ScheduleSpec {
   localExpression?: string;
   timeZone: string;
   target: FunctionName;
+  /**
+   * The export of the target's entry that the schedule invokes; `DEFAULT_HANDLER` when absent,
+   * as for queues and the HTTP API. A function fed by a queue and a schedule has one export per
+   * source, so neither guesses what it was given (AWS runs each export as a Lambda of its own).
+   */
+  handler?: string;
   /** Fields added to the schedule's input beside `schedule` and `scheduledTime`. */
   extraInput?: Record<string, unknown>;
   /** A disabled schedule is deployed in state `DISABLED` and not armed locally; default enabled. */
@@ -112,6 +192,9 @@ export const SCHEDULE_RETRY = {
   invocation: { retryAttempts: 2, maxEventAgeSeconds: 21_600, retryDelaysSeconds: [60, 120] },
 } as const;
 
+/** The export of a function's entry that its queue, the HTTP API and most schedules invoke. */
+export const DEFAULT_HANDLER = "handler";
+
 /** Completions of a simulation within this window trigger one prune, this long after the window. */
 export const PRUNE_DEBOUNCE_SECONDS = 60;
 
@@ -122,6 +205,12 @@ const functions = {
     timeoutSeconds: 60,
     memoryMb: 256,
     sendsTo: ["snapshot-requests"],
+    needs: {
+      // Reads the catalog only for each simulation's checkpoint age; publishes nothing.
+      catalog: "read",
+      events: false,
+      provider: ["ListSimulations", "DescribeSimulation", "ListTagsForResource"],
+    },
   },
   "take-snapshot": {
     entry: "functions/take-snapshot.ts",
@@ -129,6 +218,7 @@ const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     sendsTo: ["snapshot-requests", "status-checks"],
+    needs: { catalog: "write", events: true, provider: ["CreateSnapshot"] },
   },
   "complete-snapshot": {
     entry: "functions/complete-snapshot.ts",
@@ -136,6 +226,13 @@ const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     sendsTo: [],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: [],
+      // HeadObject confirms the file before its checkpoint completes.
+      snapshots: { read: true },
+    },
   },
   "check-snapshot": {
     entry: "functions/check-snapshot.ts",
@@ -143,6 +240,12 @@ const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     sendsTo: ["status-checks"],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: ["DescribeSimulation"],
+      snapshots: { read: true },
+    },
   },
   prune: {
     entry: "functions/prune.ts",
@@ -150,6 +253,14 @@ const functions = {
     timeoutSeconds: 300,
     memoryMb: 512,
     sendsTo: [],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: [],
+      snapshots: { delete: true, reports: true },
+      // With an archive bucket, a checkpoint leaves the hot bucket only once it is archived.
+      settings: ["retention", "pruneDebounce", "archiveBucket"],
+    },
   },
   api: {
     entry: "functions/api.ts",
@@ -157,6 +268,16 @@ const functions = {
     timeoutSeconds: 29,
     memoryMb: 512,
     sendsTo: ["snapshot-requests", "prune-requests", "restore-steps"],
+    needs: {
+      catalog: "write",
+      scan: "jobs",
+      events: true,
+      provider: ["ListSimulations", "DescribeSimulation", "StopSimulation"],
+      // POST /checkpoints/{id}/restore checks that the file is there; DELETE removes it.
+      snapshots: { read: true, delete: true },
+      // POST /prune plans with the prune function's policy; a restore request is checked at once.
+      settings: ["retention", "archiveBucket", "simulationRole"],
+    },
   },
   "request-stop": {
     entry: "functions/request-stop.ts",
@@ -164,6 +285,11 @@ const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     sendsTo: ["snapshot-requests"],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: ["DescribeSimulation", "StopSimulation"],
+    },
   },
   "finish-stop": {
     entry: "functions/finish-stop.ts",
@@ -171,6 +297,11 @@ const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     sendsTo: [],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: ["DescribeSimulation", "StopSimulation"],
+    },
   },
   "observe-shutdown": {
     entry: "functions/observe-shutdown.ts",
@@ -178,6 +309,7 @@ const functions = {
     timeoutSeconds: 30,
     memoryMb: 256,
     sendsTo: [],
+    needs: { catalog: "write", events: true, provider: [] },
   },
   "archive-checkpoint": {
     entry: "functions/archive-checkpoint.ts",
@@ -186,6 +318,14 @@ const functions = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     sendsTo: [],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: [],
+      // The copy is server-side: reading its source is GetObject on the snapshot file.
+      snapshots: { read: true },
+      archive: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+    },
   },
   "restore-checkpoint": {
     entry: "functions/restore-checkpoint.ts",
@@ -193,6 +333,14 @@ const functions = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     sendsTo: ["restore-steps"],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: ["StartSimulation", "DescribeSimulation"],
+      snapshots: { read: true, restoreCopies: true },
+      archive: ["s3:GetObject", "s3:RestoreObject"],
+      passRole: true,
+    },
   },
   "prune-archives": {
     entry: "functions/prune-archives.ts",
@@ -200,6 +348,13 @@ const functions = {
     timeoutSeconds: 900,
     memoryMb: 512,
     sendsTo: [],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: [],
+      archive: ["s3:DeleteObject"],
+      settings: ["archiveRetention"],
+    },
   },
   "sweep-jobs": {
     entry: "functions/sweep-jobs.ts",
@@ -207,6 +362,13 @@ const functions = {
     timeoutSeconds: 120,
     memoryMb: 256,
     sendsTo: ["snapshot-requests", "status-checks", "restore-steps", "final-snapshots"],
+    needs: {
+      catalog: "write",
+      scan: "openJobs",
+      events: true,
+      // Re-sent steps are carried out by their own functions: the sweeper calls no provider.
+      provider: [],
+    },
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
@@ -367,6 +529,7 @@ const schedules: ScheduleSpec[] = [
     expression: "cron(0 3 * * ? *)",
     timeZone: "UTC",
     target: "prune",
+    handler: "dailyHandler",
     extraInput: { source: "schedule" },
   },
   {

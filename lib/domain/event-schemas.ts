@@ -188,7 +188,7 @@ export const RestoreFailedDetailSchema = RestoreDetailSchema.extend({ error: Err
 /**
  * Every detail-type on the `simsnap` bus with its detail schema: the ones simsnap publishes
  * (`source: "simsnap"`) and `Simulation Stop Requested`, which it consumes. Tests validate every
- * published event and every README sample against this table.
+ * published event and every sample in docs/events.md against this table.
  */
 export const EVENT_DETAIL_SCHEMAS = {
   "Snapshot Requested": SnapshotRequestedDetailSchema,

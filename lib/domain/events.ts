@@ -1,6 +1,14 @@
 import type { Checkpoint } from "./checkpoint.ts";
 import type { Job } from "./job.ts";
-import type { DomainEvent } from "../ports/messaging.ts";
+
+/**
+ * A domain event as published on the `simsnap` bus: a fact about checkpoints and jobs, so it is
+ * the domain's to define; the publisher port and its adapters only carry it.
+ */
+export interface DomainEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+}
 
 /**
  * Detail schema version of every simsnap event. Consumers match on it; a breaking change to a

@@ -14,16 +14,22 @@ export interface PruneRun {
   force: boolean;
 }
 
+/** The daily schedule's input, which invokes the prune function's schedule entry directly. */
+export const ScheduledPruneRequestSchema = z.object({
+  source: z.literal("schedule"),
+  schedule: z.string().min(1),
+  scheduledTime: z.iso.datetime({ offset: true }),
+});
+/** The daily schedule's input. */
+export type ScheduledPruneRequest = z.infer<typeof ScheduledPruneRequestSchema>;
+
 /**
- * What starts a retention run: the daily schedule (its input, sent to the prune queue), a
- * `Checkpoint Completed` event (delivered after the queue's debounce delay), or a person.
+ * What starts a retention run: the daily schedule (`ScheduledPruneRequestSchema`), a
+ * `Checkpoint Completed` event (delivered after the queue's debounce delay), or a person (the
+ * API's `POST /prune`, through the queue).
  */
 export const PruneRequestSchema = z.union([
-  z.object({
-    source: z.literal("schedule"),
-    schedule: z.string().min(1),
-    scheduledTime: z.iso.datetime({ offset: true }),
-  }),
+  ScheduledPruneRequestSchema,
   z.object({
     source: z.literal("simsnap"),
     "detail-type": z.literal("Checkpoint Completed"),

@@ -1,3 +1,4 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { logger } from "../observability/logger.ts";
 
 /** What both retention runs (hot prune and archive prune) report per simulation. */
@@ -12,15 +13,17 @@ export interface RetentionRunResult {
 
 /**
  * Logs each simulation's retention run and returns the short summary a handler answers with;
- * shared so that the hot and the archive prune report runs the same way.
+ * shared so that the hot and the archive prune report runs the same way. `log` is the logger of
+ * the work at hand (an SQS record's own, with its keys); the shared one otherwise.
  */
 export function reportRetentionRuns(
   message: string,
   results: readonly RetentionRunResult[],
-  keys: Record<string, string> = {},
+  options: { keys?: Record<string, string>; log?: Logger } = {},
 ) {
+  const { keys = {}, log = logger } = options;
   for (const result of results) {
-    logger.info(message, {
+    log.info(message, {
       ...keys,
       simulation: result.simulation,
       jobId: result.jobId,

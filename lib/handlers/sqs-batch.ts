@@ -1,4 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { z } from "zod";
 import { fullJitterSeconds } from "../domain/backoff.ts";
@@ -19,7 +20,11 @@ export interface SqsBatchOptions<S extends z.ZodType> {
   /** Names the message kind in errors and logs. */
   what: string;
   schema: S;
-  handle: (message: z.output<S>, record: SQSRecord) => Promise<unknown>;
+  /**
+   * Handles one message. `log` is the record's own logger, carrying its correlation keys: records
+   * of a batch run in parallel, so every line of one record's work must be written through it.
+   */
+  handle: (message: z.output<S>, record: SQSRecord, log: Logger) => Promise<unknown>;
   /** Correlation keys of a message for the logs (simulation, checkpoint, job). */
   correlate?: (message: z.output<S>) => Record<string, string | undefined>;
   redelivery: RedeliveryDelayer;
@@ -60,28 +65,35 @@ function parseBody(body: string, what: string): unknown {
  * `RetryLaterError` is redelivered after the delay it names; any other retryable error (a
  * provider's 5xx, throttle or network failure, a lost conditional write) after a short jittered
  * backoff growing with the record's receive count (`TRANSIENT_BACKOFF`), so one transient fault
- * costs seconds, not the visibility timeout. Invalid messages fail with a message naming the
- * field; like every failure they reach the dead-letter queue after the queue's receive count, so
- * nothing is silently lost.
+ * costs seconds, not the visibility timeout. Invalid messages fail, logged as rejected with a
+ * message naming the field; like every failure they reach the dead-letter queue after the queue's
+ * receive count, so nothing is silently lost. Each record logs through a child logger of its own,
+ * which carries the invocation's Lambda context and the record's message id and correlation keys.
+ * It is the base handler of a middy chain (`injectLambdaContext` before it gives the children
+ * their context).
  */
 export function sqsBatchHandler<S extends z.ZodType>(
   options: SqsBatchOptions<S>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   const recordHandler = async (record: SQSRecord): Promise<unknown> => {
-    const message = parseInput(options.schema, parseBody(record.body, options.what), options.what);
-    const keys = { messageId: record.messageId, ...options.correlate?.(message) };
-    logger.appendKeys(keys);
+    // A child per record: Powertools runs a batch's records concurrently, so keys appended to the
+    // one shared logger would be overwritten by another record's, or removed under it.
+    const log = logger.createChild();
+    log.appendKeys({ messageId: record.messageId });
     try {
-      return await options.handle(message, record);
+      const body = parseBody(record.body, options.what);
+      const message = parseInput(options.schema, body, options.what);
+      log.appendKeys({ ...options.correlate?.(message) });
+      return await options.handle(message, record, log);
     } catch (error) {
       if (error instanceof RetryLaterError) {
-        logger.info("Retrying later", { delaySeconds: error.delaySeconds, reason: error.message });
+        log.info("Retrying later", { delaySeconds: error.delaySeconds, reason: error.message });
         await options.redelivery.delay(record, error.delaySeconds);
       } else if (isAppError(error) && error.retryable) {
         const attempt = receiveCount(record);
         const delaySeconds = fullJitterSeconds(attempt, TRANSIENT_BACKOFF, options.random);
-        logger.warn(`${options.what} hit a transient error; retrying`, {
+        log.warn(`${options.what} hit a transient error; retrying`, {
           code: error.code,
           error: error.message,
           receiveCount: attempt,
@@ -89,13 +101,11 @@ export function sqsBatchHandler<S extends z.ZodType>(
         });
         await options.redelivery.delay(record, delaySeconds);
       } else if (isAppError(error) && error.status < 500) {
-        logger.warn(`${options.what} rejected`, { error: error.message, code: error.code });
+        log.warn(`${options.what} rejected`, { error: error.message, code: error.code });
       } else {
-        logger.error(`${options.what} failed`, error as Error);
+        log.error(`${options.what} failed`, error as Error);
       }
       throw error;
-    } finally {
-      logger.removeKeys(Object.keys(keys));
     }
   };
   return async (event, context) => {

@@ -1,12 +1,19 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { createAdapters } from "../composition.ts";
-import { loadSettings } from "../config.ts";
 import type { Checkpoint } from "../domain/checkpoint.ts";
 import { isJobFinished, type Job } from "../domain/job.ts";
 import type { RestoreStep } from "../domain/restore.ts";
 import { retryTransient } from "../handlers/retry-transient.ts";
+import type { CheckpointStore } from "../ports/catalog.ts";
+import { systemClock } from "../ports/messaging.ts";
 import { restoreCheckpoint } from "../usecases/restore-checkpoint.ts";
-import { readZipEntries, type LocalSimulator } from "./simulator.ts";
+import { catalog } from "../wiring/catalog.ts";
+import { eventPublisher } from "../wiring/events.ts";
+import { archiveStore } from "../wiring/objects.ts";
+import { simulationProvider } from "../wiring/provider.ts";
+import { queue } from "../wiring/queues.ts";
+import { restoreSettings, settingsFor, snapshotOwnership } from "../wiring/settings.ts";
+import type { LocalSimulator } from "./simulator.ts";
+import { readZipEntries } from "./simulator-snapshots.ts";
 
 /** What the demo restore needs from the running local stack. */
 export interface RestoreDemoOptions {
@@ -18,7 +25,7 @@ export interface RestoreDemoOptions {
 }
 
 async function allCheckpoints(
-  checkpoints: ReturnType<typeof createAdapters>["checkpoints"],
+  checkpoints: CheckpointStore,
   simulation: string,
 ): Promise<Checkpoint[]> {
   const all: Checkpoint[] = [];
@@ -52,7 +59,18 @@ async function snapshotTick(s3: S3Client, job: Job): Promise<number | undefined>
  */
 export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
   const { print } = options;
-  const adapters = createAdapters(loadSettings());
+  // A restore request is the API's: it runs with what the api function declares.
+  const settings = settingsFor("api");
+  const adapters = {
+    ...catalog("api"),
+    storage: archiveStore("api"),
+    provider: simulationProvider("api"),
+    events: eventPublisher("api"),
+    clock: systemClock,
+    restore: restoreSettings(settings),
+    owned: snapshotOwnership(settings),
+    restoreSteps: queue<RestoreStep>("api", "restore-steps"),
+  };
   const checkpoints = await allCheckpoints(adapters.checkpoints, options.simulation);
   const chosen =
     checkpoints.find((c) => c.state === "DELETED" && c.archive) ??
@@ -64,10 +82,7 @@ export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
   // As a client retries a 502 from the API (chaos mode's faults); the client token makes it safe.
   const { job, simulationName } = await retryTransient(
     () =>
-      restoreCheckpoint(
-        { checkpointId: chosen.id, clientToken: `demo-${chosen.id}` },
-        { ...adapters, restoreSteps: adapters.queue<RestoreStep>("restore-steps") },
-      ),
+      restoreCheckpoint({ checkpointId: chosen.id, clientToken: `demo-${chosen.id}` }, adapters),
     { what: "demo restore", attempts: 5, backoff: { baseSeconds: 1, maxSeconds: 4 } },
   );
   const deadline = Date.now() + options.timeoutMs;

@@ -18,7 +18,7 @@ import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
 import { SimSpaceWeaverProvider } from "../adapters/simspaceweaver/provider.ts";
 import type { CheckpointState } from "../domain/checkpoint.ts";
 import {
-  queueUrlEnv,
+  DEFAULT_HANDLER,
   scheduleInput,
   topology,
   type FunctionName,
@@ -26,6 +26,7 @@ import {
   type ScheduleSpec,
 } from "../topology.ts";
 import type { SimsnapConfig } from "../domain/config-file.ts";
+import { environmentFor, type DeploymentValues } from "../settings.ts";
 import { ownedPrefixes } from "../domain/snapshot-key.ts";
 import { resolveLocalConfig, type LocalConfig, type LocalStackConfig } from "./demo-config.ts";
 import { LocalEventBus, type BusEvent } from "./event-bus.ts";
@@ -279,35 +280,21 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "ERROR",
       // EMF records are metrics only in Lambda's log stream; here they would be noise.
       POWERTOOLS_METRICS_DISABLED: "true",
-      SIMSNAP_TABLE: config.table,
-      SIMSNAP_SNAPSHOT_BUCKET: config.bucket,
-      SIMSNAP_SNAPSHOT_PREFIX: config.prefix,
-      SIMSNAP_ADOPTED_PREFIXES: config.adoptPrefixes.join(","),
-      SIMSNAP_EVENT_BUS: "simsnap",
       SIMSNAP_SIMSPACEWEAVER_ENDPOINT: simulator.endpoint,
       SIMSNAP_S3_FORCE_PATH_STYLE: "true",
       SIMSNAP_STATUS_CHECK_FIRST_SECONDS: String(config.statusCheckFirstSeconds),
       SIMSNAP_STATUS_CHECK_MAX_SECONDS: String(config.statusCheckMaxSeconds),
       SIMSNAP_SNAPSHOT_DEADLINE_SECONDS: String(config.snapshotDeadlineSeconds),
       SIMSNAP_CONFLICT_RETRY_SECONDS: "2",
-      SIMSNAP_PRUNE_DEBOUNCE_SECONDS: String(config.pruneDebounceSeconds),
-      SIMSNAP_RETENTION: JSON.stringify(config.retention),
-      SIMSNAP_ARCHIVE_BUCKET: config.archiveBucket,
-      SIMSNAP_ARCHIVE_STORAGE_CLASS: config.archiveStorageClass,
-      SIMSNAP_SIMULATION_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/simsnap-demo`,
       SIMSNAP_RESTORE_CHECK_FIRST_SECONDS: "1",
       SIMSNAP_RESTORE_CHECK_MAX_SECONDS: "2",
       // Local steps take seconds, and a killed stack's in-memory queues lose every message.
       SIMSNAP_SWEEP_GRACE_SECONDS: String(config.sweepGraceSeconds),
-      SIMSNAP_ARCHIVE_RETENTION: config.archiveRetention
-        ? JSON.stringify(config.archiveRetention)
-        : "",
-      ...Object.fromEntries(
-        Object.entries(queues).map(([name, q]) => [queueUrlEnv(name as QueueName), q.url]),
-      ),
+      // What each function's declaration calls for, as the stack sets it (one process: all of it).
+      ...localEnvironment(config, queues),
     });
 
-    const handlers = await loadHandlers();
+    const modules = await loadHandlers();
 
     for (const rule of topology.rules) {
       const queue = queues[rule.targetQueue];
@@ -355,7 +342,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     });
 
     const pollers = Object.entries(topology.queues).map(([name, spec]) => {
-      const handler = handlers[spec.consumer] as (
+      const handler = entryPoint(modules, spec.consumer) as (
         event: SQSEvent,
         context: Context,
       ) => Promise<SQSBatchResponse>;
@@ -388,7 +375,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     if (chaos) simulator.injectFaults({ rate: chaos.providerFaults, seed: chaos.seed });
 
     const api = await serveHttpApi({
-      handler: handlers[topology.httpApi.target] as HttpApiHandler,
+      handler: entryPoint(modules, topology.httpApi.target) as HttpApiHandler,
       port: options.apiPort ?? topology.httpApi.localPort,
       onError,
     });
@@ -405,12 +392,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       print(`  schedule ${schedule.name}: ${schedule.expression} (${schedule.timeZone})`);
     if (chaos) print(chaosBanner(chaos));
 
+    // Looked up now, so that a schedule naming an export its module lacks fails the start.
+    for (const spec of schedules) entryPoint(modules, spec.target, spec.handler);
     const scheduler = new LocalScheduler<ScheduleSpec>(
       async (spec, scheduledTime) => {
-        await handlers[spec.target](
-          scheduleInput(spec, scheduledTime.toISOString()),
-          lambdaContext(spec.target),
-        );
+        await entryPoint(
+          modules,
+          spec.target,
+          spec.handler,
+        )(scheduleInput(spec, scheduledTime.toISOString()), lambdaContext(spec.target));
       },
       {
         onError: (error, failure) => {
@@ -516,6 +506,39 @@ function markFirstFavorite(
   );
 }
 
+/**
+ * The environment the functions' declarations call for (`environmentFor`), with the local
+ * stack's names. The functions share one process, so it is the union over all of them; the
+ * builders in lib/wiring/ still refuse what a function does not declare.
+ */
+function localEnvironment(
+  config: LocalStackConfig,
+  queues: Record<QueueName, { url: string }>,
+): Record<string, string> {
+  const values: DeploymentValues = {
+    table: config.table,
+    snapshotBucket: config.bucket,
+    snapshotPrefix: config.prefix,
+    adoptedPrefixes: config.adoptPrefixes,
+    eventBus: "simsnap",
+    queueUrls: Object.fromEntries(
+      Object.entries(queues).map(([name, queue]) => [name, queue.url]),
+    ) as Record<QueueName, string>,
+    pruneDebounceSeconds: config.pruneDebounceSeconds,
+    archiveBucket: config.archiveBucket,
+    archiveStorageClass: config.archiveStorageClass,
+    simulationRoleArn: `arn:aws:iam::${ACCOUNT}:role/simsnap-demo`,
+    retention: config.retention,
+    archiveRetention: config.archiveRetention,
+  };
+  return Object.assign(
+    {},
+    ...(Object.keys(topology.functions) as FunctionName[]).map((name) =>
+      environmentFor(name, values),
+    ),
+  ) as Record<string, string>;
+}
+
 const docClient = (client: DynamoDBClient) =>
   DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
@@ -553,17 +576,37 @@ async function createQueues(
   return Object.fromEntries(entries) as Record<QueueName, { url: string; arn: string }>;
 }
 
-async function loadHandlers(): Promise<Record<FunctionName, Handler>> {
+/** The exports of every function's entry module, by function name. */
+type FunctionModules = Record<FunctionName, Record<string, unknown>>;
+
+async function loadHandlers(): Promise<FunctionModules> {
   const root = resolve(import.meta.dirname, "../..");
   const entries = await Promise.all(
     Object.entries(topology.functions).map(async ([name, spec]) => {
-      const module = (await import(pathToFileURL(resolve(root, spec.entry)).href)) as {
-        handler: Handler;
-      };
-      return [name, module.handler] as const;
+      const module = (await import(pathToFileURL(resolve(root, spec.entry)).href)) as Record<
+        string,
+        unknown
+      >;
+      return [name, module] as const;
     }),
   );
-  return Object.fromEntries(entries) as Record<FunctionName, Handler>;
+  return Object.fromEntries(entries) as FunctionModules;
+}
+
+/**
+ * The export of a function's entry a trigger invokes (`DEFAULT_HANDLER` unless the topology names
+ * another), as AWS runs it; a name the module does not export fails the start, not a later tick.
+ */
+function entryPoint(
+  modules: FunctionModules,
+  name: FunctionName,
+  exportName: string = DEFAULT_HANDLER,
+): Handler {
+  const handler = modules[name][exportName];
+  if (typeof handler !== "function") {
+    throw new Error(`${topology.functions[name].entry} exports no handler ${exportName}`);
+  }
+  return handler as Handler;
 }
 
 async function startDemoSimulations(

@@ -1,4 +1,5 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { MetricsOptions } from "@aws-lambda-powertools/metrics/types";
 import type { AdvanceRestoreResult } from "../usecases/restore-checkpoint.ts";
 import type { ArchiveCheckpointResult } from "../usecases/archive-checkpoint.ts";
 import type { CheckSnapshotResult } from "../usecases/check-snapshot.ts";
@@ -16,8 +17,9 @@ import {
   SIMSNAP_METRICS,
   type SimsnapMetricName,
 } from "./metric-names.ts";
+import { logger } from "./logger.ts";
 
-/** Values of one EMF record; an undefined value is left out (nothing happened to count). */
+/** Values a recorder adds; an undefined value is left out (nothing happened to count). */
 export type MetricValues = Partial<Record<SimsnapMetricName, number | undefined>>;
 
 const ifAny = (count: number): number | undefined => (count > 0 ? count : undefined);
@@ -25,23 +27,47 @@ const ifAny = (count: number): number | undefined => (count > 0 ? count : undefi
 const secondsSince = (iso: string | undefined, now: Date): number | undefined =>
   iso === undefined ? undefined : Math.max(0, (now.getTime() - new Date(iso).getTime()) / 1000);
 
+const NO_METRICS_WARNING = /^No application metrics to publish/;
+const text = (content: unknown[]): string => content.map(String).join(" ");
+
 /**
- * Writes one CloudWatch Embedded Metric Format record to standard output, where Lambda's log
- * stream turns it into metrics without an API call. Each call has a `Metrics` instance of its own
- * and flushes at once, so records handled in parallel in one batch cannot flush or clear each
- * other's values, and a failure later in the invocation cannot lose them. Powertools reads
- * `POWERTOOLS_METRICS_DISABLED` on each construction: the local runtime sets it, since nothing
- * reads its standard output as EMF.
+ * Where Powertools Metrics reports on itself: simsnap's logger, so its lines are structured and
+ * carry the request id, except the warning that an invocation published nothing, kept at debug.
+ * The recorders count only what happened (take-snapshot counts failures alone), so an invocation
+ * without metrics is the rule here, and the warning would be a line of noise per invocation.
  */
-export function publishMetrics(values: MetricValues, dimensions: Record<string, string> = {}) {
-  const entries = Object.entries(values).filter(
-    (entry): entry is [SimsnapMetricName, number] => entry[1] !== undefined,
-  );
-  if (entries.length === 0) return;
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
-  for (const [name, value] of Object.entries(dimensions)) metrics.addDimension(name, value);
-  for (const [name, value] of entries) metrics.addMetric(name, SIMSNAP_METRICS[name], value);
-  metrics.publishStoredMetrics();
+const diagnostics: NonNullable<MetricsOptions["logger"]> = {
+  debug: (...content: unknown[]) => logger.debug(text(content)),
+  info: (...content: unknown[]) => logger.info(text(content)),
+  warn: (...content: unknown[]) =>
+    NO_METRICS_WARNING.test(text(content))
+      ? logger.debug(text(content))
+      : logger.warn(text(content)),
+  error: (...content: unknown[]) => logger.error(text(content)),
+};
+
+/**
+ * The metrics of the current invocation. The recorders below add to it, and the `logMetrics`
+ * middleware of each function's middy chain writes them as one CloudWatch Embedded Metric Format
+ * record when the invocation ends, or fails; Lambda's log stream turns that record into metrics
+ * without an API call. Nothing else flushes it, so the records of one SQS batch, handled in
+ * parallel, add up in it instead of flushing or clearing each other's values. Powertools reads
+ * `POWERTOOLS_METRICS_DISABLED` when this is built (at cold start): the local runtime sets it
+ * before it loads the functions, since nothing reads its standard output as EMF.
+ */
+export const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: METRICS_SERVICE,
+  logger: diagnostics,
+});
+
+/** Adds the defined values to this invocation's metrics (an undefined one: nothing happened). */
+function addMetrics(values: MetricValues): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) {
+      metrics.addMetric(name, SIMSNAP_METRICS[name as SimsnapMetricName], value);
+    }
+  }
 }
 
 // The recorders below turn a use case's result into metrics and hand the result back unchanged,
@@ -50,16 +76,16 @@ export function publishMetrics(values: MetricValues, dimensions: Record<string, 
 /** take-snapshot: a request the provider refused for good failed its job. */
 export function recordSnapshotTaken<R extends Pick<TakeSnapshotResult, "outcome">>(result: R): R {
   const failed = result.outcome === "failed" ? 1 : undefined;
-  publishMetrics({ SnapshotsFailed: failed, JobsFailed: failed });
+  addMetrics({ SnapshotsFailed: failed, JobsFailed: failed });
   return result;
 }
 
 /** complete-snapshot: a file completed its job, or was cataloged as discovered. */
 export function recordSnapshotFile<R extends CompleteSnapshotResult>(result: R, now = new Date()) {
   if (result.outcome === "completed") {
-    publishMetrics({ SnapshotsCompleted: 1, SnapshotJobAge: secondsSince(result.startedAt, now) });
+    addMetrics({ SnapshotsCompleted: 1, SnapshotJobAge: secondsSince(result.startedAt, now) });
   } else if (result.outcome === "discovered") {
-    publishMetrics({ SnapshotsDiscovered: 1 });
+    addMetrics({ SnapshotsDiscovered: 1 });
   }
   return result;
 }
@@ -67,9 +93,9 @@ export function recordSnapshotFile<R extends CompleteSnapshotResult>(result: R, 
 /** check-snapshot: a status check completed its job (the S3 event was missed) or failed it. */
 export function recordSnapshotCheck<R extends CheckSnapshotResult>(result: R, now = new Date()) {
   if (result.outcome === "completed") {
-    publishMetrics({ SnapshotsCompleted: 1, SnapshotJobAge: secondsSince(result.startedAt, now) });
+    addMetrics({ SnapshotsCompleted: 1, SnapshotJobAge: secondsSince(result.startedAt, now) });
   } else if (result.outcome === "failed") {
-    publishMetrics({ SnapshotsFailed: 1, JobsFailed: 1 });
+    addMetrics({ SnapshotsFailed: 1, JobsFailed: 1 });
   }
   return result;
 }
@@ -77,19 +103,19 @@ export function recordSnapshotCheck<R extends CheckSnapshotResult>(result: R, no
 /** observe-shutdown: the open snapshot jobs of a simulation stopped by someone else failed. */
 export function recordShutdownObserved<R extends { failed: readonly string[] }>(result: R): R {
   const failed = ifAny(result.failed.length);
-  publishMetrics({ SnapshotsFailed: failed, JobsFailed: failed });
+  addMetrics({ SnapshotsFailed: failed, JobsFailed: failed });
   return result;
 }
 
 /** finish-stop: a stop whose final snapshot failed (and was not forced) failed its job. */
 export function recordStopFinished<R extends Pick<FinishStopResult, "outcome">>(result: R): R {
-  publishMetrics({ JobsFailed: result.outcome === "refused" ? 1 : undefined });
+  addMetrics({ JobsFailed: result.outcome === "refused" ? 1 : undefined });
   return result;
 }
 
 /** prune: files removed and not removed; a refused plan or a partial run fails its job. */
 export function recordPrune<R extends readonly PruneSimulationResult[]>(results: R): R {
-  publishMetrics({
+  addMetrics({
     CheckpointsPruned: ifAny(results.reduce((sum, r) => sum + r.removed.length, 0)),
     PruneDeleteFailures: ifAny(results.reduce((sum, r) => sum + r.failed.length, 0)),
     JobsFailed: ifAny(
@@ -101,7 +127,7 @@ export function recordPrune<R extends readonly PruneSimulationResult[]>(results:
 
 /** prune-archives: archive copies removed by archive retention. */
 export function recordArchivePrune<R extends readonly PruneArchivesResult[]>(results: R): R {
-  publishMetrics({
+  addMetrics({
     ArchivesPruned: ifAny(results.reduce((sum, r) => sum + r.removed.length, 0)),
   });
   return results;
@@ -110,14 +136,14 @@ export function recordArchivePrune<R extends readonly PruneArchivesResult[]>(res
 /** archive-checkpoint: a checkpoint copied to the archive and verified, and its size. */
 export function recordArchive<R extends ArchiveCheckpointResult>(result: R): R {
   if (result.outcome === "archived") {
-    publishMetrics({ CheckpointsArchived: 1, ArchivedBytes: result.bytes });
+    addMetrics({ CheckpointsArchived: 1, ArchivedBytes: result.bytes });
   }
   return result;
 }
 
 /** restore-checkpoint: a restore ended, its simulation started or the job failed. */
 export function recordRestoreStep<R extends Pick<AdvanceRestoreResult, "outcome">>(result: R): R {
-  publishMetrics({
+  addMetrics({
     RestoresCompleted: result.outcome === "succeeded" ? 1 : undefined,
     JobsFailed: result.outcome === "failed" ? 1 : undefined,
   });
@@ -131,7 +157,7 @@ export function recordRestoreStep<R extends Pick<AdvanceRestoreResult, "outcome"
 export function recordSweep<R extends Pick<SweepJobsResult, "swept">>(result: R): R {
   const ended = result.swept.filter((s) => s.action !== "resent");
   const failed = ended.filter((s) => s.status === "FAILED");
-  publishMetrics({
+  addMetrics({
     JobsResent: ifAny(result.swept.length - ended.length),
     JobsFailed: ifAny(failed.length),
     SnapshotsFailed: ifAny(failed.filter((s) => s.kind === "snapshot").length),
@@ -143,16 +169,20 @@ export function recordSweep<R extends Pick<SweepJobsResult, "swept">>(result: R)
 /**
  * plan-snapshots: the requests of one tick, and the staleness of the schedule's simulations as
  * one `CheckpointAge` per schedule, the oldest of them (0 when it selected none, so an alarm set
- * off by a simulation that has since stopped clears at the next tick).
+ * off by a simulation that has since stopped clears at the next tick). The age is written at once
+ * as a record of its own: its `Schedule` dimension must not be put on the tick's other metrics.
  */
 export function recordSchedulePlanned(
   schedule: string,
   requested: number,
   freshness: readonly CheckpointFreshness[],
 ): void {
-  publishMetrics({ SnapshotsRequested: requested });
-  publishMetrics(
-    { CheckpointAge: Math.max(0, ...freshness.map((f) => f.ageSeconds)) },
-    { [SCHEDULE_DIMENSION]: schedule },
+  addMetrics({ SnapshotsRequested: requested });
+  const age = metrics.singleMetric();
+  age.addDimension(SCHEDULE_DIMENSION, schedule);
+  age.addMetric(
+    "CheckpointAge",
+    SIMSNAP_METRICS.CheckpointAge,
+    Math.max(0, ...freshness.map((f) => f.ageSeconds)),
   );
 }

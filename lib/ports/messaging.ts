@@ -1,15 +1,11 @@
+import type { DomainEvent } from "../domain/events.ts";
+
 /**
  * A queue simsnap sends work to. `delaySeconds` (0–900, SQS's range) is how retries with backoff
  * and delayed status checks are scheduled without a timer in memory.
  */
 export interface MessageQueue<T> {
   send(message: T, options?: { delaySeconds?: number }): Promise<void>;
-}
-
-/** A domain event as published on the `simsnap` bus. */
-export interface DomainEvent {
-  detailType: string;
-  detail: Record<string, unknown>;
 }
 
 /** Publishes state changes for other systems (and the local console) to react to. */

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimsnapApp } from "../../infra/app.ts";
 import type { StatefulStack } from "../../infra/stateful-stack.ts";
 import type { StatelessStack } from "../../infra/stateless-stack.ts";
-import { topology, type FunctionName, type QueueName } from "../../lib/topology.ts";
+import {
+  topology,
+  type FunctionName,
+  type QueueName,
+  type ScheduleSpec,
+} from "../../lib/topology.ts";
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -251,12 +256,12 @@ describe("grants follow lib/topology.ts", () => {
   });
 
   it("lets each schedule's role invoke its target, and nothing else", () => {
-    const functionArns = new Map(
-      (Object.keys(topology.functions) as FunctionName[]).map((name) => [
-        name,
-        { "Fn::GetAtt": [logicalId(stateless.functions[name].function.node.defaultChild), "Arn"] },
-      ]),
-    );
+    const targetArn = (spec: ScheduleSpec) => ({
+      "Fn::GetAtt": [
+        logicalId(stateless.functions[spec.target].entryPoint(spec.handler).node.defaultChild),
+        "Arn",
+      ],
+    });
     const invokes = allows().filter(({ statement }) =>
       listOf(statement.Action).includes("lambda:InvokeFunction"),
     );
@@ -265,7 +270,7 @@ describe("grants follow lib/topology.ts", () => {
       expect(invokes.map(({ statement }) => statement)).toContainEqual({
         Effect: "Allow",
         Action: "lambda:InvokeFunction",
-        Resource: functionArns.get(spec.target),
+        Resource: targetArn(spec),
       });
     }
   });

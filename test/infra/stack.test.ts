@@ -18,6 +18,7 @@ import type { StatelessStack } from "../../infra/stateless-stack.ts";
 import { catalogTable } from "../../lib/adapters/dynamodb/table-schema.ts";
 import { configFilePath, loadConfigFile } from "../../lib/load-config-file.ts";
 import {
+  DEFAULT_HANDLER,
   queueUrlEnv,
   SCHEDULE_RETRY,
   scheduleInput,
@@ -25,6 +26,7 @@ import {
   topology,
   type FunctionName,
   type QueueName,
+  type ScheduleSpec,
 } from "../../lib/topology.ts";
 
 type Json = Record<string, unknown>;
@@ -35,6 +37,8 @@ interface Statement {
 }
 
 const functionNames = Object.keys(topology.functions) as FunctionName[];
+/** Reads the catalog (checkpoint ages) and sends snapshot requests: no writes, no events. */
+const publishesNothing: FunctionName[] = ["plan-snapshots"];
 const queueNames = Object.keys(topology.queues) as QueueName[];
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context?: Json;
@@ -80,6 +84,11 @@ const resource = (template: Template, id: string): Json => {
 };
 const functionId = (name: FunctionName) =>
   logicalId(stateless.functions[name].function.node.defaultChild as CfnFunction);
+/** The Lambda function a schedule invokes: its target's, running the export it names. */
+const scheduleTargetId = (spec: ScheduleSpec) =>
+  logicalId(
+    stateless.functions[spec.target].entryPoint(spec.handler).node.defaultChild as CfnFunction,
+  );
 const queueId = (name: QueueName) =>
   logicalId(stateless.queues[name].node.defaultChild as CfnQueue);
 
@@ -122,7 +131,14 @@ function allStatements(template: Template): Statement[] {
 
 describe("functions", () => {
   it("creates one ARM64 function per topology function on the chosen runtime", () => {
-    compute.resourceCountIs("AWS::Lambda::Function", functionNames.length);
+    // Plus one per other export a schedule invokes: prune's dailyHandler.
+    const otherExports = new Set(
+      stateless.schedules
+        .filter((s) => (s.handler ?? DEFAULT_HANDLER) !== DEFAULT_HANDLER)
+        .map((s) => `${s.target}.${s.handler}`),
+    );
+    expect([...otherExports]).toEqual(["prune.dailyHandler"]);
+    compute.resourceCountIs("AWS::Lambda::Function", functionNames.length + otherExports.size);
     for (const name of functionNames) {
       const spec = topology.functions[name];
       expect(resource(compute, functionId(name))).toMatchObject({
@@ -138,6 +154,31 @@ describe("functions", () => {
     }
   });
 
+  it("runs the export a schedule names as a Lambda of its own, with its function's role and environment", () => {
+    const prune = stateless.functions.prune;
+    const daily = prune.entryPoint("dailyHandler");
+    const main = resource(compute, functionId("prune")).Properties as Json;
+    const props = resource(compute, logicalId(daily.node.defaultChild)).Properties as Json;
+    expect(main.Handler).toBe("index.handler");
+    expect(props).toMatchObject({
+      Handler: "index.dailyHandler",
+      Role: main.Role,
+      LoggingConfig: main.LoggingConfig,
+      Environment: main.Environment,
+      MemorySize: main.MemorySize,
+      Timeout: main.Timeout,
+    });
+    // The queue feeds the queue's export only; the schedule invokes the other.
+    const mappings = Object.values(compute.findResources("AWS::Lambda::EventSourceMapping"));
+    expect(mappings.map((m) => (m.Properties as Json).FunctionName)).toContainEqual({
+      Ref: functionId("prune"),
+    });
+    expect(mappings.map((m) => (m.Properties as Json).FunctionName)).not.toContainEqual({
+      Ref: logicalId(daily.node.defaultChild),
+    });
+    expect([...prune.entryPoints.keys()]).toEqual([DEFAULT_HANDLER, "dailyHandler"]);
+  });
+
   it("gives every function the resource names and the URLs of the queues it sends to", () => {
     for (const name of functionNames) {
       const variables = (resource(compute, functionId(name)).Properties as Json).Environment as {
@@ -149,9 +190,13 @@ describe("functions", () => {
           Ref: logicalId(stateful.snapshotBucket.node.defaultChild),
         }),
         SIMSNAP_SNAPSHOT_PREFIX: "simsnap",
-        SIMSNAP_EVENT_BUS: importOf({ Ref: logicalId(stateful.eventBus.node.defaultChild) }),
         POWERTOOLS_SERVICE_NAME: "simsnap",
       });
+      expect(variables.Variables.SIMSNAP_EVENT_BUS, name).toEqual(
+        publishesNothing.includes(name)
+          ? undefined
+          : importOf({ Ref: logicalId(stateful.eventBus.node.defaultChild) }),
+      );
       const queueEnv = Object.keys(variables.Variables).filter((key) =>
         key.startsWith("SIMSNAP_QUEUE_"),
       );
@@ -160,6 +205,48 @@ describe("functions", () => {
         expect(variables.Variables[queueUrlEnv(queue)]).toEqual({ Ref: queueId(queue) });
       }
     }
+  });
+
+  it("sets each setting only on the functions that read it", () => {
+    const roleArn = "arn:aws:iam::123456789012:role/simulation";
+    const config = join(outdir(), "simsnap.config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        retention: { default: { keepLast: 3 } },
+        archive: { storageClass: "GLACIER_IR", retention: { default: { keepMonthly: 24 } } },
+      }),
+    );
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { "aws:cdk:bundling-stacks": [], config, simulationRoleArn: roleArn },
+    });
+    const template = Template.fromStack(built.stateless);
+    const readers = (variable: string) =>
+      functionNames.filter((name) => {
+        const fn = built.stateless.functions[name].function.node.defaultChild;
+        const properties = resource(template, logicalId(fn)).Properties as Json;
+        return (properties.Environment as { Variables: Json }).Variables[variable] !== undefined;
+      });
+    expect(readers("SIMSNAP_RETENTION")).toEqual(["prune", "api"]);
+    expect(readers("SIMSNAP_PRUNE_DEBOUNCE_SECONDS")).toEqual(["prune"]);
+    expect(readers("SIMSNAP_ARCHIVE_BUCKET")).toEqual([
+      "prune",
+      "api",
+      "archive-checkpoint",
+      "restore-checkpoint",
+      "prune-archives",
+    ]);
+    expect(readers("SIMSNAP_ARCHIVE_STORAGE_CLASS")).toEqual([
+      "archive-checkpoint",
+      "restore-checkpoint",
+      "prune-archives",
+    ]);
+    expect(readers("SIMSNAP_ARCHIVE_RETENTION")).toEqual(["prune-archives"]);
+    expect(readers("SIMSNAP_SIMULATION_ROLE_ARN")).toEqual(["api", "restore-checkpoint"]);
+    expect(readers("SIMSNAP_EVENT_BUS")).toEqual(
+      functionNames.filter((name) => !publishesNothing.includes(name)),
+    );
   });
 
   it("grants each function only the SimSpace Weaver actions it calls", () => {
@@ -172,7 +259,8 @@ describe("functions", () => {
       "request-stop": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StopSimulation"],
       "finish-stop": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StopSimulation"],
       "observe-shutdown": [],
-      "take-snapshot": ["simspaceweaver:CreateSnapshot", "simspaceweaver:DescribeSimulation"],
+      // Its conflicts come back from CreateSnapshot itself: it never describes the simulation.
+      "take-snapshot": ["simspaceweaver:CreateSnapshot"],
       "check-snapshot": ["simspaceweaver:DescribeSimulation"],
       "complete-snapshot": [],
       prune: [],
@@ -221,8 +309,13 @@ describe("functions", () => {
       expect(actions.filter((a) => a.startsWith("simspaceweaver:")).sort(), name).toEqual(
         expected[name],
       );
-      expect(actions, name).toContain("events:PutEvents");
-      expect(actions, name).toContain("dynamodb:PutItem");
+      if (publishesNothing.includes(name)) {
+        expect(actions, name).not.toContain("events:PutEvents");
+        expect(actions, name).not.toContain("dynamodb:PutItem");
+      } else {
+        expect(actions, name).toContain("events:PutEvents");
+        expect(actions, name).toContain("dynamodb:PutItem");
+      }
       if (name === "api" || name === "sweep-jobs") expect(actions, name).toContain("dynamodb:Scan");
       else expect(actions, name).not.toContain("dynamodb:Scan");
       const s3 = actions.filter((a) => a.startsWith("s3:")).sort();
@@ -383,11 +476,11 @@ describe("triggers", () => {
         MaximumRetryAttempts: SCHEDULE_RETRY.delivery.maximumRetryAttempts,
       });
     }
-    const targets = [...new Set(stateless.schedules.map((s) => s.target))];
+    const targets = [...new Set(stateless.schedules.map(scheduleTargetId))];
     compute.resourceCountIs("AWS::Lambda::EventInvokeConfig", targets.length);
     for (const target of targets) {
       compute.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
-        FunctionName: { Ref: functionId(target) },
+        FunctionName: { Ref: target },
         MaximumRetryAttempts: SCHEDULE_RETRY.invocation.retryAttempts,
         MaximumEventAgeInSeconds: SCHEDULE_RETRY.invocation.maxEventAgeSeconds,
       });
@@ -409,7 +502,7 @@ describe("triggers", () => {
         ScheduleExpression: spec.expression,
         ScheduleExpressionTimezone: spec.timeZone,
         FlexibleTimeWindow: { Mode: "OFF" },
-        Target: { Arn: { "Fn::GetAtt": [functionId(spec.target), "Arn"] } },
+        Target: { Arn: { "Fn::GetAtt": [scheduleTargetId(spec), "Arn"] } },
       });
       expect(JSON.parse(found.Properties.Target.Input)).toEqual(scheduleInput(spec));
       const [roleId] = found.Properties.Target.RoleArn["Fn::GetAtt"];
@@ -417,7 +510,7 @@ describe("triggers", () => {
         {
           Effect: "Allow",
           Action: "lambda:InvokeFunction",
-          Resource: { "Fn::GetAtt": [functionId(spec.target), "Arn"] },
+          Resource: { "Fn::GetAtt": [scheduleTargetId(spec), "Arn"] },
         },
       ]);
     }
@@ -824,7 +917,7 @@ describe("the topology in the synthesized template", () => {
         expression: spec.expression,
         timeZone: spec.timeZone,
         state: spec.enabled === false ? "DISABLED" : "ENABLED",
-        target: { "Fn::GetAtt": [functionId(spec.target), "Arn"] },
+        target: { "Fn::GetAtt": [scheduleTargetId(spec), "Arn"] },
         input: scheduleInput(spec),
       }),
     );

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -11,17 +10,16 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoDbCheckpointStore } from "../../lib/adapters/dynamodb/checkpoint-store.ts";
-import { createCatalogTable } from "../../lib/adapters/dynamodb/create-table.ts";
 import { DynamoDbJobStore } from "../../lib/adapters/dynamodb/job-store.ts";
 import { S3ArchiveStore } from "../../lib/adapters/s3/archive-store.ts";
-import { SimSpaceWeaverClient } from "../../lib/adapters/simspaceweaver/client.ts";
-import { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
+import type { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
 import { ArchiveManifestSchema } from "../../lib/domain/archive.ts";
 import { markCheckpointDeleted, type Checkpoint } from "../../lib/domain/checkpoint.ts";
 import { ConflictError, RetryLaterError } from "../../lib/domain/errors.ts";
 import type { RestoreStep } from "../../lib/domain/restore.ts";
 import { snapshotFolder } from "../../lib/domain/snapshot-key.ts";
-import { readZipEntries, startSimulator, type LocalSimulator } from "../../lib/local/simulator.ts";
+import type { LocalSimulator } from "../../lib/local/simulator.ts";
+import { readZipEntries } from "../../lib/local/simulator-snapshots.ts";
 import type { CopyOptions, StoredObject } from "../../lib/ports/archive-store.ts";
 import type { S3Location } from "../../lib/domain/checkpoint.ts";
 import {
@@ -33,9 +31,11 @@ import {
   restoreCheckpoint,
   type RestoreDeps,
 } from "../../lib/usecases/restore-checkpoint.ts";
-import { ManualClock, MemoryEventPublisher, MemoryQueue } from "../support/memory.ts";
-import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { sleep } from "../support/async.ts";
 import { checkpoint as makeCheckpoint } from "../support/checkpoint-factory.ts";
+import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { startLocalWeaver, type LocalWeaver } from "../support/local-weaver.ts";
+import { ManualClock, MemoryEventPublisher, MemoryQueue } from "../support/memory.ts";
 
 const HOT = "snapshots";
 const ARCHIVE = "archive";
@@ -78,6 +78,7 @@ class CorruptingArchiveStore extends S3ArchiveStore {
 }
 
 let aws: LocalAws;
+let weaver: LocalWeaver;
 let simulator: LocalSimulator;
 let provider: SimSpaceWeaverProvider;
 let requests: Map<string, number>;
@@ -86,24 +87,16 @@ let archiveDeps: ArchiveCheckpointDeps;
 let restoreDeps: RestoreDeps & { clock: ManualClock; restoreSteps: MemoryQueue<RestoreStep> };
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  for (const Bucket of [HOT, ARCHIVE]) await aws.s3.send(new CreateBucketCommand({ Bucket }));
-  await createCatalogTable(aws.dynamodb, TABLE);
+  aws = await startLocalAws({ buckets: [HOT, ARCHIVE], catalogTables: [TABLE] });
   requests = countRequests(aws.s3);
   // A tick that never advances: a snapshot and its restore record the same tick.
-  simulator = await startSimulator({
+  weaver = await startLocalWeaver({
     s3: aws.s3,
     startDelayMs: 200,
     snapshotDelayMs: 100,
     tickMs: 1e9,
   });
-  provider = new SimSpaceWeaverProvider(
-    new SimSpaceWeaverClient({
-      region: "us-east-1",
-      endpoint: simulator.endpoint,
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    }),
-  );
+  ({ simulator, provider } = weaver);
   checkpoints = new DynamoDbCheckpointStore(aws.doc, TABLE);
   const clock = new ManualClock(new Date());
   const storage = new S3ArchiveStore(aws.s3, {
@@ -146,13 +139,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await simulator?.close();
+  await weaver?.close();
   await aws?.close();
 });
 
 beforeEach(() => requests.clear());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function read(location: S3Location): Promise<Buffer> {
   const object = await aws.s3.send(

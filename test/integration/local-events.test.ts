@@ -14,9 +14,10 @@ import { SimsnapConfigSchema } from "../../lib/domain/config-file.ts";
 import type { Job } from "../../lib/domain/job.ts";
 import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
 import { runLocal, type LocalStackInfo } from "../../lib/local/runtime.ts";
+import { sleep } from "../support/async.ts";
+import { LOCAL_CREDENTIALS } from "../support/local-aws.ts";
 
 const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 /** Under a prefix the config adopts: cataloged as discovered. */
 const FOREIGN_KEY = "other-tool/snapshot/gamma-261123-1000-00.zip";
 /** Under a prefix nobody adopted: never cataloged. */
@@ -29,8 +30,6 @@ interface Observed {
   gammaCheckpoints: Checkpoint[];
   deltaCheckpoints: Checkpoint[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean) {
   const deadline = Date.now() + 9_000;
@@ -48,7 +47,7 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
  * snapshot is in progress. Returns the catalog as it stands once all of that has played out.
  */
 async function drive(stack: LocalStackInfo): Promise<Observed> {
-  const clients = { region: REGION, credentials: CREDENTIALS };
+  const clients = { region: REGION, credentials: LOCAL_CREDENTIALS };
   const bus = new EventBridgeClient({ ...clients, endpoint: stack.endpoints.eventBridge });
   const s3 = new S3Client({ ...clients, endpoint: stack.endpoints.s3, forcePathStyle: true });
   const weaver = new SimSpaceWeaverClient({ ...clients, endpoint: stack.endpoints.simulator });

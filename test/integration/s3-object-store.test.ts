@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
 import type { ObjectInfo } from "../../lib/ports/object-store.ts";
@@ -9,8 +9,7 @@ let aws: LocalAws;
 const bucket = "snapshots";
 
 beforeAll(async () => {
-  aws = await startLocalAws();
-  await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  aws = await startLocalAws({ buckets: [bucket] });
 });
 
 afterAll(async () => {

@@ -1,71 +1,40 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  SimSpaceWeaverClient,
-  SimSpaceWeaverServiceError,
-} from "../../lib/adapters/simspaceweaver/client.ts";
-import { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
-import { startLocalServers, type LocalServers } from "../../lib/local/servers.ts";
-import {
-  INJECTABLE_ERRORS,
-  startSimulator,
-  type InjectedFault,
-  type LocalSimulator,
-  type SimulatorApiCall,
-  type SimulatorOperation,
-} from "../../lib/local/simulator.ts";
+import { SimSpaceWeaverServiceError } from "../../lib/adapters/simspaceweaver/client.ts";
 import type { FaultRate } from "../../lib/local/faults.ts";
+import type { SimulatorApiCall } from "../../lib/local/simulator.ts";
+import { INJECTABLE_ERRORS, type InjectedFault } from "../../lib/local/simulator-faults.ts";
+import type { SimulatorOperation } from "../../lib/local/simulator-wire.ts";
+import { sleep } from "../support/async.ts";
+import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { startLocalWeaver, type LocalWeaver } from "../support/local-weaver.ts";
 
 const BUCKET = "chaos-snapshots";
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 const ARN = (name: string) => `arn:aws:simspaceweaver:us-east-1:123456789012:simulation/${name}`;
 
-let dataDir: string;
-let servers: LocalServers;
-let s3: S3Client;
-const running: { simulator: LocalSimulator; client: SimSpaceWeaverClient }[] = [];
+let aws: LocalAws;
+const running: LocalWeaver[] = [];
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "simsnap-faults-"));
-  servers = await startLocalServers({ dataDir, dynamodbInMemory: true });
-  s3 = new S3Client({
-    region: "us-east-1",
-    endpoint: servers.s3.endpoint,
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  aws = await startLocalAws({ buckets: [BUCKET] });
 });
 
 afterEach(async () => {
-  for (const { simulator, client } of running.splice(0)) {
-    client.destroy();
-    await simulator.close();
-  }
+  for (const weaver of running.splice(0)) await weaver.close();
 });
 
 afterAll(async () => {
-  s3?.destroy();
-  await servers?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await aws?.close();
 });
 
 /** A simulator (with faults from the start, or none) and a real client pointed at it. */
 async function weaver(
   faults?: FaultRate,
   onApiCall?: (call: SimulatorApiCall) => void,
-): Promise<{
-  simulator: LocalSimulator;
-  client: SimSpaceWeaverClient;
-  provider: SimSpaceWeaverProvider;
-  injected: InjectedFault[];
-}> {
+): Promise<LocalWeaver & { injected: InjectedFault[] }> {
   const injected: InjectedFault[] = [];
-  const simulator = await startSimulator({
-    s3,
+  const started = await startLocalWeaver({
+    s3: aws.s3,
     startDelayMs: 50,
     stopDelayMs: 50,
     snapshotDelayMs: 100,
@@ -73,13 +42,8 @@ async function weaver(
     onApiCall,
     onFault: (fault) => injected.push(fault),
   });
-  const client = new SimSpaceWeaverClient({
-    region: "us-east-1",
-    endpoint: simulator.endpoint,
-    credentials: CREDENTIALS,
-  });
-  running.push({ simulator, client });
-  return { simulator, client, provider: new SimSpaceWeaverProvider(client), injected };
+  running.push(started);
+  return { ...started, injected };
 }
 
 /** What each call answered: "ok" or the service error's code. */
@@ -96,8 +60,6 @@ async function outcomes(calls: number, call: () => Promise<unknown>): Promise<st
   }
   return seen;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("chaos mode in the local SimSpace Weaver simulator, through the real client", () => {
   it("fails the share of calls it is told to, each with a typed, retryable service error", async () => {
@@ -209,7 +171,9 @@ describe("chaos mode in the local SimSpace Weaver simulator, through the real cl
     expect(simulator.simulation("untouched")?.status).toBe("STARTED");
     expect(simulator.simulation("not-created")).toBeUndefined();
     expect(calls).toEqual([]);
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "chaos/" }));
+    const listed = await aws.s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "chaos/" }),
+    );
     expect(listed.KeyCount ?? 0).toBe(0);
   });
 

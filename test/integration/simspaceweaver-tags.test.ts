@@ -1,20 +1,13 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  SimSpaceWeaverClient,
-  SimSpaceWeaverServiceError,
-} from "../../lib/adapters/simspaceweaver/client.ts";
-import { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
-import {
-  startSimulator,
-  type LocalSimulator,
-  type SimulatorApiCall,
-} from "../../lib/local/simulator.ts";
+import { SimSpaceWeaverServiceError } from "../../lib/adapters/simspaceweaver/client.ts";
+import type { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
+import type { LocalSimulator, SimulatorApiCall } from "../../lib/local/simulator.ts";
+import { LOCAL_CREDENTIALS } from "../support/local-aws.ts";
+import { startLocalWeaver, type LocalWeaver } from "../support/local-weaver.ts";
 
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-
+let weaver: LocalWeaver;
 let simulator: LocalSimulator;
-let client: SimSpaceWeaverClient;
 let provider: SimSpaceWeaverProvider;
 const calls: SimulatorApiCall[] = [];
 
@@ -23,25 +16,19 @@ beforeAll(async () => {
   const s3 = new S3Client({
     region: "us-east-1",
     endpoint: "http://127.0.0.1:9",
-    credentials: CREDENTIALS,
+    credentials: LOCAL_CREDENTIALS,
   });
-  simulator = await startSimulator({
+  weaver = await startLocalWeaver({
     s3,
     startDelayMs: 50,
     stopDelayMs: 50,
     onApiCall: (call) => calls.push(call),
   });
-  client = new SimSpaceWeaverClient({
-    region: "us-east-1",
-    endpoint: simulator.endpoint,
-    credentials: CREDENTIALS,
-  });
-  provider = new SimSpaceWeaverProvider(client);
+  ({ simulator, provider } = weaver);
 });
 
 afterAll(async () => {
-  client.destroy();
-  await simulator.close();
+  await weaver.close();
 });
 
 describe("ListTagsForResource against the simulator", () => {

@@ -1,76 +1,48 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  SimSpaceWeaverClient,
   SimSpaceWeaverServiceError,
+  type SimSpaceWeaverClient,
 } from "../../lib/adapters/simspaceweaver/client.ts";
-import { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
+import type { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
 import { ValidationError } from "../../lib/domain/errors.ts";
 import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
-import { startLocalServers, type LocalServers } from "../../lib/local/servers.ts";
-import {
-  readZipEntries,
-  startSimulator,
-  type LocalSimulator,
-  type SnapshotState,
-} from "../../lib/local/simulator.ts";
+import type { LocalSimulator } from "../../lib/local/simulator.ts";
+import { readZipEntries, type SnapshotState } from "../../lib/local/simulator-snapshots.ts";
 import type { SimulationDetails, SimulationStatus } from "../../lib/ports/simulation-provider.ts";
+import { sleep } from "../support/async.ts";
+import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { startLocalWeaver, type LocalWeaver } from "../support/local-weaver.ts";
 
 const BUCKET = "weaver-snapshots";
 const ROLE = "arn:aws:iam::123456789012:role/weaver";
 const SCHEMA = { bucket: BUCKET, key: "schemas/demo.yaml" };
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 const TICK_MS = 10;
 
-let dataDir: string;
-let servers: LocalServers;
+let aws: LocalAws;
+let weaver: LocalWeaver;
 let s3: S3Client;
 let simulator: LocalSimulator;
 let client: SimSpaceWeaverClient;
 let provider: SimSpaceWeaverProvider;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "simsnap-weaver-"));
-  servers = await startLocalServers({ dataDir, dynamodbInMemory: true });
-  s3 = new S3Client({
-    region: "us-east-1",
-    endpoint: servers.s3.endpoint,
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  simulator = await startSimulator({
+  aws = await startLocalAws({ buckets: [BUCKET] });
+  s3 = aws.s3;
+  weaver = await startLocalWeaver({
     s3,
     startDelayMs: 200,
     stopDelayMs: 200,
     snapshotDelayMs: 400,
     tickMs: TICK_MS,
   });
-  client = new SimSpaceWeaverClient({
-    region: "us-east-1",
-    endpoint: simulator.endpoint,
-    credentials: CREDENTIALS,
-  });
-  provider = new SimSpaceWeaverProvider(client);
+  ({ simulator, client, provider } = weaver);
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await simulator?.close();
-  s3?.destroy();
-  await servers?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await weaver?.close();
+  await aws?.close();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls DescribeSimulation until the simulation reaches `status`, recording what it went through. */
 async function waitForStatus(

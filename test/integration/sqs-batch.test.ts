@@ -10,6 +10,7 @@ import { ProviderError, RetryLaterError } from "../../lib/domain/errors.ts";
 import { sqsBatchHandler, type RedeliveryDelayer } from "../../lib/handlers/sqs-batch.ts";
 import { lambdaContext, QueuePoller } from "../../lib/local/queue-poller.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
+import { captureLogs } from "../support/log-capture.ts";
 
 const Message = z.object({ n: z.number().int() });
 
@@ -180,6 +181,7 @@ describe("sqsBatchHandler on a real queue", () => {
       awsRegion: "us-east-1",
     });
 
+    const logs = captureLogs();
     const response = await handler(
       {
         Records: [
@@ -190,9 +192,15 @@ describe("sqsBatchHandler on a real queue", () => {
         ],
       },
       lambdaContext("test"),
-    );
+    ).finally(() => logs.restore());
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["b", "c"]);
     expect(handled).toEqual([1, 4]);
+    expect(
+      logs.lines().map(({ level, messageId, error }) => ({ level, messageId, error })),
+    ).toEqual([
+      { level: "WARN", messageId: "b", error: expect.stringMatching(/^Invalid test message: n: /) },
+      { level: "WARN", messageId: "c", error: "Invalid test message: body is not JSON" },
+    ]);
   });
 });

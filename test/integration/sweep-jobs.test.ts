@@ -6,6 +6,7 @@ import { LOCAL_SNAPSHOT_BUCKET } from "../../lib/domain/config-file.ts";
 import { startJob } from "../../lib/domain/job.ts";
 import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
 import { checkpoint } from "../support/checkpoint-factory.ts";
+import { LOCAL_CREDENTIALS } from "../support/local-aws.ts";
 import { startLocalStack, type RunningStack } from "../support/local-stack.ts";
 
 let stack: RunningStack;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   const client = new DynamoDBClient({
     endpoint: stack.info.endpoints.dynamodb,
     region: "us-east-1",
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    credentials: LOCAL_CREDENTIALS,
   });
   jobs = new DynamoDbJobStore(
     DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),

@@ -12,11 +12,12 @@ import { SimsnapClient } from "../../lib/client/client.ts";
 import { SimsnapConfigSchema, type SimsnapConfigInput } from "../../lib/domain/config-file.ts";
 import { LocalConfigSchema, type LocalConfig } from "../../lib/local/demo-config.ts";
 import { runLocal, type LocalRunSummary, type LocalStackInfo } from "../../lib/local/runtime.ts";
+import { LOCAL_CREDENTIALS } from "./local-aws.ts";
 
 const aws = (endpoint: string) => ({
   endpoint,
   region: "us-east-1",
-  credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  credentials: LOCAL_CREDENTIALS,
 });
 
 /** A local stack running in this process, with clients to drive it and to look behind it. */

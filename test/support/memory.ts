@@ -19,15 +19,11 @@ import {
 import { validateDelaySeconds } from "../../lib/adapters/sqs/message-queue.ts";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../lib/domain/checkpoint.ts";
 import { ConcurrentModificationError } from "../../lib/domain/errors.ts";
+import type { DomainEvent } from "../../lib/domain/events.ts";
 import { isJobFinished, JobSchema, type Job, type JobKind } from "../../lib/domain/job.ts";
 import { parseInput } from "../../lib/domain/validation.ts";
 import type { CheckpointStore, JobStore, ListOptions, Page } from "../../lib/ports/catalog.ts";
-import type {
-  Clock,
-  DomainEvent,
-  EventPublisher,
-  MessageQueue,
-} from "../../lib/ports/messaging.ts";
+import type { Clock, EventPublisher, MessageQueue } from "../../lib/ports/messaging.ts";
 import {
   MAX_DELETE_KEYS,
   type DeleteManyResult,

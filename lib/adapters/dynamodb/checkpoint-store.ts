@@ -17,6 +17,23 @@ export const checkpointPartition = (simulation: string): string => `SIM#${simula
 /** The registry partition listing every simulation with checkpoints. */
 const SIMULATIONS_PARTITION = "SIMULATIONS";
 
+/**
+ * The key attributes of a checkpoint's item: its own key and its place in the `byCreated` index.
+ * Exported so test support can seed the table in batches with exactly the items `create` writes.
+ */
+export const checkpointItemKeys = (checkpoint: Checkpoint): Record<string, string> => ({
+  ...checkpointKey(checkpoint.id),
+  gsi1pk: checkpointPartition(checkpoint.simulation),
+  gsi1sk: creationSortKey(checkpoint.createdAt, checkpoint.id),
+});
+
+/** The registry item `create` puts for a simulation; see `checkpointItemKeys` for why exported. */
+export const simulationRegistryItem = (simulation: string): Record<string, string> => ({
+  pk: SIMULATIONS_PARTITION,
+  sk: `SIM#${simulation}`,
+  simulation,
+});
+
 const locationKey = (location: S3Location) => ({
   pk: `LOC#${location.bucket}/${location.key}`,
   sk: "LOC",
@@ -37,11 +54,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     this.items = new VersionedItems(doc, tableName, {
       schema: CheckpointSchema,
       label: "Checkpoint",
-      keyOf: (checkpoint) => ({
-        ...checkpointKey(checkpoint.id),
-        gsi1pk: checkpointPartition(checkpoint.simulation),
-        gsi1sk: creationSortKey(checkpoint.createdAt, checkpoint.id),
-      }),
+      keyOf: checkpointItemKeys,
     });
   }
 
@@ -50,11 +63,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          pk: SIMULATIONS_PARTITION,
-          sk: `SIM#${checkpoint.simulation}`,
-          simulation: checkpoint.simulation,
-        },
+        Item: simulationRegistryItem(checkpoint.simulation),
       }),
     );
     return this.items.create(checkpoint);

@@ -5,7 +5,8 @@ import {
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { AppError } from "../../domain/errors.ts";
-import type { DomainEvent, EventPublisher } from "../../ports/messaging.ts";
+import type { DomainEvent } from "../../domain/events.ts";
+import type { EventPublisher } from "../../ports/messaging.ts";
 
 /** PutEvents accepts at most this many entries per call. */
 export const PUT_EVENTS_BATCH_SIZE = 10;

@@ -45,12 +45,18 @@ function toSummary(simulation: SimulationMetadata, fallbackName?: string): Simul
 }
 
 /**
+ * The provider's name in checkpoint records, for a function that records it without calling
+ * SimSpace Weaver (and so without bundling its client).
+ */
+export const SIMSPACEWEAVER = "simspaceweaver";
+
+/**
  * The `SimulationProvider` port on AWS SimSpace Weaver. Names are checked against the service's
  * own rule before any call, so a typo is a clear `ValidationError` here rather than a 400 from the
  * service; everything the service refuses surfaces as the client's `SimSpaceWeaverServiceError`.
  */
 export class SimSpaceWeaverProvider implements SimulationProvider {
-  readonly name = "simspaceweaver";
+  readonly name = SIMSPACEWEAVER;
 
   constructor(private readonly client: SimSpaceWeaverClient) {}
 

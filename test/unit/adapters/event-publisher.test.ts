@@ -10,7 +10,7 @@ import {
   EventPublishError,
 } from "../../../lib/adapters/eventbridge/event-publisher.ts";
 import { isAppError } from "../../../lib/domain/errors.ts";
-import type { DomainEvent } from "../../../lib/ports/messaging.ts";
+import type { DomainEvent } from "../../../lib/domain/events.ts";
 
 const eventBridge = mockClient(EventBridgeClient);
 const client = new EventBridgeClient({

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { S3ArchiveStore } from "../../../lib/adapters/s3/archive-store.ts";
 import { RetryLaterError } from "../../../lib/domain/errors.ts";
 import { archiveCheckpoint } from "../../../lib/usecases/archive-checkpoint.ts";
-import { archiveSettings } from "../usecases/archive-world.ts";
+import { archiveSettings } from "../../support/archive-world.ts";
 import { ManualClock, MemoryCheckpointStore, MemoryEventPublisher } from "../../support/memory.ts";
 
 // S3's checksums, storage classes and service errors, which s3rver does not produce, are

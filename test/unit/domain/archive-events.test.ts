@@ -7,9 +7,9 @@ import {
   checkpointRestored,
   restoreFailed,
   restoreRequested,
+  type DomainEvent,
 } from "../../../lib/domain/events.ts";
 import type { Job } from "../../../lib/domain/job.ts";
-import type { DomainEvent } from "../../../lib/ports/messaging.ts";
 
 const archived: Checkpoint = {
   id: "c1",

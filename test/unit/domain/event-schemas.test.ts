@@ -114,16 +114,15 @@ describe("the documented event schemas", () => {
   });
 });
 
-describe("the README's event samples", () => {
-  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-  const events = readme.slice(readme.indexOf("## Events"), readme.indexOf("## Development"));
+describe("the event samples of docs/events.md", () => {
+  const events = readFileSync(new URL("../../../docs/events.md", import.meta.url), "utf8");
   const samples = [...events.matchAll(/```json\n([\s\S]*?)```/g)]
     .map((match) => JSON.parse(match[1] ?? "") as Record<string, unknown>)
     .filter((sample) => "detail-type" in sample);
 
   it.each(Object.keys(EVENT_DETAIL_SCHEMAS))("show %s, valid against its schema", (type) => {
     const sample = samples.find((s) => s["detail-type"] === type);
-    expect(sample, `no sample of ${type} in the README`).toBeDefined();
+    expect(sample, `no sample of ${type} in docs/events.md`).toBeDefined();
     expect(() =>
       EVENT_DETAIL_SCHEMAS[type as keyof typeof EVENT_DETAIL_SCHEMAS].parse(sample?.detail),
     ).not.toThrow();

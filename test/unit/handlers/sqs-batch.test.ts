@@ -1,3 +1,5 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
 import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -10,6 +12,8 @@ import {
 import { sqsBatchHandler, TRANSIENT_BACKOFF } from "../../../lib/handlers/sqs-batch.ts";
 import { retryTransient } from "../../../lib/handlers/retry-transient.ts";
 import { lambdaContext } from "../../../lib/local/queue-poller.ts";
+import { logger } from "../../../lib/observability/logger.ts";
+import { captureLogs } from "../../support/log-capture.ts";
 
 const record = (messageId: string, receiveCount: number): SQSRecord => ({
   messageId,
@@ -98,6 +102,63 @@ describe("sqsBatchHandler and transient errors", () => {
     );
 
     expect(delays).toEqual({ later: 30 });
+  });
+});
+
+describe("sqsBatchHandler's log lines", () => {
+  it("carry each record's own message id and simulation while records overlap", async () => {
+    let bStarted!: () => void;
+    const started = new Promise<void>((resolve) => (bStarted = resolve));
+    const handler = middy(
+      sqsBatchHandler({
+        what: "test message",
+        schema: z.object({ id: z.string(), simulation: z.string() }),
+        correlate: (message) => ({ simulation: message.simulation }),
+        redelivery: { delay: async () => undefined },
+        handle: async (message, _record, log) => {
+          log.info("Started");
+          // a waits until b has started (and appended its keys), b until a has gone on.
+          if (message.id === "a") await started;
+          else bStarted();
+          await new Promise((resolve) => setImmediate(resolve));
+          log.info("Finished");
+          // sqs-batch's own line, written after the other record began and before it ended.
+          if (message.id === "a") throw new RetryLaterError("not yet", 5);
+        },
+      }),
+    ).use(injectLambdaContext(logger, { resetKeys: true }));
+    const withBody = (id: string, simulation: string): SQSRecord => ({
+      ...record(id, 1),
+      body: JSON.stringify({ id, simulation }),
+    });
+    const context = lambdaContext("test");
+    const logs = captureLogs();
+    try {
+      await handler({ Records: [withBody("a", "ocean"), withBody("b", "city")] }, context);
+    } finally {
+      logs.restore();
+    }
+
+    const lines = logs.lines();
+    const of = (id: string) =>
+      lines
+        .filter((line) => line.messageId === id)
+        .map(({ message, simulation, function_request_id }) => ({
+          message,
+          simulation,
+          function_request_id,
+        }));
+    const requestId = context.awsRequestId;
+    expect(of("a")).toEqual([
+      { message: "Started", simulation: "ocean", function_request_id: requestId },
+      { message: "Finished", simulation: "ocean", function_request_id: requestId },
+      { message: "Retrying later", simulation: "ocean", function_request_id: requestId },
+    ]);
+    expect(of("b")).toEqual([
+      { message: "Started", simulation: "city", function_request_id: requestId },
+      { message: "Finished", simulation: "city", function_request_id: requestId },
+    ]);
+    expect(lines).toHaveLength(5);
   });
 });
 

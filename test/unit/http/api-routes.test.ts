@@ -4,7 +4,7 @@ import { logger } from "../../../lib/observability/logger.ts";
 import { apiRoutes } from "../../../lib/http/api-routes.ts";
 import { httpApi, route } from "../../../lib/http/router.ts";
 import { checkpoint } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "../usecases/api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 function event(
   method: string,

@@ -1,12 +1,17 @@
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { lambdaContext } from "../../../lib/local/queue-poller.ts";
 import { METRICS_NAMESPACE, SCHEDULE_DIMENSION } from "../../../lib/observability/metric-names.ts";
 import {
+  metrics,
   recordArchive,
   recordPrune,
   recordSchedulePlanned,
   recordSnapshotCheck,
   recordSnapshotFile,
   recordSnapshotTaken,
+  recordStopFinished,
   recordSweep,
 } from "../../../lib/observability/metrics.ts";
 import type { PruneSimulationResult } from "../../../lib/usecases/prune.ts";
@@ -23,6 +28,10 @@ interface EmfRecord {
 }
 
 let write: MockInstance<typeof process.stdout.write>;
+let writeError: MockInstance<typeof process.stderr.write>;
+/** Everything written to standard output and standard error since the test began. */
+const output = (): string =>
+  [...write.mock.calls, ...writeError.mock.calls].map(([chunk]) => String(chunk)).join("");
 /** The EMF records written to standard output since the test began. */
 const records = (): EmfRecord[] =>
   write.mock.calls
@@ -38,11 +47,19 @@ beforeEach(() => {
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", undefined);
   vi.stubEnv("POWERTOOLS_DEV", undefined);
   write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  writeError = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
 });
 afterEach(() => {
   write.mockRestore();
+  writeError.mockRestore();
   vi.unstubAllEnvs();
 });
+
+/** Runs `work` as one invocation of a function whose chain flushes `target` with `logMetrics`. */
+const invoke = (work: () => unknown, target = metrics) =>
+  middy(async () => {
+    work();
+  }).use(logMetrics(target))(undefined, lambdaContext("test"));
 
 const pruned = (overrides: Partial<PruneSimulationResult>): PruneSimulationResult => ({
   simulation: "ocean",
@@ -56,8 +73,8 @@ const pruned = (overrides: Partial<PruneSimulationResult>): PruneSimulationResul
 });
 
 describe("metrics", () => {
-  it("writes one EMF record in simsnap's namespace with the service dimension", () => {
-    recordSnapshotTaken({ outcome: "failed" });
+  it("writes one EMF record in simsnap's namespace with the service dimension", async () => {
+    await invoke(() => recordSnapshotTaken({ outcome: "failed" }));
     const [record, ...rest] = records();
     expect(rest).toEqual([]);
     expect(record?._aws.CloudWatchMetrics).toEqual([
@@ -70,34 +87,66 @@ describe("metrics", () => {
     });
   });
 
-  it("writes nothing when nothing happened, and passes the result through", () => {
+  it("writes nothing, not even a warning, when nothing happened, and passes the result through", async () => {
     const result = { outcome: "duplicate" as const, checkpointId: "c", jobId: "j" };
-    expect(recordSnapshotTaken(result)).toBe(result);
-    recordSnapshotFile({ outcome: "ignored" });
-    recordPrune([pruned({ outcome: "duplicate" })]);
+    await invoke(() => {
+      expect(recordSnapshotTaken(result)).toBe(result);
+      recordSnapshotFile({ outcome: "ignored" });
+      recordPrune([pruned({ outcome: "duplicate" })]);
+    });
     expect(records()).toEqual([]);
+    // Powertools warns of an invocation without metrics; here that is most invocations.
+    expect(output()).toBe("");
   });
 
-  it("measures a completed snapshot job's age from its start", () => {
+  it("measures a completed snapshot job's age from its start", async () => {
     const now = new Date("2026-11-23T10:05:00.000Z");
-    recordSnapshotCheck({ outcome: "completed", startedAt: "2026-11-23T10:00:00.000Z" }, now);
-    recordSnapshotFile({ outcome: "discovered", checkpointId: "d" }, now);
+    await invoke(() => {
+      recordSnapshotCheck({ outcome: "completed", startedAt: "2026-11-23T10:00:00.000Z" }, now);
+      recordSnapshotFile({ outcome: "discovered", checkpointId: "d" }, now);
+    });
     expect(records().map(metricsOf)).toEqual([
-      { SnapshotsCompleted: ["Count", 1], SnapshotJobAge: ["Seconds", 300] },
-      { SnapshotsDiscovered: ["Count", 1] },
+      {
+        SnapshotsCompleted: ["Count", 1],
+        SnapshotJobAge: ["Seconds", 300],
+        SnapshotsDiscovered: ["Count", 1],
+      },
     ]);
   });
 
-  it("adds up a prune run, counting refused and partial runs as failed jobs", () => {
-    recordPrune([
-      pruned({ removed: ["a", "b"] }),
-      pruned({
-        outcome: "partial",
-        removed: ["c"],
-        failed: [{ id: "d", key: "k", code: "AccessDenied", message: "no" }],
-      }),
-      pruned({ outcome: "refused" }),
+  it("publishes an invocation's metrics once, when it ends, the records of a batch together", async () => {
+    await invoke(() => {
+      recordSnapshotTaken({ outcome: "failed" });
+      expect(records()).toEqual([]);
+      recordSnapshotTaken({ outcome: "failed" });
+    });
+    expect(records().map(metricsOf)).toEqual([
+      { SnapshotsFailed: ["Count", [1, 1]], JobsFailed: ["Count", [1, 1]] },
     ]);
+  });
+
+  it("publishes what an invocation counted before it failed", async () => {
+    await expect(
+      invoke(() => {
+        recordStopFinished({ outcome: "refused" });
+        throw new Error("later failure");
+      }),
+    ).rejects.toThrow("later failure");
+    expect(records().map(metricsOf)).toEqual([{ JobsFailed: ["Count", 1] }]);
+  });
+
+  it("adds up a prune run, counting refused and partial runs as failed jobs", async () => {
+    await invoke(() =>
+      recordPrune([
+        pruned({ removed: ["a", "b"] }),
+        pruned({
+          outcome: "partial",
+          removed: ["c"],
+          failed: [{ id: "d", key: "k", code: "AccessDenied", message: "no" }],
+        }),
+        pruned({ outcome: "refused" }),
+      ]),
+    );
     expect(records().map(metricsOf)).toEqual([
       {
         CheckpointsPruned: ["Count", 3],
@@ -107,18 +156,20 @@ describe("metrics", () => {
     ]);
   });
 
-  it("counts a sweep's re-sent steps and the jobs it ended, failed ones by kind", () => {
+  it("counts a sweep's re-sent steps and the jobs it ended, failed ones by kind", async () => {
     const base = { simulation: "ocean" };
-    recordSweep({
-      swept: [
-        { ...base, jobId: "a", kind: "snapshot", action: "resent", step: "status-check" },
-        { ...base, jobId: "b", kind: "restore", action: "resent", step: "restore-step" },
-        { ...base, jobId: "c", kind: "snapshot", action: "failed", status: "FAILED" },
-        { ...base, jobId: "d", kind: "stop", action: "failed", status: "FAILED" },
-        { ...base, jobId: "e", kind: "snapshot", action: "settled", status: "SUCCEEDED" },
-      ],
-    });
-    recordSweep({ swept: [] });
+    await invoke(() =>
+      recordSweep({
+        swept: [
+          { ...base, jobId: "a", kind: "snapshot", action: "resent", step: "status-check" },
+          { ...base, jobId: "b", kind: "restore", action: "resent", step: "restore-step" },
+          { ...base, jobId: "c", kind: "snapshot", action: "failed", status: "FAILED" },
+          { ...base, jobId: "d", kind: "stop", action: "failed", status: "FAILED" },
+          { ...base, jobId: "e", kind: "snapshot", action: "settled", status: "SUCCEEDED" },
+        ],
+      }),
+    );
+    await invoke(() => recordSweep({ swept: [] }));
     expect(records().map(metricsOf)).toEqual([
       {
         JobsResent: ["Count", 2],
@@ -129,21 +180,25 @@ describe("metrics", () => {
     ]);
   });
 
-  it("counts archived bytes", () => {
-    recordArchive({ outcome: "archived", checkpointId: "c", bytes: 5_000 });
+  it("counts archived bytes", async () => {
+    await invoke(() => recordArchive({ outcome: "archived", checkpointId: "c", bytes: 5_000 }));
     expect(records().map(metricsOf)).toEqual([
       { CheckpointsArchived: ["Count", 1], ArchivedBytes: ["Bytes", 5_000] },
     ]);
   });
 
-  it("publishes the oldest checkpoint age of a schedule under its name, 0 when none ran", () => {
-    recordSchedulePlanned("hourly", 2, [
-      { simulation: "ocean", ageSeconds: 3_600 },
-      { simulation: "city", ageSeconds: 9_000 },
-    ]);
-    recordSchedulePlanned("nightly", 0, []);
-    const [requested, hourly, , nightly] = records();
+  it("publishes the oldest checkpoint age of a schedule under its name, 0 when none ran", async () => {
+    await invoke(() =>
+      recordSchedulePlanned("hourly", 2, [
+        { simulation: "ocean", ageSeconds: 3_600 },
+        { simulation: "city", ageSeconds: 9_000 },
+      ]),
+    );
+    await invoke(() => recordSchedulePlanned("nightly", 0, []));
+    // The age is written at once, with its dimension; the requests when the invocation ends.
+    const [hourly, requested, nightly] = records();
     expect(metricsOf(requested!)).toEqual({ SnapshotsRequested: ["Count", 2] });
+    expect(requested?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service"]]);
     expect(hourly?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
       ["service", SCHEDULE_DIMENSION],
     ]);
@@ -153,9 +208,11 @@ describe("metrics", () => {
     expect(metricsOf(nightly!)).toEqual({ CheckpointAge: ["Seconds", 0] });
   });
 
-  it("writes nothing where POWERTOOLS_METRICS_DISABLED is set (the local runtime)", () => {
+  it("writes nothing where POWERTOOLS_METRICS_DISABLED is set at cold start (the local runtime)", async () => {
     vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "true");
-    recordSnapshotTaken({ outcome: "failed" });
+    vi.resetModules();
+    const coldStart = await import("../../../lib/observability/metrics.ts");
+    await invoke(() => coldStart.recordSnapshotTaken({ outcome: "failed" }), coldStart.metrics);
     expect(records()).toEqual([]);
   });
 });

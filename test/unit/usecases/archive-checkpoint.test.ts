@@ -4,7 +4,7 @@ import { markCheckpointDeleted } from "../../../lib/domain/checkpoint.ts";
 import { ConfigError, NotFoundError, RetryLaterError } from "../../../lib/domain/errors.ts";
 import { archiveCheckpoint } from "../../../lib/usecases/archive-checkpoint.ts";
 import { SIMSNAP_VERSION } from "../../../lib/version.ts";
-import { archiveWorld, completedCheckpoint } from "./archive-world.ts";
+import { archiveWorld, completedCheckpoint } from "../../support/archive-world.ts";
 
 const archived = {
   bucket: "archive",

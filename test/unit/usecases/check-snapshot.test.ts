@@ -3,7 +3,7 @@ import type { StatusCheck } from "../../../lib/domain/messages.ts";
 import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
 import { checkSnapshot } from "../../../lib/usecases/check-snapshot.ts";
 import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
-import { providerWritesFiles, request, snapshotWorld } from "./snapshot-world.ts";
+import { providerWritesFiles, request, snapshotWorld } from "../../support/snapshot-world.ts";
 
 async function requested() {
   const world = snapshotWorld();

@@ -7,7 +7,7 @@ import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
 import { checkSnapshot } from "../../../lib/usecases/check-snapshot.ts";
 import { completeSnapshot } from "../../../lib/usecases/complete-snapshot.ts";
 import { snapshotIdsFor, takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
-import { providerWritesFiles, request, snapshotWorld } from "./snapshot-world.ts";
+import { providerWritesFiles, request, snapshotWorld } from "../../support/snapshot-world.ts";
 
 type World = ReturnType<typeof snapshotWorld>;
 

@@ -9,7 +9,7 @@ import {
 import { EVENT_DETAIL_SCHEMAS } from "../../../lib/domain/event-schemas.ts";
 import { deleteCheckpoint } from "../../../lib/usecases/delete-checkpoint.ts";
 import { checkpoint } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 async function seeded(...records: Checkpoint[]) {
   const world = apiWorld();

@@ -4,7 +4,7 @@ import { NotFoundError } from "../../../lib/domain/errors.ts";
 import { parseInput } from "../../../lib/domain/validation.ts";
 import { getCheckpoint, listCheckpoints } from "../../../lib/usecases/list-checkpoints.ts";
 import { checkpoint, minutesIn } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 const query = (input: Record<string, string>) =>
   parseInput(CheckpointQuerySchema, input, "query string");

@@ -4,7 +4,7 @@ import { JobQuerySchema } from "../../../lib/domain/job-query.ts";
 import { parseInput } from "../../../lib/domain/validation.ts";
 import { getJob, listJobs } from "../../../lib/usecases/list-jobs.ts";
 import { job, minutesIn } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 const query = (input: Record<string, string> = {}) =>
   parseInput(JobQuerySchema, input, "query string");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { listSimulations } from "../../../lib/usecases/list-simulations.ts";
 import { checkpoint, minutesIn } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 describe("listSimulations", () => {
   it("shows every simulation the provider lists or the catalog knows, with counts by state", async () => {

@@ -4,7 +4,7 @@ import { observeShutdown, shutdownFromApiCall } from "../../../lib/usecases/obse
 import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
 import deleteSimulation from "../../events/cloudtrail/delete-simulation.json" with { type: "json" };
 import stopSimulation from "../../events/cloudtrail/stop-simulation.json" with { type: "json" };
-import { request, snapshotWorld } from "./snapshot-world.ts";
+import { request, snapshotWorld } from "../../support/snapshot-world.ts";
 
 /** The sample CloudTrail event (StopSimulation of traffic-sim at 11:02:07Z), as the function reads it. */
 const stopped = shutdownFromApiCall(SimulationApiCallEventSchema.parse(stopSimulation));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { orderStop } from "../../../lib/usecases/order-stop.ts";
 import { stopJobId } from "../../../lib/usecases/request-stop.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 describe("orderStop", () => {
   it("answers with the stop job, its final snapshot asked for", async () => {

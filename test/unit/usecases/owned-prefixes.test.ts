@@ -10,8 +10,8 @@ import { loadSimulationCheckpoints } from "../../../lib/usecases/list-checkpoint
 import { prune } from "../../../lib/usecases/prune.ts";
 import { restoreCheckpoint } from "../../../lib/usecases/restore-checkpoint.ts";
 import { checkpoint as makeCheckpoint } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
-import { archiveWorld } from "./archive-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
+import { archiveWorld } from "../../support/archive-world.ts";
 
 /**
  * Issue 10, defect 2: simsnap catalogs, prunes, deletes, archives and restores from only the

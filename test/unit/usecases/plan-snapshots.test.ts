@@ -6,7 +6,7 @@ import { planSnapshots } from "../../../lib/usecases/plan-snapshots.ts";
 import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
 import { MemoryQueue } from "../../support/memory.ts";
 import tickSample from "../../events/scheduler/tick.json" with { type: "json" };
-import { snapshotWorld } from "./snapshot-world.ts";
+import { snapshotWorld } from "../../support/snapshot-world.ts";
 
 const tick = { schedule: "hourly", scheduledTime: "2026-11-23T10:00:00Z" };
 

@@ -3,7 +3,7 @@ import { markCheckpointDeleted } from "../../../lib/domain/checkpoint.ts";
 import { RetentionConfigSchema, type RetentionConfigInput } from "../../../lib/domain/retention.ts";
 import { archiveCheckpoint } from "../../../lib/usecases/archive-checkpoint.ts";
 import { pruneArchives } from "../../../lib/usecases/prune-archives.ts";
-import { archiveWorld, completedCheckpoint } from "./archive-world.ts";
+import { archiveWorld, completedCheckpoint } from "../../support/archive-world.ts";
 
 /** Six archived checkpoints of one simulation, an hour apart; c-0 is the oldest. */
 async function archivedWorld(policy: RetentionConfigInput) {

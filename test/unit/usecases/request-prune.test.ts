@@ -4,7 +4,7 @@ import { pruneRunFor } from "../../../lib/domain/prune-request.ts";
 import { prune, pruneJobId } from "../../../lib/usecases/prune.ts";
 import { requestPrune } from "../../../lib/usecases/request-prune.ts";
 import { checkpoint, minutesIn } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 async function withCheckpoints() {
   const world = apiWorld();

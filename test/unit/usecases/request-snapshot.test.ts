@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError } from "../../../lib/domain/errors.ts";
 import { requestSnapshot } from "../../../lib/usecases/request-snapshot.ts";
 import { takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 describe("requestSnapshot", () => {
   it("records the PENDING checkpoint and RUNNING job, then queues the request", async () => {

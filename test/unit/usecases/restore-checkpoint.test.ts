@@ -20,7 +20,7 @@ import {
 } from "../../../lib/usecases/restore-checkpoint.ts";
 import { FakeProvider } from "../../support/fake-provider.ts";
 import { MemoryQueue } from "../../support/memory.ts";
-import { archiveWorld, completedCheckpoint } from "./archive-world.ts";
+import { archiveWorld, completedCheckpoint } from "../../support/archive-world.ts";
 
 /** A provider that, like SimSpace Weaver, starts simulations asynchronously and dedupes tokens. */
 class StartingProvider extends FakeProvider {

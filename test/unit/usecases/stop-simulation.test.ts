@@ -18,7 +18,7 @@ import {
 import { snapshotIdsFor, takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
 import { providerErrors } from "../../support/fake-provider.ts";
 import { MemoryQueue, type MemoryJobStore } from "../../support/memory.ts";
-import { snapshotWorld } from "./snapshot-world.ts";
+import { snapshotWorld } from "../../support/snapshot-world.ts";
 
 function stopWorld(status: SimulationStatus = "STARTED") {
   return { ...snapshotWorld({ "sim-a": status }), requests: new MemoryQueue<SnapshotRequest>() };

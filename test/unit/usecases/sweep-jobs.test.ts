@@ -23,8 +23,8 @@ import {
   takeSnapshot,
 } from "../../../lib/usecases/take-snapshot.ts";
 import { MemoryQueue } from "../../support/memory.ts";
-import { apiWorld } from "./api-world.ts";
-import { request } from "./snapshot-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
+import { request } from "../../support/snapshot-world.ts";
 
 /** Every port of the sweeper in memory, beside the use cases whose jobs it sweeps. */
 function sweepWorld() {

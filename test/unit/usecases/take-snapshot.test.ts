@@ -3,7 +3,7 @@ import { RetryLaterError } from "../../../lib/domain/errors.ts";
 import type { Job } from "../../../lib/domain/job.ts";
 import { snapshotIdsFor, takeSnapshot } from "../../../lib/usecases/take-snapshot.ts";
 import { providerErrors } from "../../support/fake-provider.ts";
-import { request, snapshotWorld } from "./snapshot-world.ts";
+import { request, snapshotWorld } from "../../support/snapshot-world.ts";
 
 describe("takeSnapshot", () => {
   it("records a PENDING checkpoint and a RUNNING job, calls CreateSnapshot and schedules a check", async () => {

@@ -7,7 +7,7 @@ import {
 import type { Checkpoint } from "../../../lib/domain/checkpoint.ts";
 import { updateCheckpoint } from "../../../lib/usecases/update-checkpoint.ts";
 import { checkpoint } from "../../support/checkpoint-factory.ts";
-import { apiWorld } from "./api-world.ts";
+import { apiWorld } from "../../support/api-world.ts";
 
 async function seeded(record: Checkpoint) {
   const world = apiWorld();

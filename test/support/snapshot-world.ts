@@ -1,8 +1,8 @@
-import type { StatusCheck } from "../../../lib/domain/messages.ts";
-import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
-import type { ObjectInfo } from "../../../lib/ports/object-store.ts";
-import type { SimulationStatus } from "../../../lib/ports/simulation-provider.ts";
-import { FakeProvider } from "../../support/fake-provider.ts";
+import type { StatusCheck } from "../../lib/domain/messages.ts";
+import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
+import type { ObjectInfo } from "../../lib/ports/object-store.ts";
+import type { SimulationStatus } from "../../lib/ports/simulation-provider.ts";
+import { FakeProvider } from "./fake-provider.ts";
 import {
   ManualClock,
   MemoryCheckpointStore,
@@ -10,7 +10,7 @@ import {
   MemoryJobStore,
   MemoryObjectStore,
   MemoryQueue,
-} from "../../support/memory.ts";
+} from "./memory.ts";
 
 /** In-memory ports wired the way the functions wire the real ones. */
 export function snapshotWorld(

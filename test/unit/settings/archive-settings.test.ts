@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadSettings } from "../../../lib/config.ts";
+import { loadSettings } from "../../../lib/settings.ts";
 import { ConfigError } from "../../../lib/domain/errors.ts";
 
 const base = { SIMSNAP_TABLE: "catalog", SIMSNAP_SNAPSHOT_BUCKET: "snapshots" };

@@ -1,11 +1,11 @@
-import type { SnapshotRequest } from "../../../lib/domain/messages.ts";
-import type { PruneRequest } from "../../../lib/domain/prune-request.ts";
-import type { RestoreStep } from "../../../lib/domain/restore.ts";
-import { RetentionConfigSchema } from "../../../lib/domain/retention.ts";
-import type { SimulationStatus } from "../../../lib/ports/simulation-provider.ts";
-import type { RestoreSettings } from "../../../lib/usecases/restore-checkpoint.ts";
-import { MemoryArchiveStore } from "../../support/memory-archive.ts";
-import { MemoryQueue } from "../../support/memory.ts";
+import type { SnapshotRequest } from "../../lib/domain/messages.ts";
+import type { PruneRequest } from "../../lib/domain/prune-request.ts";
+import type { RestoreStep } from "../../lib/domain/restore.ts";
+import { RetentionConfigSchema } from "../../lib/domain/retention.ts";
+import type { SimulationStatus } from "../../lib/ports/simulation-provider.ts";
+import type { RestoreSettings } from "../../lib/usecases/restore-checkpoint.ts";
+import { MemoryArchiveStore } from "./memory-archive.ts";
+import { MemoryQueue } from "./memory.ts";
 import { snapshotWorld } from "./snapshot-world.ts";
 
 /** Restore settings as a deployment with a simulation role has them. */

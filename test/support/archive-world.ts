@@ -1,14 +1,14 @@
-import type { Checkpoint } from "../../../lib/domain/checkpoint.ts";
-import { snapshotKey } from "../../../lib/domain/snapshot-key.ts";
-import type { ArchiveSettings } from "../../../lib/usecases/archive-checkpoint.ts";
-import { checkpoint as makeCheckpoint } from "../../support/checkpoint-factory.ts";
-import { MemoryArchiveStore } from "../../support/memory-archive.ts";
+import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
+import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
+import type { ArchiveSettings } from "../../lib/usecases/archive-checkpoint.ts";
+import { checkpoint as makeCheckpoint } from "./checkpoint-factory.ts";
+import { MemoryArchiveStore } from "./memory-archive.ts";
 import {
   ManualClock,
   MemoryCheckpointStore,
   MemoryEventPublisher,
   MemoryJobStore,
-} from "../../support/memory.ts";
+} from "./memory.ts";
 
 /** The archive settings the use-case tests run with. */
 export const archiveSettings: ArchiveSettings = {

@@ -3,8 +3,19 @@ import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/arc
 import { SnapshotPrefixSchema } from "./domain/config-file.ts";
 import { ConfigError } from "./domain/errors.ts";
 import { parseInput } from "./domain/validation.ts";
-import { DEFAULT_RETENTION, RetentionConfigSchema } from "./domain/retention.ts";
-import { PRUNE_DEBOUNCE_SECONDS, queueUrlEnv, type QueueName } from "./topology.ts";
+import {
+  DEFAULT_RETENTION,
+  RetentionConfigSchema,
+  type RetentionConfigInput,
+} from "./domain/retention.ts";
+import {
+  PRUNE_DEBOUNCE_SECONDS,
+  queueUrlEnv,
+  topology,
+  type FunctionName,
+  type FunctionNeeds,
+  type QueueName,
+} from "./topology.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const mebibytes = (fallback: number) =>
@@ -127,4 +138,109 @@ export function queueUrl(queue: QueueName, env: NodeJS.ProcessEnv = process.env)
   const value = env[name];
   if (!value) throw new ConfigError(`Missing environment variable ${name} (URL of queue ${queue})`);
   return value;
+}
+
+/**
+ * What a deployment knows that a function's environment may carry: the CDK stack fills it with
+ * its resources' names, the local runtime with its embedded servers' and its own timings.
+ */
+export interface DeploymentValues {
+  table: string;
+  snapshotBucket: string;
+  snapshotPrefix: string;
+  adoptedPrefixes: readonly string[];
+  eventBus: string;
+  queueUrls: Readonly<Record<QueueName, string>>;
+  pruneDebounceSeconds: number;
+  /** Absent values are left out of every environment, so the functions' defaults apply. */
+  archiveBucket?: string;
+  archiveStorageClass?: string;
+  simulationRoleArn?: string;
+  retention?: RetentionConfigInput;
+  archiveRetention?: RetentionConfigInput;
+}
+
+interface Variable {
+  name: keyof Settings;
+  /** Which functions get it; absent: every function (what every one of them reads). */
+  when?: (needs: FunctionNeeds) => boolean;
+  value: (values: DeploymentValues) => string | undefined;
+}
+
+const declares = (needs: FunctionNeeds, setting: NonNullable<FunctionNeeds["settings"]>[number]) =>
+  needs.settings?.includes(setting) ?? false;
+const archives = (needs: FunctionNeeds) => (needs.archive?.length ?? 0) > 0;
+const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
+
+/**
+ * Every variable a deployment sets, and for which needs. The table and where simsnap's snapshots
+ * are (the catalog's locations are judged against the owned prefixes) go to every function; the
+ * rest only where declared, which `undeclaredSettings` turns into a loud failure in the handler.
+ */
+const VARIABLES: readonly Variable[] = [
+  { name: "SIMSNAP_TABLE", value: (v) => v.table },
+  { name: "SIMSNAP_SNAPSHOT_BUCKET", value: (v) => v.snapshotBucket },
+  { name: "SIMSNAP_SNAPSHOT_PREFIX", value: (v) => v.snapshotPrefix },
+  {
+    name: "SIMSNAP_ADOPTED_PREFIXES",
+    value: (v) => (v.adoptedPrefixes.length > 0 ? v.adoptedPrefixes.join(",") : undefined),
+  },
+  { name: "SIMSNAP_EVENT_BUS", when: (n) => n.events, value: (v) => v.eventBus },
+  {
+    name: "SIMSNAP_ARCHIVE_BUCKET",
+    when: (n) => archives(n) || declares(n, "archiveBucket"),
+    value: (v) => v.archiveBucket,
+  },
+  { name: "SIMSNAP_ARCHIVE_STORAGE_CLASS", when: archives, value: (v) => v.archiveStorageClass },
+  {
+    name: "SIMSNAP_SIMULATION_ROLE_ARN",
+    when: (n) => n.passRole === true || declares(n, "simulationRole"),
+    value: (v) => v.simulationRoleArn,
+  },
+  {
+    name: "SIMSNAP_RETENTION",
+    when: (n) => declares(n, "retention"),
+    value: (v) => json(v.retention),
+  },
+  {
+    name: "SIMSNAP_PRUNE_DEBOUNCE_SECONDS",
+    when: (n) => declares(n, "pruneDebounce"),
+    value: (v) => String(v.pruneDebounceSeconds),
+  },
+  {
+    name: "SIMSNAP_ARCHIVE_RETENTION",
+    when: (n) => declares(n, "archiveRetention"),
+    value: (v) => json(v.archiveRetention),
+  },
+];
+
+const needsOf = (name: FunctionName): FunctionNeeds => topology.functions[name].needs;
+
+/**
+ * A function's environment, derived from its declaration alone (`needs` and `sendsTo` in
+ * `lib/topology.ts`): the stack sets it on the Lambda function, the local runtime in its process.
+ */
+export function environmentFor(
+  name: FunctionName,
+  values: DeploymentValues,
+): Record<string, string> {
+  const needs = needsOf(name);
+  const environment: Record<string, string> = {};
+  for (const variable of VARIABLES) {
+    const value =
+      variable.when === undefined || variable.when(needs) ? variable.value(values) : undefined;
+    if (value !== undefined) environment[variable.name] = value;
+  }
+  const sendsTo: readonly QueueName[] = topology.functions[name].sendsTo;
+  for (const queue of sendsTo) environment[queueUrlEnv(queue)] = values.queueUrls[queue];
+  return environment;
+}
+
+/**
+ * The settings a deployment sets for other functions but not for this one: reading one of them
+ * would work locally (one process, every variable set) and silently read the default in AWS.
+ */
+export function undeclaredSettings(name: FunctionName): (keyof Settings)[] {
+  const needs = needsOf(name);
+  return VARIABLES.filter((v) => v.when !== undefined && !v.when(needs)).map((v) => v.name);
 }

@@ -1,0 +1,52 @@
+import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
+import { SimSpaceWeaverProvider } from "../adapters/simspaceweaver/provider.ts";
+import type { SimulationProvider } from "../ports/simulation-provider.ts";
+import type { FunctionName, ProviderOperation } from "../topology.ts";
+import { needsOf, once, restrict, undeclared } from "./declared.ts";
+import { processSettings } from "./settings.ts";
+
+/** The SimSpace Weaver operation behind each method of the port, as `needs.provider` names it. */
+export const PROVIDER_OPERATIONS: Record<
+  Exclude<keyof SimulationProvider, "name">,
+  ProviderOperation
+> = {
+  listSimulations: "ListSimulations",
+  describeSimulation: "DescribeSimulation",
+  listTags: "ListTagsForResource",
+  createSnapshot: "CreateSnapshot",
+  stopSimulation: "StopSimulation",
+  startSimulation: "StartSimulation",
+  deleteSimulation: "DeleteSimulation",
+};
+
+const weaver = once(() => {
+  const settings = processSettings();
+  return new SimSpaceWeaverProvider(
+    new SimSpaceWeaverClient({
+      region: settings.AWS_REGION,
+      endpoint: settings.SIMSNAP_SIMSPACEWEAVER_ENDPOINT,
+    }),
+  );
+});
+
+/**
+ * SimSpace Weaver for function `name` (one client per process), with the operations its
+ * `needs.provider` declares; the others reject. A function that declares none must not build it.
+ */
+export function simulationProvider(name: FunctionName): SimulationProvider {
+  const declared = new Set(needsOf(name).provider);
+  if (declared.size === 0) throw undeclared(name, "the simulation provider");
+  const provider = weaver();
+  const allowed = Object.fromEntries(
+    Object.entries(PROVIDER_OPERATIONS).map(([method, operation]) => [
+      method,
+      declared.has(operation),
+    ]),
+  ) as Record<keyof typeof PROVIDER_OPERATIONS, boolean>;
+  return {
+    name: provider.name,
+    ...restrict(provider, allowed, (method) =>
+      undeclared(name, `SimSpace Weaver ${PROVIDER_OPERATIONS[method]}`),
+    ),
+  };
+}

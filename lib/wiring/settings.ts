@@ -1,0 +1,77 @@
+import type { SnapshotOwnership } from "../domain/snapshot-key.ts";
+import { ownedPrefixes } from "../domain/snapshot-key.ts";
+import type { SnapshotDestination } from "../ports/simulation-provider.ts";
+import { loadSettings, undeclaredSettings, type Settings } from "../settings.ts";
+import type { FunctionName } from "../topology.ts";
+import type { ArchiveSettings } from "../usecases/archive-checkpoint.ts";
+import type { RestoreSettings } from "../usecases/restore-checkpoint.ts";
+import type { SnapshotTiming } from "../usecases/take-snapshot.ts";
+import { once, undeclared } from "./declared.ts";
+
+/** The environment, read and validated once per process (at the first builder's call, at init). */
+export const processSettings = once(() => loadSettings());
+
+/**
+ * The settings as function `name` may read them: a setting the deployment sets only for functions
+ * that declare it throws when this one does not, since in AWS it would silently be the default.
+ */
+export function settingsFor(name: FunctionName): Settings {
+  const view = { ...processSettings() };
+  for (const setting of undeclaredSettings(name)) {
+    Object.defineProperty(view, setting, {
+      enumerable: false,
+      get: () => {
+        throw undeclared(name, `the setting ${setting}`);
+      },
+    });
+  }
+  return view;
+}
+
+/** The prefixes whose snapshot files simsnap treats as its own, in the snapshot bucket. */
+export const snapshotOwnership = (settings: Settings): SnapshotOwnership => ({
+  bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
+  prefixes: ownedPrefixes(settings.SIMSNAP_SNAPSHOT_PREFIX, settings.SIMSNAP_ADOPTED_PREFIXES),
+});
+
+/** Where new snapshots (and, under its `reports/`, prune reports) are written. */
+export const snapshotDestination = (settings: Settings): SnapshotDestination => ({
+  bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
+  prefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
+});
+
+/** How long a snapshot job waits, checks and retries. */
+export const snapshotTiming = (settings: Settings): SnapshotTiming => ({
+  firstCheckSeconds: settings.SIMSNAP_STATUS_CHECK_FIRST_SECONDS,
+  maxCheckSeconds: settings.SIMSNAP_STATUS_CHECK_MAX_SECONDS,
+  deadlineSeconds: settings.SIMSNAP_SNAPSHOT_DEADLINE_SECONDS,
+  conflictRetrySeconds: settings.SIMSNAP_CONFLICT_RETRY_SECONDS,
+  conflictMaxAttempts: settings.SIMSNAP_CONFLICT_MAX_ATTEMPTS,
+});
+
+/** Archiving as configured, or undefined without an archive bucket (archiving then fails loudly). */
+export const archiveSettings = (settings: Settings): ArchiveSettings | undefined =>
+  settings.SIMSNAP_ARCHIVE_BUCKET
+    ? {
+        bucket: settings.SIMSNAP_ARCHIVE_BUCKET,
+        storageClass: settings.SIMSNAP_ARCHIVE_STORAGE_CLASS,
+        checksumAlgorithm: settings.SIMSNAP_ARCHIVE_CHECKSUM_ALGORITHM,
+        retrySeconds: settings.SIMSNAP_ARCHIVE_RETRY_SECONDS,
+      }
+    : undefined;
+
+/** What a restore reads: the role, both buckets, its waits and how a cold archive is thawed. */
+export const restoreSettings = (settings: Settings): RestoreSettings => ({
+  roleArn: settings.SIMSNAP_SIMULATION_ROLE_ARN,
+  snapshotBucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
+  snapshotPrefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
+  archiveBucket: settings.SIMSNAP_ARCHIVE_BUCKET,
+  checksumAlgorithm: settings.SIMSNAP_ARCHIVE_CHECKSUM_ALGORITHM,
+  deadlineSeconds: settings.SIMSNAP_RESTORE_DEADLINE_SECONDS,
+  firstCheckSeconds: settings.SIMSNAP_RESTORE_CHECK_FIRST_SECONDS,
+  maxCheckSeconds: settings.SIMSNAP_RESTORE_CHECK_MAX_SECONDS,
+  thaw: {
+    days: settings.SIMSNAP_ARCHIVE_RESTORE_DAYS,
+    tier: settings.SIMSNAP_ARCHIVE_RESTORE_TIER,
+  },
+});

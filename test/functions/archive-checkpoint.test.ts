@@ -1,0 +1,50 @@
+import type { SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type * as entry from "../../functions/archive-checkpoint.ts";
+import sample from "../events/sqs/archive-request.json" with { type: "json" };
+import { checkpoint } from "../support/checkpoint-factory.ts";
+import {
+  FUNCTION_ENV_NAMES,
+  INVALID_MESSAGE_ID,
+  invoke,
+  rejectionLine,
+  startFunctionEnv,
+  withInvalidRecord,
+  type FunctionEnv,
+} from "../support/function-env.ts";
+
+let env: FunctionEnv;
+let handler: typeof entry.handler;
+
+beforeAll(async () => {
+  env = await startFunctionEnv();
+  ({ handler } = await import("../../functions/archive-checkpoint.ts"));
+});
+afterAll(() => env?.close());
+
+const completed = JSON.parse(sample.Records[0]!.body) as {
+  detail: {
+    checkpoint: { id: string; simulation: string; location: { bucket: string; key: string } };
+  };
+};
+
+describe("functions/archive-checkpoint", () => {
+  it("copies a completed checkpoint's file to the archive bucket and records the copy", async () => {
+    const { id, simulation, location } = completed.detail.checkpoint;
+    await env.putObject(location.key, "hello\n", location.bucket);
+    const createdAt = "2026-11-23T10:15:00.000Z";
+    await env.catalog.create(checkpoint({ id, simulation, location, size: 6, createdAt }));
+
+    const { result, lines, context } = await invoke(handler, withInvalidRecord(sample) as SQSEvent);
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: INVALID_MESSAGE_ID }] });
+    expect(await env.catalog.get(id)).toMatchObject({
+      archive: {
+        bucket: FUNCTION_ENV_NAMES.archiveBucket,
+        key: "traffic-sim/2026/11/traffic-sim-261123-1015-30.zip",
+      },
+    });
+    expect(env.events.map((e) => e["detail-type"])).toEqual(["Checkpoint Archived"]);
+    expect(lines).toEqual([rejectionLine("archive request", context)]);
+  });
+});

@@ -1,0 +1,115 @@
+import type { SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type * as entry from "../../functions/prune.ts";
+import type { ScheduledPruneRequest } from "../../lib/domain/prune-request.ts";
+import { scheduleInput, topology } from "../../lib/topology.ts";
+import queued from "../events/sqs/prune-request.json" with { type: "json" };
+import daily from "../events/scheduler/prune-daily.json" with { type: "json" };
+import { checkpoint } from "../support/checkpoint-factory.ts";
+import {
+  FUNCTION_ENV_NAMES,
+  invoke,
+  startFunctionEnv,
+  type FunctionEnv,
+} from "../support/function-env.ts";
+
+let env: FunctionEnv;
+let prune: typeof entry;
+
+beforeAll(async () => {
+  env = await startFunctionEnv();
+  // Keep one checkpoint per simulation; no archive bucket, so none waits to be archived first.
+  process.env.SIMSNAP_RETENTION = JSON.stringify({
+    default: { keepLast: 1 },
+    maxRemoveFraction: 1,
+  });
+  delete process.env.SIMSNAP_ARCHIVE_BUCKET;
+  prune = await import("../../functions/prune.ts");
+});
+afterAll(() => env?.close());
+
+/** `count` COMPLETE checkpoints of `simulation` with their files, oldest first. */
+async function seed(simulation: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let day = 1; day <= count; day++) {
+    const id = `${simulation}-${day}`;
+    const key = `simsnap/snapshot/${simulation}-2611${String(day).padStart(2, "0")}-1000-00.zip`;
+    await env.putObject(key, "snapshot");
+    const at = `2026-11-${String(day).padStart(2, "0")}T10:00:00.000Z`;
+    await env.catalog.create(
+      checkpoint({
+        id,
+        simulation,
+        createdAt: at,
+        modifiedAt: at,
+        completedAt: at,
+        location: { bucket: FUNCTION_ENV_NAMES.bucket, key },
+      }),
+    );
+    ids.push(id);
+  }
+  return ids;
+}
+
+describe("functions/prune handler (the prune-requests queue)", () => {
+  it("prunes the simulation of a completed checkpoint, logging with the record's own keys", async () => {
+    const [oldest, middle, newest] = await seed("traffic-sim", 3);
+
+    const { result, lines, context } = await invoke(prune.handler, queued as SQSEvent);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect((await env.catalog.get(oldest!))?.state).toBe("DELETED");
+    expect((await env.catalog.get(middle!))?.state).toBe("DELETED");
+    expect((await env.catalog.get(newest!))?.state).toBe("COMPLETE");
+    expect(lines).toEqual([
+      expect.objectContaining({
+        message: "Prune run",
+        simulation: "traffic-sim",
+        removed: 2,
+        messageId: queued.Records[0]!.messageId,
+        function_request_id: context.awsRequestId,
+      }),
+    ]);
+  });
+});
+
+describe("functions/prune dailyHandler (the prune-daily schedule)", () => {
+  it("is what lib/topology.ts says the daily schedule invokes, with the input it sends", () => {
+    const spec = topology.schedules.find((s) => s.name === "prune-daily")!;
+    expect(spec).toMatchObject({ target: "prune", handler: "dailyHandler" });
+    expect(daily).toEqual(scheduleInput(spec, daily.scheduledTime));
+  });
+
+  it("prunes every simulation in the catalog, logging with the request id", async () => {
+    const [older, newer] = await seed("ocean-sim", 2);
+
+    const { result, lines, context } = await invoke(
+      prune.dailyHandler,
+      daily as ScheduledPruneRequest,
+    );
+
+    expect(result).toEqual(
+      expect.arrayContaining([
+        { simulation: "ocean-sim", outcome: "pruned", removed: 1, failed: 0 },
+      ]),
+    );
+    expect((await env.catalog.get(older!))?.state).toBe("DELETED");
+    expect((await env.catalog.get(newer!))?.state).toBe("COMPLETE");
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: "Prune run",
+        simulation: "ocean-sim",
+        function_request_id: context.awsRequestId,
+      }),
+    );
+  });
+
+  it("refuses an SQS batch, naming the fields it lacks, instead of guessing what it got", async () => {
+    const { error } = await invoke(prune.dailyHandler, queued as never);
+
+    expect(error).toMatchObject({
+      name: "ValidationError",
+      message: expect.stringMatching(/^Invalid scheduled prune request: .*source/),
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import {
+  environmentFor,
+  loadSettings,
+  undeclaredSettings,
+  type DeploymentValues,
+} from "../../../lib/settings.ts";
+import { queueUrlEnv, topology, type FunctionName, type QueueName } from "../../../lib/topology.ts";
+
+const values: DeploymentValues = {
+  table: "catalog",
+  snapshotBucket: "snapshots",
+  snapshotPrefix: "team/sims",
+  adoptedPrefixes: [],
+  eventBus: "bus",
+  queueUrls: Object.fromEntries(
+    Object.keys(topology.queues).map((queue) => [queue, `https://sqs/${queue}`]),
+  ) as Record<QueueName, string>,
+  pruneDebounceSeconds: 45,
+  archiveBucket: "archive",
+  retention: { default: { keepLast: 3 } },
+};
+
+describe("environmentFor", () => {
+  it("gives a function its declared resources and settings, and nothing it does not declare", () => {
+    expect(environmentFor("plan-snapshots", values)).toEqual({
+      SIMSNAP_TABLE: "catalog",
+      SIMSNAP_SNAPSHOT_BUCKET: "snapshots",
+      SIMSNAP_SNAPSHOT_PREFIX: "team/sims",
+      [queueUrlEnv("snapshot-requests")]: "https://sqs/snapshot-requests",
+    });
+    expect(environmentFor("prune", values)).toEqual({
+      SIMSNAP_TABLE: "catalog",
+      SIMSNAP_SNAPSHOT_BUCKET: "snapshots",
+      SIMSNAP_SNAPSHOT_PREFIX: "team/sims",
+      SIMSNAP_EVENT_BUS: "bus",
+      SIMSNAP_ARCHIVE_BUCKET: "archive",
+      SIMSNAP_RETENTION: '{"default":{"keepLast":3}}',
+      SIMSNAP_PRUNE_DEBOUNCE_SECONDS: "45",
+    });
+  });
+
+  it("leaves out what the deployment does not configure, so the functions' defaults apply", () => {
+    const bare = { ...values, archiveBucket: undefined, retention: undefined };
+    const environment = environmentFor("api", bare);
+    expect(environment).not.toHaveProperty("SIMSNAP_ARCHIVE_BUCKET");
+    expect(environment).not.toHaveProperty("SIMSNAP_RETENTION");
+    expect(environment).not.toHaveProperty("SIMSNAP_SIMULATION_ROLE_ARN");
+    expect(environment).not.toHaveProperty("SIMSNAP_ADOPTED_PREFIXES");
+    expect(environmentFor("api", { ...bare, adoptedPrefixes: ["a", "b/c"] })).toMatchObject({
+      SIMSNAP_ADOPTED_PREFIXES: "a,b/c",
+    });
+  });
+
+  it("is an environment each function's settings load from", () => {
+    for (const name of Object.keys(topology.functions) as FunctionName[]) {
+      expect(() => loadSettings(environmentFor(name, values)), name).not.toThrow();
+    }
+    expect(loadSettings(environmentFor("prune", values))).toMatchObject({
+      SIMSNAP_PRUNE_DEBOUNCE_SECONDS: 45,
+      SIMSNAP_RETENTION: { default: { keepLast: 3 } },
+    });
+  });
+});
+
+describe("undeclaredSettings", () => {
+  it("names what other functions get but this one does not declare", () => {
+    expect(undeclaredSettings("prune").sort()).toEqual([
+      "SIMSNAP_ARCHIVE_RETENTION",
+      "SIMSNAP_ARCHIVE_STORAGE_CLASS",
+      "SIMSNAP_SIMULATION_ROLE_ARN",
+    ]);
+    expect(undeclaredSettings("plan-snapshots")).toContain("SIMSNAP_EVENT_BUS");
+    expect(undeclaredSettings("restore-checkpoint")).not.toContain("SIMSNAP_SIMULATION_ROLE_ARN");
+  });
+});

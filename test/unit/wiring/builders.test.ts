@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../../lib/domain/errors.ts";
+import { queueUrlEnv } from "../../../lib/topology.ts";
+import { catalog } from "../../../lib/wiring/catalog.ts";
+import { once, restrict } from "../../../lib/wiring/declared.ts";
+import { eventPublisher } from "../../../lib/wiring/events.ts";
+import { archiveStore, snapshotObjects } from "../../../lib/wiring/objects.ts";
+import { simulationProvider } from "../../../lib/wiring/provider.ts";
+import { queue, redelivery } from "../../../lib/wiring/queues.ts";
+import { settingsFor } from "../../../lib/wiring/settings.ts";
+
+// Nothing here reaches a server: refused calls reject before any request, and building a client
+// opens no connection.
+beforeAll(() => {
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    SIMSNAP_TABLE: "catalog",
+    SIMSNAP_SNAPSHOT_BUCKET: "snapshots",
+    SIMSNAP_ARCHIVE_BUCKET: "archive",
+    SIMSNAP_RETENTION: '{"default":{"keepLast":3}}',
+    [queueUrlEnv("status-checks")]: "http://127.0.0.1:1/queue/status-checks",
+  });
+});
+
+const undeclared = (name: string, what: string) =>
+  expect.objectContaining({
+    name: "ConfigError",
+    message: `${name} uses ${what}, which its needs in lib/topology.ts do not declare`,
+  });
+
+describe("once", () => {
+  it("builds nothing before the first call and the same value ever after", () => {
+    let builds = 0;
+    const client = once(() => ({ built: ++builds }));
+    expect(builds).toBe(0);
+    expect(client()).toBe(client());
+    expect(builds).toBe(1);
+  });
+});
+
+describe("restrict", () => {
+  it("binds the allowed methods to the target and rejects the others without calling them", async () => {
+    const calls: string[] = [];
+    const target = {
+      prefix: "store",
+      async read(key: string) {
+        calls.push(`read ${key}`);
+        return `${this.prefix}/${key}`;
+      },
+      async write(key: string) {
+        calls.push(`write ${key}`);
+      },
+    };
+    const view = restrict(target, { read: true, write: false }, (method) => new Error(method));
+    await expect(view.read("a")).resolves.toBe("store/a");
+    await expect(view.write("b")).rejects.toThrow("write");
+    expect(calls).toEqual(["read a"]);
+  });
+});
+
+describe("builders", () => {
+  it("refuse an adapter the function does not declare, naming the function", () => {
+    expect(() => eventPublisher("plan-snapshots")).toThrow(
+      undeclared("plan-snapshots", "the simsnap event bus"),
+    );
+    expect(() => simulationProvider("complete-snapshot")).toThrow(
+      undeclared("complete-snapshot", "the simulation provider"),
+    );
+    expect(() => snapshotObjects("sweep-jobs")).toThrow(undeclared("sweep-jobs", "snapshot files"));
+    expect(() => archiveStore("take-snapshot")).toThrow(ConfigError);
+    expect(() => queue("take-snapshot", "restore-steps")).toThrow(
+      undeclared("take-snapshot", "the queue restore-steps"),
+    );
+    expect(() => redelivery("plan-snapshots")).toThrow(ConfigError);
+  });
+
+  it("share one client per port across the functions of a process", () => {
+    expect(eventPublisher("api")).toBe(eventPublisher("prune"));
+    expect(archiveStore("api")).toBe(archiveStore("prune-archives"));
+    expect(redelivery("take-snapshot")).toBe(redelivery("check-snapshot"));
+  });
+
+  it("fail loudly on a declared queue whose URL the environment lacks", () => {
+    expect(() => queue("take-snapshot", "status-checks")).not.toThrow();
+    expect(() => queue("take-snapshot", "snapshot-requests")).toThrow(
+      /Missing environment variable SIMSNAP_QUEUE_SNAPSHOT_REQUESTS_URL/,
+    );
+  });
+
+  it("give a provider only the SimSpace Weaver operations the function declares", async () => {
+    const provider = simulationProvider("check-snapshot");
+    expect(provider.name).toBe("simspaceweaver");
+    expect(typeof provider.describeSimulation).toBe("function");
+    await expect(provider.startSimulation({ name: "x", roleArn: "r" })).rejects.toThrow(
+      undeclared("check-snapshot", "SimSpace Weaver StartSimulation"),
+    );
+    await expect(provider.stopSimulation("x")).rejects.toThrow(
+      undeclared("check-snapshot", "SimSpace Weaver StopSimulation"),
+    );
+  });
+
+  it("keep a reading function's catalog from writing, and every function from undeclared scans", async () => {
+    const reader = catalog("plan-snapshots");
+    await expect(reader.checkpoints.create({} as never)).rejects.toThrow(
+      undeclared("plan-snapshots", 'checkpoints.create (catalog: "write")'),
+    );
+    await expect(reader.jobs.save({} as never)).rejects.toThrow(ConfigError);
+    await expect(catalog("api").jobs.listAllOpen()).rejects.toThrow(
+      undeclared("api", "jobs.listAllOpen (a scan)"),
+    );
+    await expect(catalog("sweep-jobs").jobs.listAll()).rejects.toThrow(
+      undeclared("sweep-jobs", "jobs.listAll (a scan)"),
+    );
+    await expect(catalog("take-snapshot").jobs.listAll()).rejects.toThrow(ConfigError);
+  });
+});
+
+describe("settingsFor", () => {
+  it("reads a declared setting, and throws on one another function declares", () => {
+    expect(settingsFor("prune").SIMSNAP_RETENTION.default).toMatchObject({ keepLast: 3 });
+    expect(settingsFor("prune").SIMSNAP_ARCHIVE_BUCKET).toBe("archive");
+    expect(() => settingsFor("take-snapshot").SIMSNAP_RETENTION).toThrow(
+      undeclared("take-snapshot", "the setting SIMSNAP_RETENTION"),
+    );
+    expect(() => settingsFor("sweep-jobs").SIMSNAP_ARCHIVE_BUCKET).toThrow(ConfigError);
+  });
+
+  it("gives every function the table and where its snapshots are", () => {
+    expect(settingsFor("plan-snapshots")).toMatchObject({
+      SIMSNAP_TABLE: "catalog",
+      SIMSNAP_SNAPSHOT_BUCKET: "snapshots",
+      SIMSNAP_SNAPSHOT_PREFIX: "simsnap",
+    });
+  });
+});
