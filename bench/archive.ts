@@ -22,7 +22,8 @@ import type { Checkpoint } from "../lib/domain/checkpoint.ts";
 import { snapshotKey } from "../lib/domain/snapshot-key.ts";
 import { startLocalServers } from "../lib/local/servers.ts";
 import { systemClock, type EventPublisher } from "../lib/ports/messaging.ts";
-import { archiveCheckpoint } from "../lib/usecases/archive-checkpoint.ts";
+import { directoryOf } from "../lib/ports/simulation-provider.ts";
+import { archiveCheckpoint } from "../lib/usecases/archive/archive-checkpoint.ts";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const count = Number(process.argv[2] ?? 20);
@@ -114,6 +115,7 @@ try {
       events,
       clock: systemClock,
       owned: { bucket: "bench-hot", prefixes: ["simsnap"] },
+      providers: directoryOf([]),
       archive: {
         bucket: "bench-archive",
         storageClass: "STANDARD_IA" as const,

@@ -4,7 +4,8 @@
  * settle, then audits the catalog against the files (see docs/chaos.md). Progress goes to stderr;
  * stdout gets one JSON line, the report. Exit code 1 when any promise was broken, 2 on bad usage.
  * Usage: npm run chaos -- [--duration S] [--faults RATE] [--drop-events RATE] [--seed N]
- *          [--restarts N] [--settle S] [--config FILE] [--keep]
+ *          [--restarts N] [--settle S] [--snapshot-deadline S] [--no-restore-demo]
+ *          [--config FILE] [--keep]
  */
 import { parseArgs } from "node:util";
 import { isAppError } from "../lib/domain/errors.ts";
@@ -23,13 +24,24 @@ try {
       seed: { type: "string" },
       restarts: { type: "string" },
       settle: { type: "string" },
+      "snapshot-deadline": { type: "string" },
+      "no-restore-demo": { type: "boolean" },
       config: { type: "string" },
       keep: { type: "boolean" },
     },
     strict: true,
   });
-  const { "drop-events": dropEvents, ...rest } = values;
-  options = parseInput(ChaosOptionsSchema, { ...rest, dropEvents }, "options");
+  const {
+    "drop-events": dropEvents,
+    "snapshot-deadline": snapshotDeadline,
+    "no-restore-demo": noRestoreDemo,
+    ...rest
+  } = values;
+  options = parseInput(
+    ChaosOptionsSchema,
+    { ...rest, dropEvents, snapshotDeadline, restoreDemo: !noRestoreDemo },
+    "options",
+  );
 } catch (error) {
   console.error(`error: ${(error as Error).message}`);
   process.exit(2);

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
-import type { SnapshotRequest } from "../lib/domain/messages.ts";
+import type { SnapshotRequest, StatusCheck } from "../lib/domain/messages.ts";
 import type { PruneRequest } from "../lib/domain/prune-request.ts";
 import type { RestoreStep } from "../lib/domain/restore.ts";
 import { parseEvent } from "../lib/handlers/parse-event.ts";
@@ -12,7 +12,7 @@ import { systemClock } from "../lib/ports/messaging.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore, snapshotObjects } from "../lib/wiring/objects.ts";
-import { simulationProvider } from "../lib/wiring/provider.ts";
+import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue } from "../lib/wiring/queues.ts";
 import {
   restoreSettings,
@@ -26,7 +26,7 @@ const name = "api";
 const settings = settingsFor(name);
 const adapters = {
   ...catalog(name),
-  provider: simulationProvider(name),
+  providers: providerDirectory(name),
   objects: snapshotObjects(name),
   storage: archiveStore(name),
   events: eventPublisher(name),
@@ -41,6 +41,7 @@ const adapters = {
   requests: queue<SnapshotRequest>(name, "snapshot-requests"),
   pruneRequests: queue<PruneRequest>(name, "prune-requests"),
   restoreSteps: queue<RestoreStep>(name, "restore-steps"),
+  statusChecks: queue<StatusCheck>(name, "status-checks"),
 };
 
 /** The catalog HTTP API (API Gateway HTTP API, payload format 2.0). */

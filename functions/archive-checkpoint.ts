@@ -6,7 +6,8 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordArchive } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { archiveCheckpoint } from "../lib/usecases/archive-checkpoint.ts";
+import { archiveCheckpoint } from "../lib/usecases/archive/archive-checkpoint.ts";
+import { providerCapabilities } from "../lib/wiring/capabilities.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore } from "../lib/wiring/objects.ts";
@@ -18,6 +19,8 @@ const settings = settingsFor(name);
 const adapters = {
   ...catalog(name),
   storage: archiveStore(name),
+  // Capabilities only: a checkpoint a platform holds is skipped, with why, when it has no bytes.
+  providers: providerCapabilities(name),
   events: eventPublisher(name),
   clock: systemClock,
   archive: archiveSettings(settings),
@@ -32,14 +35,20 @@ export const handler = middy(
     schema: ArchiveRequestSchema,
     correlate: (request) => ({ checkpointId: request.checkpointId }),
     redelivery: adapters.redelivery,
-    handle: (request, record) =>
-      archiveCheckpoint(
+    handle: async (request, record, log) => {
+      const result = await archiveCheckpoint(
         {
           checkpointId: request.checkpointId,
           attempt: Number(record.attributes.ApproximateReceiveCount) || 1,
         },
         adapters,
-      ).then(recordArchive),
+      ).then(recordArchive);
+      // Not archived, and never will be (no bytes, another tool's file): said once, here.
+      if (result.outcome === "skipped") {
+        log.info("Archive skipped", { checkpointId: result.checkpointId, reason: result.reason });
+      }
+      return result;
+    },
   }),
 )
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -6,11 +6,11 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSnapshotCheck } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { checkSnapshot } from "../lib/usecases/check-snapshot.ts";
+import { runStatusCheck } from "../lib/usecases/jobs/run-status-check.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { snapshotObjects } from "../lib/wiring/objects.ts";
-import { simulationProvider } from "../lib/wiring/provider.ts";
+import { providerDirectory, simulationProvider } from "../lib/wiring/provider.ts";
 import { queue, redelivery } from "../lib/wiring/queues.ts";
 import { settingsFor, snapshotOwnership, snapshotTiming } from "../lib/wiring/settings.ts";
 
@@ -19,6 +19,7 @@ const settings = settingsFor(name);
 const adapters = {
   ...catalog(name),
   provider: simulationProvider(name),
+  providers: providerDirectory(name),
   objects: snapshotObjects(name),
   events: eventPublisher(name),
   clock: systemClock,
@@ -28,7 +29,10 @@ const adapters = {
 };
 const statusChecks = queue<StatusCheck>(name, "status-checks");
 
-/** SQS consumer of the status-checks queue (delayed messages). */
+/**
+ * SQS consumer of the status-checks queue (delayed messages): snapshot jobs' checks, and the
+ * re-checks of stops through a platform that checkpoints while stopping.
+ */
 export const handler = middy(
   sqsBatchHandler({
     what: "status check",
@@ -36,7 +40,9 @@ export const handler = middy(
     correlate: (check) => ({ jobId: check.jobId }),
     redelivery: adapters.redelivery,
     handle: (check) =>
-      checkSnapshot(check, { ...adapters, statusChecks }).then(recordSnapshotCheck),
+      runStatusCheck(check, { ...adapters, statusChecks }).then((result) =>
+        result.job === "snapshot" ? recordSnapshotCheck(result) : result,
+      ),
   }),
 )
   .use(injectLambdaContext(logger, { resetKeys: true }))

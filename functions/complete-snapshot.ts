@@ -7,7 +7,7 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSnapshotFile } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { completeSnapshot } from "../lib/usecases/complete-snapshot.ts";
+import { completeSnapshot } from "../lib/usecases/snapshot/complete-snapshot.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { snapshotObjects } from "../lib/wiring/objects.ts";

@@ -6,16 +6,16 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordStopFinished } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { finishStop } from "../lib/usecases/finish-stop.ts";
+import { finishStop } from "../lib/usecases/stop/finish-stop.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
-import { simulationProvider } from "../lib/wiring/provider.ts";
+import { providerDirectory } from "../lib/wiring/provider.ts";
 import { redelivery } from "../lib/wiring/queues.ts";
 
 const name = "finish-stop";
 const adapters = {
   ...catalog(name),
-  provider: simulationProvider(name),
+  providers: providerDirectory(name),
   events: eventPublisher(name),
   clock: systemClock,
   redelivery: redelivery(name),

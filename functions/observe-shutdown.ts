@@ -6,7 +6,7 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordShutdownObserved } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { observeShutdown, shutdownFromApiCall } from "../lib/usecases/observe-shutdown.ts";
+import { observeShutdown, shutdownFromApiCall } from "../lib/usecases/stop/observe-shutdown.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { redelivery } from "../lib/wiring/queues.ts";

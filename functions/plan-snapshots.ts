@@ -11,16 +11,16 @@ import { retryTransient, SCHEDULED_RETRY } from "../lib/handlers/retry-transient
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSchedulePlanned } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { checkpointFreshness } from "../lib/usecases/checkpoint-freshness.ts";
-import { planSnapshots } from "../lib/usecases/plan-snapshots.ts";
+import { checkpointFreshness } from "../lib/usecases/snapshot/checkpoint-freshness.ts";
+import { planSnapshots } from "../lib/usecases/snapshot/plan-snapshots.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
-import { simulationProvider } from "../lib/wiring/provider.ts";
+import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue } from "../lib/wiring/queues.ts";
 
 const name = "plan-snapshots";
 const adapters = {
   checkpoints: catalog(name).checkpoints,
-  provider: simulationProvider(name),
+  providers: providerDirectory(name),
   clock: systemClock,
 };
 const requests = queue<SnapshotRequest>(name, "snapshot-requests");
@@ -29,7 +29,7 @@ const requests = queue<SnapshotRequest>(name, "snapshot-requests");
 export const handler = middy(async (tick: ScheduleTick) => {
   // A tick is one invocation: a transient provider fault is retried here, within seconds.
   const result = await retryTransient(
-    () => planSnapshots(tick, { provider: adapters.provider, requests }),
+    () => planSnapshots(tick, { providers: adapters.providers, requests }),
     { what: "schedule tick", ...SCHEDULED_RETRY },
   );
   // How stale each selected simulation is, for the schedule's no-completed-checkpoint alarm.
@@ -38,6 +38,8 @@ export const handler = middy(async (tick: ScheduleTick) => {
   logger.info("Snapshots planned", {
     schedule: tick.schedule,
     simulations: result.requested,
+    // Picked, but on a platform that cannot snapshot a running simulation (with the reason).
+    skipped: result.skipped,
     checkpointAgeSeconds: Object.fromEntries(freshness.map((f) => [f.simulation, f.ageSeconds])),
   });
   return result;

@@ -7,7 +7,7 @@ import { reportRetentionRuns } from "../lib/handlers/retention-runs.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordArchivePrune } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { pruneArchives } from "../lib/usecases/prune-archives.ts";
+import { pruneArchives } from "../lib/usecases/retention/prune-archives.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore } from "../lib/wiring/objects.ts";

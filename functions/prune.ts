@@ -15,10 +15,11 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordPrune } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { prune } from "../lib/usecases/prune.ts";
+import { prune } from "../lib/usecases/retention/prune.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { snapshotObjects } from "../lib/wiring/objects.ts";
+import { providerDirectory } from "../lib/wiring/provider.ts";
 import { redelivery } from "../lib/wiring/queues.ts";
 import { settingsFor, snapshotDestination, snapshotOwnership } from "../lib/wiring/settings.ts";
 
@@ -27,6 +28,8 @@ const settings = settingsFor(name);
 const adapters = {
   ...catalog(name),
   objects: snapshotObjects(name),
+  // A checkpoint a platform holds (NVIDIA Air) is removed with that platform's own delete.
+  providers: providerDirectory(name),
   events: eventPublisher(name),
   clock: systemClock,
   retention: settings.SIMSNAP_RETENTION,

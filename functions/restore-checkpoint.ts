@@ -6,11 +6,11 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordRestoreStep } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { advanceRestore } from "../lib/usecases/restore-checkpoint.ts";
+import { advanceRestore } from "../lib/usecases/restore/restore-checkpoint.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore } from "../lib/wiring/objects.ts";
-import { simulationProvider } from "../lib/wiring/provider.ts";
+import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue, redelivery } from "../lib/wiring/queues.ts";
 import { restoreSettings, settingsFor, snapshotOwnership } from "../lib/wiring/settings.ts";
 
@@ -19,7 +19,7 @@ const settings = settingsFor(name);
 const adapters = {
   ...catalog(name),
   storage: archiveStore(name),
-  provider: simulationProvider(name),
+  providers: providerDirectory(name),
   events: eventPublisher(name),
   clock: systemClock,
   restore: restoreSettings(settings),

@@ -10,7 +10,7 @@ import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSweep } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
 import { stepGraceSeconds } from "../lib/topology.ts";
-import { sweepJobs } from "../lib/usecases/sweep-jobs.ts";
+import { sweepJobs } from "../lib/usecases/jobs/sweep-jobs.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { queue } from "../lib/wiring/queues.ts";

@@ -6,7 +6,7 @@ import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSnapshotTaken } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
-import { takeSnapshot } from "../lib/usecases/take-snapshot.ts";
+import { takeSnapshot } from "../lib/usecases/snapshot/take-snapshot.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { simulationProvider } from "../lib/wiring/provider.ts";

@@ -84,7 +84,10 @@ export function createSimsnapApp(props: AppProps = {}) {
     simulationRoleArn: options.simulationRoleArn,
     snapshotBucketName: options.config.destination.bucket,
     archive: options.archive,
+    airToken: options.config.providers.air?.token,
   });
+  const air = options.config.providers.air;
+  const airSecret = stateful.airTokenSecret;
   const stateless = new StatelessStack(app, "SimsnapStateless", {
     description: "simsnap functions, queues, rules and schedules, generated from lib/topology.ts",
     snapshotBucket: stateful.snapshotBucket,
@@ -101,6 +104,14 @@ export function createSimsnapApp(props: AppProps = {}) {
     simulationRoleArn: options.simulationRoleArn,
     archiveRetention: options.config.archive?.retention,
     alarmEmail: options.alarmEmail,
+    air:
+      air && airSecret
+        ? {
+            endpoint: air.endpoint,
+            tokenSecret: airSecret.secretId,
+            policyArn: airSecret.policyArn,
+          }
+        : undefined,
   });
 
   Validations.of(app).addPlugins(

@@ -9,6 +9,7 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { callsAir } from "../lib/settings.ts";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
 import { normalizePrefix, snapshotFolder } from "../lib/domain/snapshot-key.ts";
 import {
@@ -36,13 +37,16 @@ export interface GrantableResources {
   archiveBucketArnExport: string;
   /** The role restored simulations run with; no iam:PassRole without it. */
   simulationRoleArn?: string;
+  /** The ARN the NVIDIA Air token's secret is granted by (see `AirTokenSecret`), when configured. */
+  airTokenSecretArn?: string;
 }
 
 /**
  * Grants function `name` what its declaration says, each grant on the narrowest resource that
  * still works: the catalog's operations (Scan only as declared), `events:PutEvents` on the bus,
- * send rights on its queues, its SimSpace Weaver operations, snapshot files under the owned
- * prefixes, archive copies, and passing the simulation role.
+ * send rights on its queues, its SimSpace Weaver operations, reading the NVIDIA Air token (only
+ * where Air operations are declared), snapshot files under the owned prefixes, archive copies,
+ * and passing the simulation role.
  */
 export function grantNeeds(
   fn: SimsnapFunction,
@@ -56,6 +60,15 @@ export function grantNeeds(
   const sendsTo: readonly QueueName[] = spec.sendsTo;
   for (const queue of sendsTo) resources.queues[queue].grantSendMessages(fn.role);
   grantSimulations(fn, needs.provider);
+  if (callsAir(needs) && resources.airTokenSecretArn !== undefined) {
+    // The token's secret alone, and only its value: not DescribeSecret, not any other secret.
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [resources.airTokenSecretArn],
+      }),
+    );
+  }
   const snapshots = needs.snapshots ?? {};
   if (snapshots.read) grantSnapshotRead(fn, resources);
   if (snapshots.delete) grantSnapshotDelete(fn, resources);

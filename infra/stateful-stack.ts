@@ -1,4 +1,12 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Validations,
+  type StackProps,
+} from "aws-cdk-lib";
 import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { ArnPrincipal, PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -10,8 +18,10 @@ import {
   ObjectOwnership,
   type BucketProps,
 } from "aws-cdk-lib/aws-s3";
+import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
+import type { AirTokenConfig } from "../lib/domain/providers.ts";
 import {
   archiveBucketProps,
   DEFAULT_ARCHIVE_TRANSITIONS,
@@ -37,6 +47,22 @@ export interface StatefulStackProps extends StackProps {
   snapshotBucketName?: string;
   /** Archive bucket name, lifecycle transitions and optional Object Lock. */
   archive?: ArchiveBucketOptions;
+  /**
+   * Where the NVIDIA Air API token is (config `providers.air.token`), when Air is configured: a
+   * secret imported by ARN or name, or else one created here, empty, for the operator to fill.
+   */
+  airToken?: AirTokenConfig;
+}
+
+/**
+ * The secret holding the NVIDIA Air API token: how the functions ask for it (GetSecretValue's
+ * `SecretId`: its ARN, or the name it was imported by) and the ARN IAM grants it by (the secret's
+ * own, or for one imported by name or partial ARN, that ARN with Secrets Manager's suffix).
+ */
+export interface AirTokenSecret {
+  secret: ISecret;
+  secretId: string;
+  policyArn: string;
 }
 
 /**
@@ -56,6 +82,8 @@ export class StatefulStack extends Stack {
   readonly snapshotBucketArnExport: string;
   /** Export of the archive bucket's ARN, for the same reason. */
   readonly archiveBucketArnExport: string;
+  /** The NVIDIA Air token's secret, when the config file configures Air. */
+  readonly airTokenSecret: AirTokenSecret | undefined;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -121,5 +149,49 @@ export class StatefulStack extends Stack {
     this.exportValue(this.snapshotBucket.bucketArn, { name: this.snapshotBucketArnExport });
     this.archiveBucketArnExport = `${this.stackName}-ArchiveBucketArn`;
     this.exportValue(this.archiveBucket.bucketArn, { name: this.archiveBucketArnExport });
+
+    this.airTokenSecret = props.airToken ? this.airToken(props.airToken) : undefined;
+  }
+
+  /**
+   * The Air token's secret: imported when the config names one (the operator manages it and its
+   * rotation), else created here with an empty `token` for the operator to fill (its ARN is an
+   * output). It lives in this stack because it is state: redeploying or replacing the functions
+   * must never drop a token someone pasted. Retained when the stack is deleted, like the data.
+   */
+  private airToken(config: AirTokenConfig): AirTokenSecret {
+    if (config.secretArn !== undefined) {
+      // A complete ARN ends in Secrets Manager's 6-character suffix; a partial one does not.
+      const complete = /-[A-Za-z0-9]{6}$/.test(config.secretArn);
+      const secret = complete
+        ? Secret.fromSecretCompleteArn(this, "AirApiToken", config.secretArn)
+        : Secret.fromSecretPartialArn(this, "AirApiToken", config.secretArn);
+      return {
+        secret,
+        secretId: config.secretArn,
+        policyArn: complete ? config.secretArn : `${config.secretArn}-??????`,
+      };
+    }
+    if (config.secretName !== undefined) {
+      const secret = Secret.fromSecretNameV2(this, "AirApiToken", config.secretName);
+      return { secret, secretId: config.secretName, policyArn: `${secret.secretArn}-??????` };
+    }
+    const secret = new Secret(this, "AirApiToken", {
+      description:
+        'NVIDIA Air API token for simsnap: set {"token": "<a scoped Air API key>"} (scopes simulation_read, simulation_edit, simulation_start_stop, simulation_create)',
+      secretObjectValue: { token: SecretValue.unsafePlainText("") },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "NVIDIA Air API keys are issued in Air's own UI: Secrets Manager cannot rotate them. The " +
+        "operator replaces the token here; simsnap re-reads it after a 401.",
+    });
+    new CfnOutput(this, "AirTokenSecretArn", {
+      description: "Put the NVIDIA Air API token in this secret (simsnap created it empty)",
+      value: secret.secretArn,
+    });
+    return { secret, secretId: secret.secretArn, policyArn: secret.secretArn };
   }
 }

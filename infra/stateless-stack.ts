@@ -58,6 +58,12 @@ export interface StatelessStackProps extends StackProps {
   archiveRetention?: RetentionConfigInput;
   /** Subscribed by email to the alarm topic (context `alarmEmail`); no subscription if absent. */
   alarmEmail?: string;
+  /**
+   * NVIDIA Air (config `providers.air`): its endpoint, and its token's secret (asked for as
+   * `tokenSecret`, granted to the functions that declare Air operations by `policyArn`). No Air
+   * when absent.
+   */
+  air?: { endpoint: string; tokenSecret: string; policyArn: string };
 }
 
 /**
@@ -110,6 +116,7 @@ export class StatelessStack extends Stack {
       simulationRoleArn: props.simulationRoleArn,
       retention: props.retention,
       archiveRetention: props.archiveRetention,
+      air: props.air && { endpoint: props.air.endpoint, tokenSecret: props.air.tokenSecret },
     };
     const resources: GrantableResources = {
       table: props.catalogTable,
@@ -120,6 +127,7 @@ export class StatelessStack extends Stack {
       ownedPrefixes: owned,
       archiveBucketArnExport: props.archiveBucketArnExport,
       simulationRoleArn: props.simulationRoleArn,
+      airTokenSecretArn: props.air?.policyArn,
     };
     this.functions = mapNames(topology.functions, (name) => {
       const environment = environmentFor(name, deployment);

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/archive.ts";
 import { SnapshotPrefixSchema } from "./domain/config-file.ts";
+import { EnvVarNameSchema } from "./domain/providers.ts";
 import { ConfigError } from "./domain/errors.ts";
 import { parseInput } from "./domain/validation.ts";
 import {
@@ -119,17 +120,51 @@ export const SettingsSchema = z.object({
    * queue's own (`stepGraceSeconds`). The local stack, whose steps take seconds, sets a short one.
    */
   SIMSNAP_SWEEP_GRACE_SECONDS: z.coerce.number().int().positive().optional(),
+  /**
+   * NVIDIA Air's API (config `providers.air.endpoint`), set for the functions that declare Air
+   * operations when a deployment configures Air; unset, their provider directory has no Air.
+   */
+  SIMSNAP_AIR_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** The Secrets Manager secret (ARN or name) holding the Air API token, in AWS. */
+  SIMSNAP_AIR_TOKEN_SECRET: z.string().min(1).optional(),
+  /** The environment variable holding the Air API token, locally (config `providers.air.token.env`). */
+  SIMSNAP_AIR_TOKEN_ENV: EnvVarNameSchema.optional(),
 });
 /** Validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;
 
+/**
+ * Air's endpoint without exactly one token source (or a source without the endpoint) is a
+ * deployment that would fail at the first Air call, or never call Air at all: refused at start.
+ */
+function checkAirSettings(settings: Settings): void {
+  const sources = [settings.SIMSNAP_AIR_TOKEN_SECRET, settings.SIMSNAP_AIR_TOKEN_ENV].filter(
+    (source) => source !== undefined,
+  ).length;
+  if (settings.SIMSNAP_AIR_ENDPOINT !== undefined && sources !== 1) {
+    throw new ConfigError(
+      sources === 0
+        ? "SIMSNAP_AIR_ENDPOINT is set, but neither SIMSNAP_AIR_TOKEN_SECRET nor SIMSNAP_AIR_TOKEN_ENV says where the NVIDIA Air API token is"
+        : "SIMSNAP_AIR_TOKEN_SECRET and SIMSNAP_AIR_TOKEN_ENV are both set: the NVIDIA Air API token has one source",
+    );
+  }
+  if (settings.SIMSNAP_AIR_ENDPOINT === undefined && sources > 0) {
+    throw new ConfigError(
+      "An NVIDIA Air token source is set without SIMSNAP_AIR_ENDPOINT: set the endpoint too, or neither",
+    );
+  }
+}
+
 /** Reads and validates the environment; a missing or bad value fails loudly, naming the variable. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  let settings: Settings;
   try {
-    return parseInput(SettingsSchema, env, "environment");
+    settings = parseInput(SettingsSchema, env, "environment");
   } catch (error) {
     throw new ConfigError((error as Error).message, { cause: error });
   }
+  checkAirSettings(settings);
+  return settings;
 }
 
 /** The URL of a queue a function sends to; fails loudly when the stack did not wire it. */
@@ -158,6 +193,11 @@ export interface DeploymentValues {
   simulationRoleArn?: string;
   retention?: RetentionConfigInput;
   archiveRetention?: RetentionConfigInput;
+  /**
+   * NVIDIA Air, when configured: its endpoint and the token's source, a secret in AWS (its ARN or
+   * name) or an environment variable locally. Only functions declaring Air operations get them.
+   */
+  air?: { endpoint: string; tokenSecret?: string; tokenEnv?: string };
 }
 
 interface Variable {
@@ -170,6 +210,8 @@ interface Variable {
 const declares = (needs: FunctionNeeds, setting: NonNullable<FunctionNeeds["settings"]>[number]) =>
   needs.settings?.includes(setting) ?? false;
 const archives = (needs: FunctionNeeds) => (needs.archive?.length ?? 0) > 0;
+/** The function calls NVIDIA Air: only then does it get Air's endpoint and token source. */
+export const callsAir = (needs: FunctionNeeds): boolean => (needs.air?.length ?? 0) > 0;
 const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
 
 /**
@@ -212,6 +254,9 @@ const VARIABLES: readonly Variable[] = [
     when: (n) => declares(n, "archiveRetention"),
     value: (v) => json(v.archiveRetention),
   },
+  { name: "SIMSNAP_AIR_ENDPOINT", when: callsAir, value: (v) => v.air?.endpoint },
+  { name: "SIMSNAP_AIR_TOKEN_SECRET", when: callsAir, value: (v) => v.air?.tokenSecret },
+  { name: "SIMSNAP_AIR_TOKEN_ENV", when: callsAir, value: (v) => v.air?.tokenEnv },
 ];
 
 const needsOf = (name: FunctionName): FunctionNeeds => topology.functions[name].needs;

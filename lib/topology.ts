@@ -25,7 +25,8 @@ export type FunctionName =
   | "archive-checkpoint"
   | "restore-checkpoint"
   | "prune-archives"
-  | "sweep-jobs";
+  | "sweep-jobs"
+  | "sync-checkpoints";
 
 /** The queues, by name. */
 export type QueueName =
@@ -63,6 +64,24 @@ export type ProviderOperation =
   | "StopSimulation"
   | "StartSimulation"
   | "DeleteSimulation";
+
+/**
+ * NVIDIA Air operations, by the port method a function calls (`checkpoints.*` are the platform
+ * checkpoint API, `PlatformCheckpoints`). Air has no IAM: declaring any of them gives the function
+ * the Air endpoint and its token's source, and in AWS `secretsmanager:GetSecretValue` on the token
+ * secret; the builder in `lib/wiring/air.ts` rejects every method not declared.
+ */
+export type AirOperation =
+  | "listSimulations"
+  | "describeSimulation"
+  | "stopSimulation"
+  | "startSimulation"
+  | "stopWithCheckpoint"
+  | "checkpoints.list"
+  | "checkpoints.get"
+  | "checkpoints.update"
+  | "checkpoints.delete"
+  | "checkpoints.restore";
 
 /** What a function may do with archive copies, as the S3 actions it is granted on them. */
 export type ArchiveAction =
@@ -111,8 +130,18 @@ export interface FunctionNeeds {
   scan?: "jobs" | "openJobs";
   /** Publishes on the simsnap bus. */
   events: boolean;
-  /** SimSpace Weaver operations it calls; none, and it bundles no provider client. */
+  /**
+   * SimSpace Weaver operations it calls. With none (and no `air`), it bundles no provider client;
+   * a function that only reads providers' capabilities (whether a checkpoint is archivable)
+   * declares neither.
+   */
   provider: readonly ProviderOperation[];
+  /**
+   * NVIDIA Air operations it calls, when a deployment configures Air (`providers.air`): the
+   * simulations of a function's provider directory are those of SimSpace Weaver and, for a
+   * function that declares some, NVIDIA Air.
+   */
+  air?: readonly AirOperation[];
   snapshots?: SnapshotAccess;
   /** Actions on archive copies, anywhere in the archive bucket. */
   archive?: readonly ArchiveAction[];
@@ -210,6 +239,8 @@ const functions = {
       catalog: "read",
       events: false,
       provider: ["ListSimulations", "DescribeSimulation", "ListTagsForResource"],
+      // Air's simulations are listed to report them skipped: Air cannot snapshot a running one.
+      air: ["listSimulations"],
     },
   },
   "take-snapshot": {
@@ -244,6 +275,15 @@ const functions = {
       catalog: "write",
       events: true,
       provider: ["DescribeSimulation"],
+      // A stop through Air is re-checked here: its checkpoints are mirrored (names and favorites
+      // pushed), and a stop call whose request was lost is made again.
+      air: [
+        "describeSimulation",
+        "stopWithCheckpoint",
+        "checkpoints.list",
+        "checkpoints.get",
+        "checkpoints.update",
+      ],
       snapshots: { read: true },
     },
   },
@@ -257,6 +297,8 @@ const functions = {
       catalog: "write",
       events: true,
       provider: [],
+      // An Air checkpoint is removed with Air's DELETE, read before and after.
+      air: ["checkpoints.get", "checkpoints.delete"],
       snapshots: { delete: true, reports: true },
       // With an archive bucket, a checkpoint leaves the hot bucket only once it is archived.
       settings: ["retention", "pruneDebounce", "archiveBucket"],
@@ -267,12 +309,24 @@ const functions = {
     description: "Catalog HTTP API: checkpoints, simulations, jobs; snapshot, stop, restore, prune",
     timeoutSeconds: 29,
     memoryMb: 512,
-    sendsTo: ["snapshot-requests", "prune-requests", "restore-steps"],
+    sendsTo: ["snapshot-requests", "prune-requests", "restore-steps", "status-checks"],
     needs: {
       catalog: "write",
       scan: "jobs",
       events: true,
       provider: ["ListSimulations", "DescribeSimulation", "StopSimulation"],
+      // Renames, favorites and deletions of Air checkpoints are made on Air itself; a stop with a
+      // checkpoint is Air's shutdown, told apart from the checkpoints before it.
+      air: [
+        "listSimulations",
+        "describeSimulation",
+        "stopSimulation",
+        "stopWithCheckpoint",
+        "checkpoints.list",
+        "checkpoints.get",
+        "checkpoints.update",
+        "checkpoints.delete",
+      ],
       // POST /checkpoints/{id}/restore checks that the file is there; DELETE removes it.
       snapshots: { read: true, delete: true },
       // POST /prune plans with the prune function's policy; a restore request is checked at once.
@@ -284,11 +338,14 @@ const functions = {
     description: "Stop request: records a stop job and asks for the final snapshot",
     timeoutSeconds: 30,
     memoryMb: 256,
-    sendsTo: ["snapshot-requests"],
+    // status-checks: the re-checks of a stop through a platform that checkpoints while stopping.
+    sendsTo: ["snapshot-requests", "status-checks"],
     needs: {
       catalog: "write",
       events: true,
       provider: ["DescribeSimulation", "StopSimulation"],
+      // Air's final checkpoint is taken by its shutdown, told apart from the ones before it.
+      air: ["describeSimulation", "stopSimulation", "stopWithCheckpoint", "checkpoints.list"],
     },
   },
   "finish-stop": {
@@ -337,6 +394,8 @@ const functions = {
       catalog: "write",
       events: true,
       provider: ["StartSimulation", "DescribeSimulation"],
+      // Air restores its own checkpoints: the same simulation started from one, or a clone.
+      air: ["describeSimulation", "checkpoints.get", "checkpoints.restore"],
       snapshots: { read: true, restoreCopies: true },
       archive: ["s3:GetObject", "s3:RestoreObject"],
       passRole: true,
@@ -368,6 +427,20 @@ const functions = {
       events: true,
       // Re-sent steps are carried out by their own functions: the sweeper calls no provider.
       provider: [],
+    },
+  },
+  "sync-checkpoints": {
+    entry: "functions/sync-checkpoints.ts",
+    description: "Mirrors the checkpoints platforms hold (NVIDIA Air) into the catalog",
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    sendsTo: [],
+    needs: {
+      // Open stop jobs tell which new checkpoint a stop of simsnap's asked for.
+      catalog: "write",
+      events: true,
+      provider: [],
+      air: ["listSimulations", "checkpoints.list", "checkpoints.get", "checkpoints.update"],
     },
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
@@ -547,6 +620,16 @@ const schedules: ScheduleSpec[] = [
     localExpression: "rate(5 seconds)",
     timeZone: "UTC",
     target: "sweep-jobs",
+  },
+  {
+    name: "sync-checkpoints",
+    description:
+      "Mirrors platform-held checkpoints (NVIDIA Air) into the catalog: new, completed, deleted by the platform, renamed, favorited",
+    expression: "rate(15 minutes)",
+    // The local Air server's simulations change state within seconds.
+    localExpression: "rate(5 seconds)",
+    timeZone: "UTC",
+    target: "sync-checkpoints",
   },
 ];
 

@@ -16,6 +16,8 @@ import type { CliIo } from "../io.ts";
 const RATE = "must be a number from 0 to 1 (the share of calls or events, e.g. 0.3)";
 const rate = z.coerce.number({ error: RATE }).min(0, RATE).max(1, RATE);
 const SEED = "must be an integer from 0 to 4294967295";
+const DEADLINE = "must be a whole number of seconds from 1";
+const LOCAL_DEFAULTS = LocalConfigSchema.parse({});
 
 const LocalOptionsSchema = z.object({
   duration: z.coerce.number().positive("must be a positive number of seconds").optional(),
@@ -30,6 +32,8 @@ const LocalOptionsSchema = z.object({
   faults: rate.optional(),
   dropEvents: rate.optional(),
   seed: z.coerce.number({ error: SEED }).int(SEED).min(0, SEED).max(0xffff_ffff, SEED).optional(),
+  snapshotDeadline: z.coerce.number({ error: DEADLINE }).int(DEADLINE).min(1, DEADLINE).optional(),
+  restoreDemo: z.boolean().default(true),
 });
 
 /** Chaos mode's settings from the flags; a run without `--seed` gets a random one (printed). */
@@ -72,6 +76,12 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
       "--seed <n>",
       "seed of the chaos mode's choices: the same seed, the same sequence (default: random, printed)",
     )
+    .option(
+      "--snapshot-deadline <seconds>",
+      "a snapshot without a file by then fails (SIMSNAP_SNAPSHOT_DEADLINE_SECONDS; default " +
+        `${LOCAL_DEFAULTS.snapshotDeadlineSeconds})`,
+    )
+    .option("--no-restore-demo", "skip the restore demo at the end of the run")
     .action(async (raw: unknown) => {
       const options = parseCommandInput(LocalOptionsSchema, raw);
       const configFile = loadConfigFile(configFilePath(options.config));
@@ -81,7 +91,11 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
       process.once("SIGTERM", stop);
       try {
         const summary = await runLocal({
-          config: LocalConfigSchema.parse({ chaos: chaosFrom(options) }),
+          config: LocalConfigSchema.parse({
+            chaos: chaosFrom(options),
+            snapshotDeadlineSeconds: options.snapshotDeadline,
+            restoreDemo: options.restoreDemo,
+          }),
           configFile,
           dataDir: options.dataDir,
           durationSeconds: options.duration,

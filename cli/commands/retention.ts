@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
-import { CheckpointStateSchema } from "../../lib/domain/checkpoint.ts";
+import { CheckpointSchema, CheckpointStateSchema } from "../../lib/domain/checkpoint.ts";
 import { isTimeZone } from "../../lib/domain/duration.ts";
 import { ValidationError } from "../../lib/domain/errors.ts";
 import { SimulationNameSchema } from "../../lib/domain/names.ts";
@@ -22,6 +22,8 @@ const CheckpointRecordSchema = z.object({
   state: CheckpointStateSchema,
   favorite: z.boolean().default(false),
   tags: z.array(z.string()).default([]),
+  step: CheckpointSchema.shape.step,
+  metrics: CheckpointSchema.shape.metrics,
 });
 type CheckpointRecord = z.output<typeof CheckpointRecordSchema>;
 
@@ -156,7 +158,9 @@ function printPlans(
 export function registerRetentionCommands(program: Command, io: CliIo): void {
   const retention = program
     .command("retention")
-    .description("retention policies (restic forget semantics) for checkpoints");
+    .description(
+      "retention policies (restic forget semantics, plus best-by-metric and step rules)",
+    );
   retention
     .command("plan")
     .description(
@@ -164,11 +168,11 @@ export function registerRetentionCommands(program: Command, io: CliIo): void {
     )
     .requiredOption(
       "--checkpoints <file>",
-      "JSON array of checkpoint records (id, simulation, createdAt, state, favorite, tags)",
+      "JSON array of checkpoint records (id, simulation, createdAt, state, favorite, tags, step, metrics)",
     )
     .requiredOption(
       "--policy <file>",
-      "JSON retention policy (keepLast, keepDaily, keepWithin, keepTags, timeZone, …)",
+      "JSON retention policy (keepLast, keepDaily, keepWithin, keepTags, keepBest, keepEveryNSteps, keepSteps, timeZone, …)",
     )
     .option("--now <iso>", "evaluate as of this instant instead of the current time")
     .option("--time-zone <tz>", "IANA time zone for period boundaries, overriding the policy's")

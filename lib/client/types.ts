@@ -3,7 +3,7 @@ import type { JobKind, JobStatus } from "../domain/job.ts";
 import type { CheckpointOrderField } from "../domain/checkpoint-query.ts";
 import type { RetentionPlan } from "../domain/retention.ts";
 import type { JobView } from "../http/views.ts";
-import type { SimulationOverview } from "../usecases/list-simulations.ts";
+import type { SimulationOverview } from "../usecases/catalog/list-simulations.ts";
 
 /** A checkpoint as the API returns it. */
 export type {

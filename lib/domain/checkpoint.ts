@@ -43,11 +43,40 @@ export const CheckpointSchema = z.object({
   createdAt: IsoDate,
   modifiedAt: IsoDate,
   completedAt: IsoDate.optional(),
+  /**
+   * The platform's own id of a checkpoint the platform holds (a provider with
+   * `checkpointStorage: "platform"`, such as NVIDIA Air); such a checkpoint has no `location`.
+   */
+  platformId: z.string().min(1).optional(),
   /** Known once the file exists; a PENDING checkpoint has none yet. */
   location: S3LocationSchema.optional(),
   size: z.number().int().nonnegative().optional(),
   etag: z.string().optional(),
   checksum: z.string().optional(),
+  /**
+   * The training or solver step the checkpoint was written at, when its source names one (a
+   * files layout's `{step}`), so retention can keep every Nth step or chosen steps as training
+   * tools do. Snapshots of a whole simulation (SimSpace Weaver, NVIDIA Air) have none.
+   */
+  step: z
+    .number({ error: "must be a whole number, 0 or more" })
+    .int("must be a whole number, 0 or more")
+    .nonnegative("must be a whole number, 0 or more")
+    .optional(),
+  /**
+   * Metric values reported with the checkpoint (e.g. `eval_loss` from `trainer_state.json`), so
+   * retention can keep the best ones by a metric; finite numbers only, since NaN or an infinity
+   * cannot be ranked.
+   */
+  metrics: z
+    .record(
+      z
+        .string()
+        .min(1, "a metric needs a name")
+        .max(256, "a metric name has at most 256 characters"),
+      z.number({ error: "must be a finite number" }),
+    )
+    .optional(),
   archive: z
     .object({
       bucket: z.string(),
@@ -114,6 +143,20 @@ export const completeCheckpoint = (
 export const failCheckpoint = (checkpoint: Checkpoint, error: ErrorInfo, now: Date): Checkpoint =>
   transition(checkpoint, "FAILED", now, { error });
 
-/** COMPLETE → DELETED, after its files were removed; the record stays as an audit trail. */
-export const markCheckpointDeleted = (checkpoint: Checkpoint, now: Date): Checkpoint =>
-  transition(checkpoint, "DELETED", now, {});
+/**
+ * COMPLETE → DELETED, after its files were removed; the record stays as an audit trail. `reason`
+ * is kept when simsnap did not delete it itself (the platform holding it deleted it), so a
+ * person reading the record learns why it is gone.
+ */
+export const markCheckpointDeleted = (
+  checkpoint: Checkpoint,
+  now: Date,
+  reason?: ErrorInfo,
+): Checkpoint => transition(checkpoint, "DELETED", now, reason ? { error: reason } : {});
+
+/**
+ * PENDING → COMPLETE for a checkpoint the platform holds (`platformId`, no file): the platform
+ * saying COMPLETE is what confirms its bytes, as a HEAD of the file does for S3 checkpoints.
+ */
+export const completeHeldCheckpoint = (checkpoint: Checkpoint, now: Date): Checkpoint =>
+  transition(checkpoint, "COMPLETE", now, { completedAt: now.toISOString() });

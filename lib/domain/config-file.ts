@@ -3,6 +3,7 @@ import { ArchiveStorageClassSchema } from "./archive.ts";
 import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
+import { ProviderNameSchema, ProvidersConfigSchema } from "./providers.ts";
 import { RetentionConfigSchema } from "./retention.ts";
 import { hasDotSegment } from "./s3-key.ts";
 import { parseScheduleExpression } from "./schedule-expression.ts";
@@ -104,17 +105,38 @@ export type ArchiveSettings = z.output<typeof ArchiveSettingsSchema>;
 
 /**
  * What `npm start` runs besides the deployment's own settings: the demo simulations it starts,
- * with their AWS tags (so that tag selectors can be tried locally). The CDK app ignores it.
+ * each on its provider (SimSpace Weaver's on the local simulator, with their AWS tags so that tag
+ * selectors can be tried locally; NVIDIA Air's on the local Air server, which has no tags). The
+ * CDK app ignores it.
  */
 export const LocalDemoSchema = z.strictObject({
   simulations: z
     .array(
-      z.strictObject({
-        name: SimulationNameSchema,
-        tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
-      }),
+      z
+        .strictObject({
+          name: SimulationNameSchema,
+          provider: ProviderNameSchema.default("simspaceweaver"),
+          tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+        })
+        .refine((s) => s.provider !== "air" || Object.keys(s.tags).length === 0, {
+          message: "NVIDIA Air simulations have no tags",
+          path: ["tags"],
+        }),
     )
-    .default([]),
+    .default([])
+    .superRefine((simulations, ctx) => {
+      const seen = new Set<string>();
+      simulations.forEach((simulation, index) => {
+        if (seen.has(simulation.name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "name"],
+            message: `must be unique: simsnap identifies simulations by name, whatever their provider`,
+          });
+        }
+        seen.add(simulation.name);
+      });
+    }),
 });
 
 /**
@@ -144,6 +166,8 @@ export const SimsnapConfigSchema = z.strictObject({
     }),
   retention: RetentionConfigSchema.optional(),
   archive: ArchiveSettingsSchema.optional(),
+  /** The platforms whose simulations simsnap manages: SimSpace Weaver, and NVIDIA Air when set. */
+  providers: ProvidersConfigSchema.prefault({}),
   local: LocalDemoSchema.prefault({}),
 });
 /** A validated config file. */

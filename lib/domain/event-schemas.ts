@@ -22,6 +22,10 @@ const Version = z.literal(EVENT_SCHEMA_VERSION);
 export const CheckpointSummarySchema = z.object({
   id: z.string().min(1),
   simulation: SimulationNameSchema,
+  /** The provider the simulation belongs to (absent in events of older versions). */
+  provider: z.string().optional(),
+  /** The platform's own id of a checkpoint the platform holds instead of a file. */
+  platformId: z.string().optional(),
   name: z.string(),
   state: CheckpointStateSchema,
   trigger: CheckpointTriggerSchema,
@@ -44,13 +48,19 @@ export const SnapshotRequestedDetailSchema = z.object({
   jobId: z.string().min(1),
 });
 
-/** `Checkpoint Completed`: the file exists at `checkpoint.location`. */
+/**
+ * `Checkpoint Completed`: the file exists at `checkpoint.location`, or, for a checkpoint a
+ * platform holds (NVIDIA Air), the platform says it is COMPLETE (`checkpoint.platformId`).
+ */
 export const CheckpointCompletedDetailSchema = z.object({
   version: Version,
   checkpoint: CheckpointSummarySchema.extend({
     state: z.literal("COMPLETE"),
-    location: S3LocationSchema,
+    location: S3LocationSchema.optional(),
     completedAt: IsoDate,
+  }).refine((checkpoint) => checkpoint.location !== undefined || checkpoint.platformId, {
+    message: "a COMPLETE checkpoint has its file's location, or the platformId of its platform",
+    path: ["location"],
   }),
 });
 
@@ -63,7 +73,7 @@ export const CheckpointFailedDetailSchema = z.object({
   }),
 });
 
-/** `Checkpoint Deleted`: a person deleted the checkpoint; its file is gone. */
+/** `Checkpoint Deleted`: a person (or the platform holding it) deleted the checkpoint. */
 export const CheckpointDeletedDetailSchema = z.object({
   version: Version,
   checkpoint: CheckpointSummarySchema.extend({ state: z.literal("DELETED") }),
@@ -167,19 +177,26 @@ const RestoreDetailSchema = z.object({
   checkpointId: z.string().min(1),
   simulation: SimulationNameSchema,
   target: SimulationNameSchema,
-  from: z.enum(["hot", "archive"]).optional(),
+  from: z.enum(["hot", "archive", "platform"]).optional(),
   snapshot: S3LocationSchema.optional(),
+  /** A restore of a checkpoint a platform holds: into the same simulation, or a new one. */
+  into: z.enum(["same", "new"]).optional(),
 });
 
 /** `Restore Requested`: a restore job was accepted and is RUNNING. */
 export const RestoreRequestedDetailSchema = RestoreDetailSchema;
 
-/** `Checkpoint Restored`: `target` started from the checkpoint's snapshot (`from` says which copy). */
+/**
+ * `Checkpoint Restored`: `target` started from the checkpoint (`from` says which copy: the hot
+ * file or the archive, both at `snapshot`, or the platform that holds it).
+ */
 export const CheckpointRestoredDetailSchema = RestoreDetailSchema.extend({
-  from: z.enum(["hot", "archive"]),
-  snapshot: S3LocationSchema,
+  from: z.enum(["hot", "archive", "platform"]),
   arn: z.string().optional(),
   executionId: z.string().optional(),
+}).refine((detail) => detail.from === "platform" || detail.snapshot !== undefined, {
+  message: "a restore from a file names the file (snapshot)",
+  path: ["snapshot"],
 });
 
 /** `Restore Failed`: the restore job FAILED; `error` says why. */

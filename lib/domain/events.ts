@@ -19,6 +19,8 @@ export const EVENT_SCHEMA_VERSION = "1";
 const checkpointSummary = (checkpoint: Checkpoint) => ({
   id: checkpoint.id,
   simulation: checkpoint.simulation,
+  provider: checkpoint.provider,
+  platformId: checkpoint.platformId,
   name: checkpoint.name,
   state: checkpoint.state,
   trigger: checkpoint.trigger,
@@ -42,13 +44,19 @@ export const snapshotRequested = (checkpoint: Checkpoint, job: Job): DomainEvent
   },
 });
 
-/** The snapshot file exists and the checkpoint is COMPLETE. */
+/**
+ * The checkpoint is COMPLETE: its snapshot file exists (`location`), or the platform holding it
+ * (`platformId`) says it is complete.
+ */
 export const checkpointCompleted = (checkpoint: Checkpoint): DomainEvent => ({
   detailType: "Checkpoint Completed",
   detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
 });
 
-/** A person deleted a checkpoint: its file is gone and the record is DELETED. */
+/**
+ * A checkpoint is gone and its record DELETED: a person deleted it, or the platform holding it
+ * did (`checkpoint.error` then says so).
+ */
 export const checkpointDeleted = (checkpoint: Checkpoint): DomainEvent => ({
   detailType: "Checkpoint Deleted",
   detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
@@ -120,6 +128,7 @@ const restoreSummary = (job: Job) => ({
   target: job.restore?.target,
   from: job.restore?.from,
   snapshot: job.restore?.snapshot,
+  into: job.restore?.into,
 });
 
 /** A restore of a checkpoint into a new simulation was accepted; its job is RUNNING. */
@@ -162,7 +171,11 @@ export const simulationStopped = (input: {
   detail: { version: EVENT_SCHEMA_VERSION, ...input },
 });
 
-/** A stop did not happen and the simulation was left running; `error` says why. */
+/**
+ * A stop did not end as asked; `error` says why. Usually the simulation was left running; on a
+ * platform that saves the final checkpoint while stopping, the simulation stopped but that
+ * checkpoint could not be confirmed, which `error` says.
+ */
 export const simulationStopFailed = (input: {
   simulation: string;
   jobId: string;

@@ -8,7 +8,7 @@ import { STOP_STEPS } from "./stop.ts";
  * (dead-lettered, or lost with the local stack's in-memory queues).
  */
 export interface SweepGrace {
-  /** A requested snapshot job's status check (`status-checks`). */
+  /** A requested snapshot job's status check, or a checkpoint-on-stop's re-check (`status-checks`). */
   statusCheck: number;
   /**
    * A snapshot request no CreateSnapshot call came of (`snapshot-requests`): longer, because a
@@ -149,7 +149,30 @@ function snapshotDecision(job: Job, context: SweepContext): SweepDecision {
   };
 }
 
+/**
+ * A stop through a platform that checkpoints while stopping moves on by its own re-checks (status
+ * checks, which also make a stop call that was never accepted): one overdue is sent again, and
+ * past the deadline the job fails, naming what it waited for.
+ */
+function checkpointOnStopDecision(job: Job, context: SweepContext): SweepDecision {
+  const { now, grace, checkpoint } = context;
+  if (pastDeadline(context)) {
+    const waitingFor = !job.stop?.call?.acceptedAt
+      ? "the platform never accepted its stop call"
+      : `it was waiting for the platform's final checkpoint (${
+          job.checkpointId
+            ? `checkpoint ${job.checkpointId} ${checkpoint ? `is ${checkpoint.state}` : "is not cataloged"}`
+            : "none was created after the stop call"
+        })`;
+    return { action: "fail", error: deadlineError(job, context.deadline, waitingFor) };
+  }
+  return overdue(job.nextCheckAt ?? job.startTime, grace.statusCheck, now)
+    ? { action: "resend", step: "status-check" }
+    : { action: "none" };
+}
+
 function stopDecision(job: Job, context: SweepContext): SweepDecision {
+  if (job.stop?.checkpointOnStop) return checkpointOnStopDecision(job, context);
   const { now, grace, checkpoint } = context;
   const snapshotStep = job.steps?.find((s) => s.name === STOP_STEPS.finalSnapshot);
   const waitingForSnapshot = snapshotStep?.status === "RUNNING";

@@ -46,6 +46,12 @@ export const JobSchema = z.object({
   version: z.number().int().positive(),
   kind: JobKindSchema,
   simulation: SimulationNameSchema,
+  /**
+   * The provider the simulation belongs to, recorded when the job starts on a deployment with
+   * several platforms, so a later step (a stop's re-check, a restore's start) calls that one
+   * without asking every platform again. Absent on older records, whose simulation is looked up.
+   */
+  provider: z.string().min(1).optional(),
   checkpointId: z.string().optional(),
   status: JobStatusSchema,
   startTime: IsoDate,

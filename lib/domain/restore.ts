@@ -78,7 +78,12 @@ export const RestoreProgressSchema = z.object({
   maximumDuration: z.string().optional(),
   description: z.string().optional(),
   phase: RestorePhaseSchema,
-  from: z.enum(["hot", "archive"]).optional(),
+  /**
+   * Set for a checkpoint a platform holds (no file): restored by the platform itself, into the
+   * same (stopped) simulation or a new one, as its `restoreInto` allows. Absent: from a file.
+   */
+  into: z.enum(["same", "new"]).optional(),
+  from: z.enum(["hot", "archive", "platform"]).optional(),
   /** The archive copy, while it is thawed or copied back. */
   source: S3LocationSchema.optional(),
   /** The file StartSimulation reads. */

@@ -12,6 +12,14 @@ import {
   type WallClock,
 } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
+import {
+  addCheckpointRuleReasons,
+  CHECKPOINT_RULE_FIELDS,
+  hasCheckpointRules,
+  KeepBestSchema,
+  KeepEveryNStepsSchema,
+  KeepStepsSchema,
+} from "./retention-checkpoint-rules.ts";
 import { parseInput } from "./validation.ts";
 
 const COUNT_RULES = [
@@ -36,6 +44,7 @@ const POLICY_FIELDS = [
   "keepWithin",
   ...WITHIN_RULES.map((r) => r.field),
   "keepTags",
+  ...CHECKPOINT_RULE_FIELDS,
   "timeZone",
 ];
 
@@ -99,14 +108,16 @@ function isActive(policy: Partial<Record<string, unknown>>): boolean {
     }
   });
   const tags = Array.isArray(policy.keepTags) && policy.keepTags.length > 0;
-  return counts || durations || tags;
+  return counts || durations || tags || hasCheckpointRules(policy);
 }
 
 /**
  * One retention policy, with the meaning of restic's `forget` options (`keepDaily` is
- * `--keep-daily`, `keepWithinWeekly` is `--keep-within-weekly`, …). Strict, so that a misspelt
- * field fails when the config is loaded instead of silently keeping or removing the wrong
- * checkpoints; a policy that keeps nothing is refused for the same reason.
+ * `--keep-daily`, `keepWithinWeekly` is `--keep-within-weekly`, …), plus the rules training jobs
+ * ask for and restic lacks (`keepBest`, `keepEveryNSteps`, `keepSteps`; see
+ * retention-checkpoint-rules.ts). Strict, so that a misspelt field fails when the config is
+ * loaded instead of silently keeping or removing the wrong checkpoints; a policy that keeps
+ * nothing is refused for the same reason.
  */
 export const RetentionPolicySchema = z
   .strictObject(
@@ -125,6 +136,9 @@ export const RetentionPolicySchema = z
       keepWithinYearly: DurationTextSchema.optional(),
       /** A checkpoint matches a list when it has every tag of it; `""` matches untagged ones. */
       keepTags: z.array(z.array(z.string()).min(1, "a tag list needs at least one tag")).optional(),
+      keepBest: KeepBestSchema.optional(),
+      keepEveryNSteps: KeepEveryNStepsSchema.optional(),
+      keepSteps: KeepStepsSchema.optional(),
       timeZone: TimeZoneSchema.default("UTC"),
     },
     {
@@ -141,7 +155,8 @@ export const RetentionPolicySchema = z
         code: "custom",
         message:
           "the policy keeps nothing: set a keepLast/keepHourly/…/keepYearly count (-1 or more " +
-          "than 0), a non-zero keepWithin… duration or a keepTags list",
+          "than 0), a non-zero keepWithin… duration, a keepTags list, keepBest, keepEveryNSteps " +
+          "or a keepSteps list",
       });
     }
   });
@@ -264,9 +279,16 @@ export interface RetentionCandidate {
   readonly state: CheckpointState;
   readonly favorite?: boolean;
   readonly tags?: readonly string[];
+  /** Read by `keepEveryNSteps` and `keepSteps`; absent for whole-simulation snapshots. */
+  readonly step?: number;
+  /** Read by `keepBest`; values that are not finite numbers count as absent. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
-/** A kept checkpoint with every reason that keeps it, in restic's wording. */
+/**
+ * A kept checkpoint with every reason that keeps it: `favorite` first, then restic's reasons in
+ * restic's wording, then those of `keepBest`, `keepEveryNSteps` and `keepSteps`.
+ */
 export interface KeptCheckpoint {
   id: string;
   reasons: string[];
@@ -303,6 +325,8 @@ interface Entry {
   clock: WallClock;
   tags: readonly string[];
   favorite: boolean;
+  step: number | undefined;
+  metrics: Readonly<Record<string, number>> | undefined;
 }
 
 function hasTags(entryTags: readonly string[], list: readonly string[]): boolean {
@@ -414,8 +438,9 @@ function refusal(
 
 /**
  * Decides, per simulation, which checkpoints a retention run keeps and which it removes, with
- * restic `forget` semantics to the letter (see DESIGN.md, "Retention policy") plus simsnap's
- * guards: only COMPLETE checkpoints are candidates, favorites are always kept (reason
+ * restic `forget` semantics to the letter (see docs/lifecycle.md, "Retention and pruning"), the checkpoint
+ * rules restic lacks (a checkpoint is kept when any rule keeps it, every reason listed) and
+ * simsnap's guards: only COMPLETE checkpoints are candidates, favorites are always kept (reason
  * `favorite`, and they still fill the periods they fall in), and a plan that would remove every
  * COMPLETE checkpoint, or more than `maxRemoveFraction` of them without `force`, is refused.
  * Pure: the same inputs give the same plans, which is what makes a dry run trustworthy.
@@ -462,11 +487,14 @@ export function planRetention(
           clock: wallClock(new Date(time), resolved.timeZone),
           tags: c.tags ?? [],
           favorite: c.favorite === true,
+          step: c.step,
+          metrics: c.metrics,
         };
       })
       .sort((a, b) => b.time - a.time);
 
     const reasons = applyPolicy(entries, resolved, now);
+    addCheckpointRuleReasons(entries, resolved, reasons);
     const keep: KeptCheckpoint[] = [];
     const remove: { id: string }[] = [];
     entries.forEach((entry, i) => {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ProviderNameSchema } from "./providers.ts";
 import { GlobSchema, matchesGlob } from "./retention.ts";
 
 /** AWS's tag rules: keys of 1–128 characters, values of up to 256. */
@@ -8,12 +9,17 @@ const TagsSchema = z.record(
 );
 
 /**
- * Which simulations a schedule snapshots: names matching any of the globs (the retention
- * overrides' glob syntax: `*`, `?`, `[a-z]`) and carrying every listed tag with that value. An
- * absent part does not filter, so `{}` selects every running simulation. Tags are the
- * simulation's own AWS tags, read from the provider (`ListTagsForResource`).
+ * Which simulations a schedule snapshots: those of the listed providers, with names matching any
+ * of the globs (the retention overrides' glob syntax: `*`, `?`, `[a-z]`) and carrying every
+ * listed tag with that value. An absent part does not filter, so `{}` selects every running
+ * simulation of every provider. Tags are the simulation's own AWS tags, read from the provider
+ * (`ListTagsForResource`); a provider whose simulations have no tags matches no tag selector.
  */
 export const SimulationSelectorSchema = z.strictObject({
+  providers: z
+    .array(ProviderNameSchema)
+    .min(1, "must list at least one provider, or be left out")
+    .optional(),
   names: z.array(GlobSchema).min(1, "must list at least one glob, or be left out").optional(),
   tags: TagsSchema.optional(),
 });
@@ -38,3 +44,10 @@ export const selectorMatchesTags = (
   Object.entries(selector?.tags ?? {}).every(
     ([key, value]) => Object.hasOwn(tags, key) && tags[key] === value,
   );
+
+/** True when the selector picks simulations of this provider (or names no providers). */
+export const selectorMatchesProvider = (
+  selector: SimulationSelector | undefined,
+  provider: string,
+): boolean =>
+  selector?.providers === undefined || (selector.providers as readonly string[]).includes(provider);

@@ -3,6 +3,25 @@ import type { ErrorInfo } from "./checkpoint.ts";
 import type { JobStep } from "./job.ts";
 import { SimulationNameSchema } from "./names.ts";
 
+const IsoDate = z.iso.datetime({ offset: true });
+
+/**
+ * The stop call of a platform that saves the final checkpoint while stopping (NVIDIA Air's
+ * shutdown with `create_checkpoint`). The platform names no checkpoint in its answer, so the
+ * job keeps what identifies it later: the newest checkpoint the simulation had before the call
+ * (in the platform's own clock, so clock skew cannot move a checkpoint across the line).
+ */
+export const StopCallSchema = z.object({
+  /** Saved just before the call, so that a crash during the call still leaves it. */
+  calledAt: IsoDate,
+  /** `created` of the simulation's newest platform checkpoint before the call; absent: none. */
+  newestBefore: IsoDate.optional(),
+  /** When the platform accepted the call (or the simulation was found stopping after it). */
+  acceptedAt: IsoDate.optional(),
+});
+/** The stop call of a checkpoint-on-stop platform. */
+export type StopCall = z.infer<typeof StopCallSchema>;
+
 /**
  * What a stop job was asked for. Kept on the job because the decision after the final snapshot
  * (stop, or refuse and leave the simulation running) is taken later, by another function.
@@ -12,11 +31,23 @@ export const StopOptionsSchema = z.object({
   snapshot: z.boolean(),
   force: z.boolean(),
   reason: z.string().optional(),
+  /**
+   * The platform saves the final checkpoint itself while stopping (capability
+   * `checkpointOnStop`): the job makes that one call and then re-checks the platform, instead
+   * of a snapshot followed by StopSimulation. Absent on SimSpace Weaver stops and older records.
+   */
+  checkpointOnStop: z.boolean().optional(),
+  /** The stop call of a `checkpointOnStop` stop, once it was made. */
+  call: StopCallSchema.optional(),
 });
 /** What a stop job was asked for. */
 export type StopOptions = z.infer<typeof StopOptionsSchema>;
 
-/** The steps of a stop job, in the order they run. */
+/**
+ * The steps of a stop job, in the order they run. A checkpoint-on-stop platform runs them the
+ * other way round: `stop-simulation` is its stop call that saves a checkpoint, `final-snapshot`
+ * the wait until the platform says that checkpoint is COMPLETE.
+ */
 export const STOP_STEPS = {
   finalSnapshot: "final-snapshot",
   stopSimulation: "stop-simulation",
@@ -32,6 +63,20 @@ export function recordStep(steps: readonly JobStep[] | undefined, step: JobStep)
   if (at >= 0) list[at] = step;
   else list.push(step);
   return list;
+}
+
+/**
+ * The job's steps with every step still RUNNING ended as FAILED with `message`, for a stop that
+ * fails while waiting: whoever polls the job sees which step it stopped at, and why.
+ */
+export function closeRunningSteps(
+  steps: readonly JobStep[] | undefined,
+  endedAt: string,
+  message: string,
+): JobStep[] | undefined {
+  return steps?.map((step) =>
+    step.status === "RUNNING" ? { ...step, status: "FAILED", endedAt, message } : step,
+  );
 }
 
 /** What happens once the final snapshot ended: stop the simulation, or report why not. */

@@ -8,16 +8,25 @@ import type { Job } from "../domain/job.ts";
 import { SimulationNameSchema } from "../domain/names.ts";
 import { booleanParam } from "../domain/query-params.ts";
 import { MaximumDurationSchema } from "../domain/restore.ts";
-import { deleteCheckpoint, type DeleteCheckpointDeps } from "../usecases/delete-checkpoint.ts";
-import { getJob, listJobs, type JobReadDeps } from "../usecases/list-jobs.ts";
-import { getCheckpoint, listCheckpoints } from "../usecases/list-checkpoints.ts";
-import { listSimulations, type ListSimulationsDeps } from "../usecases/list-simulations.ts";
-import { requestPrune, type RequestPruneDeps } from "../usecases/request-prune.ts";
-import { requestSnapshot, type RequestSnapshotDeps } from "../usecases/request-snapshot.ts";
-import { orderStop } from "../usecases/order-stop.ts";
-import type { RequestStopDeps } from "../usecases/request-stop.ts";
-import { restoreCheckpoint, type RestoreDeps } from "../usecases/restore-checkpoint.ts";
-import { updateCheckpoint, type UpdateCheckpointDeps } from "../usecases/update-checkpoint.ts";
+import {
+  deleteCheckpoint,
+  type DeleteCheckpointDeps,
+} from "../usecases/catalog/delete-checkpoint.ts";
+import { getJob, listJobs, type JobReadDeps } from "../usecases/catalog/list-jobs.ts";
+import { getCheckpoint, listCheckpoints } from "../usecases/catalog/list-checkpoints.ts";
+import { listSimulations, type ListSimulationsDeps } from "../usecases/catalog/list-simulations.ts";
+import { requestPrune, type RequestPruneDeps } from "../usecases/retention/request-prune.ts";
+import {
+  requestSnapshot,
+  type RequestSnapshotDeps,
+} from "../usecases/snapshot/request-snapshot.ts";
+import { orderStop } from "../usecases/stop/order-stop.ts";
+import type { RequestStopDeps } from "../usecases/stop/request-stop.ts";
+import { restoreCheckpoint, type RestoreDeps } from "../usecases/restore/restore-checkpoint.ts";
+import {
+  updateCheckpoint,
+  type UpdateCheckpointDeps,
+} from "../usecases/catalog/update-checkpoint.ts";
 import { route, type HttpResult, type Route } from "./router.ts";
 import { checkpointEtag, jobView } from "./views.ts";
 

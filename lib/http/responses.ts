@@ -49,6 +49,11 @@ export function toHttpError(error: unknown, correlationId: string): HttpErrorRes
     if (CALLER_PROVIDER_STATUSES.has(error.status) && !error.retryable) {
       return errorResponse(error.status, error.code, error.message);
     }
+    if (error.status === 401 || error.status === 403) {
+      // The platform refused simsnap's own credentials (an expired token, a missing scope): not
+      // the caller's 401, but said plainly, since the message names what an operator must fix.
+      return errorResponse(502, error.code, error.message);
+    }
     return internal(502, "ProviderUnavailable", correlationId);
   }
   if (isAppError(error) && error.status >= 400 && error.status < 500) {

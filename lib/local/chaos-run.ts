@@ -17,7 +17,7 @@ import { parseScheduleExpression } from "../domain/schedule-expression.ts";
 import { ownedPrefixes, snapshotKey } from "../domain/snapshot-key.ts";
 import { configFilePath, loadConfigFile } from "../load-config-file.ts";
 import { topology } from "../topology.ts";
-import { loadCheckpoints } from "../usecases/list-checkpoints.ts";
+import { loadCheckpoints } from "../usecases/catalog/list-checkpoints.ts";
 import { auditChaosRun, type ChaosReport } from "./chaos-audit.ts";
 import { LocalConfigSchema, resolveLocalConfig, type LocalStackConfig } from "./demo-config.ts";
 import { startLocalServers } from "./servers.ts";
@@ -33,6 +33,7 @@ const rate = (name: string) =>
     .max(1, `${name} must be a number from 0 to 1`);
 
 const SEED_RULE = "seed must be an integer from 0 to 4294967285";
+const DEADLINE_RULE = "snapshot-deadline must be a whole number of seconds from 1";
 
 /**
  * How a chaos run goes: `duration` seconds under faults, cut by `restarts` kill -9 restarts into
@@ -52,10 +53,21 @@ export const ChaosOptionsSchema = z.strictObject({
   restarts: z.coerce.number().int().min(0).max(10, "restarts must be at most 10").default(2),
   /**
    * Seconds the last run goes on after the fault time, so that jobs stranded by the last kill pass
-   * their deadline and the sweeper ends them; by default the local snapshot deadline plus a
+   * their deadline and the sweeper ends them; by default the snapshot deadline plus a
    * margin for the sweeper, less the last part of the fault time.
    */
   settle: z.coerce.number().min(0).optional(),
+  /**
+   * Each run's snapshot deadline (`simsnap local --snapshot-deadline`; default the local stack's):
+   * a shorter one lets jobs stranded by a kill fail, and the clean stop's wait for them end, sooner.
+   */
+  snapshotDeadline: z.coerce
+    .number({ error: DEADLINE_RULE })
+    .int(DEADLINE_RULE)
+    .min(1, DEADLINE_RULE)
+    .optional(),
+  /** Run the restore demo at the clean stop (`false`: `simsnap local --no-restore-demo`). */
+  restoreDemo: z.boolean().default(true),
   /** The config file to run (default: the project's, as `npm start` does). */
   config: z.string().min(1).optional(),
   /** Keep the data directory (and the runs' logs) even when no violation was found. */
@@ -249,9 +261,9 @@ export async function runChaos(
   };
   const parts = options.restarts + 1;
   const partMs = (options.duration * 1000) / parts;
+  const snapshotDeadline = options.snapshotDeadline ?? local.snapshotDeadlineSeconds;
   const settleSeconds =
-    options.settle ??
-    Math.max(0, local.snapshotDeadlineSeconds + SWEEP_MARGIN_SECONDS - partMs / 1000);
+    options.settle ?? Math.max(0, snapshotDeadline + SWEEP_MARGIN_SECONDS - partMs / 1000);
 
   const dataDir = await mkdtemp(join(tmpdir(), "simsnap-chaos-"));
   const planted: S3Location[] = [];
@@ -285,6 +297,9 @@ export async function runChaos(
       String(options.dropEvents),
       "--seed",
       String(seed + run),
+      "--snapshot-deadline",
+      String(snapshotDeadline),
+      ...(options.restoreDemo ? [] : ["--no-restore-demo"]),
     ];
     const stack = await startStack(args, join(dataDir, `run-${run + 1}.log`));
     try {

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { LOCAL_SNAPSHOT_BUCKET, type SimsnapConfig } from "../domain/config-file.ts";
+import { DEFAULT_AIR_TOKEN_ENV, type ProviderName } from "../domain/providers.ts";
 import { RetentionConfigSchema, type RetentionConfig } from "../domain/retention.ts";
 import { schedulesFor, type ScheduleSpec } from "../topology.ts";
 
@@ -31,6 +32,14 @@ export const LocalConfigSchema = z.object({
    */
   restoreDemo: z.boolean().default(true),
   /**
+   * Drive the NVIDIA Air demo simulations through the API while the run lasts: stop with a
+   * checkpoint, favorite it, start from it, stop again (so retention prunes on Air), and at the
+   * end restore one. Off, they are only there, mirrored by the sync schedule.
+   */
+  airDemo: z.boolean().default(true),
+  /** How long the local Air server keeps a simulation in each state of a start or shutdown. */
+  airStateDelayMs: z.number().int().nonnegative().default(250),
+  /**
    * Chaos mode (`--faults`, `--drop-events`, `--seed`): the simulator answers a share of simsnap's
    * calls with a transient error, and the bus loses a share of the snapshot bucket's S3 events,
    * both decided by one seed; absent, nothing is disturbed.
@@ -46,9 +55,10 @@ export const LocalConfigSchema = z.object({
 /** The local stack's own knobs. */
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
-/** A demo simulation the local stack starts, with its AWS tags. */
+/** A demo simulation the local stack starts, on its provider, with its AWS tags. */
 export interface DemoSimulation {
   name: string;
+  provider: ProviderName;
   tags: Record<string, string>;
 }
 
@@ -58,9 +68,18 @@ export interface LocalStackConfig extends LocalConfig {
   prefix: string;
   /** The config file's `destination.adoptPrefixes`: other prefixes simsnap manages as its own. */
   adoptPrefixes: string[];
-  /** Names of the demo simulations, in the config file's order. */
+  /** Names of the SimSpace Weaver demo simulations (on the local simulator), in the file's order. */
   simulations: string[];
+  /** Names of the NVIDIA Air demo simulations (on the local Air server), in the file's order. */
+  airSimulations: string[];
+  /** Every demo simulation, in the config file's order. */
   demo: DemoSimulation[];
+  /**
+   * NVIDIA Air, locally: on the local Air server whenever the file configures Air or a demo
+   * simulation is on it; the token is put in the environment variable `tokenEnv` (the file's
+   * `providers.air.token.env`), as an operator would export it.
+   */
+  air?: { tokenEnv: string };
   /** Every schedule, with the local expressions (`localExpression` where one is set). */
   schedules: ScheduleSpec[];
   archiveStorageClass: string;
@@ -80,8 +99,13 @@ export function resolveLocalConfig(local: LocalConfig, file: SimsnapConfig): Loc
     bucket: file.destination.bucket ?? LOCAL_SNAPSHOT_BUCKET,
     prefix: file.destination.prefix,
     adoptPrefixes: file.destination.adoptPrefixes,
-    simulations: file.local.simulations.map((s) => s.name),
+    simulations: file.local.simulations.filter((s) => s.provider !== "air").map((s) => s.name),
+    airSimulations: file.local.simulations.filter((s) => s.provider === "air").map((s) => s.name),
     demo: file.local.simulations,
+    air:
+      file.providers.air !== undefined || file.local.simulations.some((s) => s.provider === "air")
+        ? { tokenEnv: file.providers.air?.token.env ?? DEFAULT_AIR_TOKEN_ENV }
+        : undefined,
     schedules: schedulesFor(file, "local"),
     archiveBucket: file.archive?.bucket ?? local.archiveBucket,
     archiveStorageClass: file.archive?.storageClass ?? "STANDARD_IA",

@@ -5,11 +5,11 @@ import type { RestoreStep } from "../domain/restore.ts";
 import { retryTransient } from "../handlers/retry-transient.ts";
 import type { CheckpointStore } from "../ports/catalog.ts";
 import { systemClock } from "../ports/messaging.ts";
-import { restoreCheckpoint } from "../usecases/restore-checkpoint.ts";
+import { restoreCheckpoint } from "../usecases/restore/restore-checkpoint.ts";
 import { catalog } from "../wiring/catalog.ts";
 import { eventPublisher } from "../wiring/events.ts";
 import { archiveStore } from "../wiring/objects.ts";
-import { simulationProvider } from "../wiring/provider.ts";
+import { providerDirectory } from "../wiring/provider.ts";
 import { queue } from "../wiring/queues.ts";
 import { restoreSettings, settingsFor, snapshotOwnership } from "../wiring/settings.ts";
 import type { LocalSimulator } from "./simulator.ts";
@@ -64,7 +64,7 @@ export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
   const adapters = {
     ...catalog("api"),
     storage: archiveStore("api"),
-    provider: simulationProvider("api"),
+    providers: providerDirectory("api"),
     events: eventPublisher("api"),
     clock: systemClock,
     restore: restoreSettings(settings),

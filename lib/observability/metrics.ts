@@ -1,15 +1,15 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { MetricsOptions } from "@aws-lambda-powertools/metrics/types";
-import type { AdvanceRestoreResult } from "../usecases/restore-checkpoint.ts";
-import type { ArchiveCheckpointResult } from "../usecases/archive-checkpoint.ts";
-import type { CheckSnapshotResult } from "../usecases/check-snapshot.ts";
-import type { CheckpointFreshness } from "../usecases/checkpoint-freshness.ts";
-import type { CompleteSnapshotResult } from "../usecases/complete-snapshot.ts";
-import type { FinishStopResult } from "../usecases/finish-stop.ts";
-import type { PruneArchivesResult } from "../usecases/prune-archives.ts";
-import type { PruneSimulationResult } from "../usecases/prune.ts";
-import type { SweepJobsResult } from "../usecases/sweep-jobs.ts";
-import type { TakeSnapshotResult } from "../usecases/take-snapshot.ts";
+import type { AdvanceRestoreResult } from "../usecases/restore/restore-checkpoint.ts";
+import type { ArchiveCheckpointResult } from "../usecases/archive/archive-checkpoint.ts";
+import type { CheckSnapshotResult } from "../usecases/snapshot/check-snapshot.ts";
+import type { CheckpointFreshness } from "../usecases/snapshot/checkpoint-freshness.ts";
+import type { CompleteSnapshotResult } from "../usecases/snapshot/complete-snapshot.ts";
+import type { FinishStopResult } from "../usecases/stop/finish-stop.ts";
+import type { PruneArchivesResult } from "../usecases/retention/prune-archives.ts";
+import type { PruneSimulationResult } from "../usecases/retention/prune.ts";
+import type { SweepJobsResult } from "../usecases/jobs/sweep-jobs.ts";
+import type { TakeSnapshotResult } from "../usecases/snapshot/take-snapshot.ts";
 import {
   METRICS_NAMESPACE,
   METRICS_SERVICE,

@@ -1,4 +1,5 @@
 import type { S3Location } from "../domain/checkpoint.ts";
+import { ConfigError } from "../domain/errors.ts";
 
 /** Simulation statuses as SimSpace Weaver reports them. */
 export const SIMULATION_STATUSES = [
@@ -22,6 +23,11 @@ export interface SimulationSummary {
   targetStatus?: SimulationStatus;
   arn?: string;
   creationTime?: Date;
+  /**
+   * The platform's own state when it says more than `status` (NVIDIA Air's SAVING and
+   * SHUTTING_DOWN are both STOPPING), so messages and stop tracking can name it.
+   */
+  providerStatus?: string;
 }
 
 /** What a describe says; `executionId` identifies the current run. */
@@ -50,13 +56,96 @@ export interface StartSimulationInput {
 }
 
 /**
+ * What a platform can do, declared by its adapter. Use cases branch on these, never on a
+ * provider's name, so a third platform is one adapter with its own answers here, not a redesign.
+ */
+export interface ProviderCapabilities {
+  /**
+   * A checkpoint can be taken while the simulation keeps running (SimSpace Weaver's
+   * CreateSnapshot). Without it, a checkpoint is only taken as part of stopping (NVIDIA Air's
+   * shutdown with `create_checkpoint`), so schedules skip the provider's simulations.
+   */
+  snapshotWhileRunning: boolean;
+  /** Stopping can itself produce the final checkpoint (`stopWithCheckpoint`). */
+  checkpointOnStop: boolean;
+  /**
+   * Where checkpoint bytes live: `s3`, files simsnap can HEAD, copy and delete itself; `platform`,
+   * held by the platform and reachable only through `checkpoints` (then `checkpoints` is set).
+   */
+  checkpointStorage: "s3" | "platform";
+  /** The checkpoint's bytes can be read out, so it can be archived; never pretended. */
+  archivable: boolean;
+  /** Where a checkpoint can be restored: a new simulation, the same (stopped) one. */
+  restoreInto: { newSimulation: boolean; sameSimulation: boolean };
+  /** Simulations carry tags that schedule selectors can match (`listTags`). */
+  tags: boolean;
+}
+
+/** States of a checkpoint the platform itself keeps (NVIDIA Air's, which simsnap's mirror). */
+export type PlatformCheckpointState = "PENDING" | "COMPLETE" | "DELETED";
+
+/** A checkpoint as the platform that holds it describes it. */
+export interface PlatformCheckpoint {
+  /** The platform's own id, recorded on simsnap's checkpoint as `platformId`. */
+  id: string;
+  simulation: string;
+  /** The run (execution) that produced it, when the platform tracks runs. */
+  run?: string;
+  state: PlatformCheckpointState;
+  name: string;
+  favorite: boolean;
+  created: Date;
+  modified: Date;
+}
+
+/** The fields of a platform checkpoint its owner may change. */
+export interface PlatformCheckpointChanges {
+  name?: string;
+  favorite?: boolean;
+}
+
+/**
+ * Checkpoints held by the platform (capability `checkpointStorage: "platform"`): listed and read
+ * to mirror them into the catalog, changed when a person renames or favorites one in simsnap,
+ * deleted by retention (only COMPLETE ones), restored by starting from one or cloning it.
+ */
+export interface PlatformCheckpoints {
+  /** Every checkpoint of a simulation, all pages, in any state, oldest first. */
+  list(simulation: string): Promise<PlatformCheckpoint[]>;
+  /** Undefined when the platform does not know the id (404). */
+  get(id: string): Promise<PlatformCheckpoint | undefined>;
+  update(id: string, changes: PlatformCheckpointChanges): Promise<PlatformCheckpoint>;
+  /** Only a COMPLETE checkpoint can be deleted; it becomes DELETED on the platform. */
+  delete(id: string): Promise<void>;
+  /**
+   * Starts `target` from checkpoint `id`: the same simulation (`restoreInto.sameSimulation`) or a
+   * clone under a new name (`restoreInto.newSimulation`); answers the started simulation's name.
+   * `name` is the clone's name (the restore use case picks and checks it, as for SimSpace
+   * Weaver); without it the adapter derives one from the simulation and checkpoint.
+   */
+  restore(
+    id: string,
+    target: { simulation: string; into: "same" | "new"; name?: string },
+  ): Promise<string>;
+}
+
+/**
  * The simulation service as simsnap needs it. Every failure is a `ProviderError` carrying the
  * service's code and message, so use cases decide on codes (`ConflictException`, …), never on
- * transport details.
+ * transport details. Operations a platform lacks are told by `capabilities`; calling one anyway
+ * fails with a `ProviderError` of code `UnsupportedOperation`.
  */
 export interface SimulationProvider {
   /** Identifies the provider in checkpoint records. */
   readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+  /** Set exactly when `capabilities.checkpointStorage` is `platform`. */
+  readonly checkpoints?: PlatformCheckpoints;
+  /**
+   * Stops the simulation and has the platform save a final checkpoint as it does (capability
+   * `checkpointOnStop`); the checkpoint shows up in `checkpoints.list` as PENDING, then COMPLETE.
+   */
+  stopWithCheckpoint?(name: string): Promise<void>;
   listSimulations(): Promise<SimulationSummary[]>;
   describeSimulation(name: string): Promise<SimulationDetails>;
   createSnapshot(name: string, destination: SnapshotDestination): Promise<void>;
@@ -65,4 +154,44 @@ export interface SimulationProvider {
   stopSimulation(name: string): Promise<void>;
   deleteSimulation(name: string): Promise<void>;
   startSimulation(input: StartSimulationInput): Promise<{ arn?: string; executionId?: string }>;
+}
+
+/**
+ * Several platforms at once: each simulation belongs to exactly one provider, named in its
+ * checkpoints and messages. Use cases that act on any simulation resolve its provider here.
+ */
+export interface ProviderDirectory {
+  /** Every configured provider, in configuration order. */
+  all(): readonly SimulationProvider[];
+  /** The provider of that name; a `ConfigError` when none is configured. */
+  byName(name: string): SimulationProvider;
+}
+
+/**
+ * The directory of a fixed list of providers, as configuration or a test builds it. Two providers
+ * of one name would make every checkpoint record of that name ambiguous, so they are refused.
+ */
+export function directoryOf(providers: readonly SimulationProvider[]): ProviderDirectory {
+  const byName = new Map<string, SimulationProvider>();
+  for (const provider of providers) {
+    if (byName.has(provider.name)) {
+      throw new ConfigError(`Two simulation providers are named ${provider.name}`);
+    }
+    byName.set(provider.name, provider);
+  }
+  const list = [...providers];
+  return {
+    all: () => list,
+    byName: (name) => {
+      const provider = byName.get(name);
+      if (!provider) {
+        throw new ConfigError(
+          `No simulation provider named ${name} is configured here (configured: ${
+            list.map((p) => p.name).join(", ") || "none"
+          })`,
+        );
+      }
+      return provider;
+    },
+  };
 }

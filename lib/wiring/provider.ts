@@ -1,13 +1,23 @@
 import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
-import { SimSpaceWeaverProvider } from "../adapters/simspaceweaver/provider.ts";
-import type { SimulationProvider } from "../ports/simulation-provider.ts";
+import {
+  SIMSPACEWEAVER,
+  SIMSPACEWEAVER_CAPABILITIES,
+  SimSpaceWeaverProvider,
+} from "../adapters/simspaceweaver/provider.ts";
+import {
+  directoryOf,
+  type ProviderDirectory,
+  type SimulationProvider,
+} from "../ports/simulation-provider.ts";
 import type { FunctionName, ProviderOperation } from "../topology.ts";
+import { airProvider } from "./air.ts";
+import { capabilitiesOnly } from "./capabilities.ts";
 import { needsOf, once, restrict, undeclared } from "./declared.ts";
 import { processSettings } from "./settings.ts";
 
 /** The SimSpace Weaver operation behind each method of the port, as `needs.provider` names it. */
 export const PROVIDER_OPERATIONS: Record<
-  Exclude<keyof SimulationProvider, "name">,
+  Exclude<keyof SimulationProvider, "name" | "capabilities" | "checkpoints" | "stopWithCheckpoint">,
   ProviderOperation
 > = {
   listSimulations: "ListSimulations",
@@ -45,8 +55,24 @@ export function simulationProvider(name: FunctionName): SimulationProvider {
   ) as Record<keyof typeof PROVIDER_OPERATIONS, boolean>;
   return {
     name: provider.name,
+    capabilities: provider.capabilities,
     ...restrict(provider, allowed, (method) =>
       undeclared(name, `SimSpace Weaver ${PROVIDER_OPERATIONS[method]}`),
     ),
   };
+}
+
+/**
+ * The providers function `name` reaches, for use cases that serve several platforms: SimSpace
+ * Weaver, restricted as `simulationProvider` restricts it (its capabilities alone when the
+ * function declares none of its operations: no client is built), and NVIDIA Air when the
+ * deployment configures it and the function declares Air operations (`airProvider`).
+ */
+export function providerDirectory(name: FunctionName): ProviderDirectory {
+  const weaverView =
+    needsOf(name).provider.length > 0
+      ? simulationProvider(name)
+      : capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES);
+  const air = airProvider(name);
+  return directoryOf(air ? [weaverView, air] : [weaverView]);
 }

@@ -3,9 +3,9 @@ import { ownedPrefixes } from "../domain/snapshot-key.ts";
 import type { SnapshotDestination } from "../ports/simulation-provider.ts";
 import { loadSettings, undeclaredSettings, type Settings } from "../settings.ts";
 import type { FunctionName } from "../topology.ts";
-import type { ArchiveSettings } from "../usecases/archive-checkpoint.ts";
-import type { RestoreSettings } from "../usecases/restore-checkpoint.ts";
-import type { SnapshotTiming } from "../usecases/take-snapshot.ts";
+import type { ArchiveSettings } from "../usecases/archive/archive-checkpoint.ts";
+import type { RestoreSettings } from "../usecases/restore/restore-checkpoint.ts";
+import type { SnapshotTiming } from "../usecases/snapshot/take-snapshot.ts";
 import { once, undeclared } from "./declared.ts";
 
 /** The environment, read and validated once per process (at the first builder's call, at init). */

@@ -9,6 +9,7 @@ import {
   invoke,
   rejectionLine,
   startFunctionEnv,
+  withBody,
   withInvalidRecord,
   type FunctionEnv,
 } from "../support/function-env.ts";
@@ -29,6 +30,30 @@ const completed = JSON.parse(sample.Records[0]!.body) as {
 };
 
 describe("functions/archive-checkpoint", () => {
+  it("skips a checkpoint NVIDIA Air holds, saying why, instead of failing the message", async () => {
+    const id = "cp-air-held";
+    await env.catalog.create(
+      checkpoint({
+        id,
+        simulation: "air-lab",
+        provider: "air",
+        platformId: "7b0e6f4e-6d0c-4a47-9d0b-8c1a2f3e4d5c",
+        location: undefined,
+        size: undefined,
+      }),
+    );
+    const body = JSON.parse(sample.Records[0]!.body) as { detail: { checkpoint: object } };
+    body.detail.checkpoint = { ...body.detail.checkpoint, id, simulation: "air-lab" };
+
+    const { result, lines } = await invoke(handler, withBody(sample as SQSEvent, body));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(JSON.stringify(lines)).toMatch(
+      /air, whose API offers no checkpoint bytes \(archivable: false\)/,
+    );
+    expect((await env.catalog.get(id))?.archive).toBeUndefined();
+  });
+
   it("copies a completed checkpoint's file to the archive bucket and records the copy", async () => {
     const { id, simulation, location } = completed.detail.checkpoint;
     await env.putObject(location.key, "hello\n", location.bucket);

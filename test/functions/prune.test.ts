@@ -2,14 +2,18 @@ import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as entry from "../../functions/prune.ts";
 import type { ScheduledPruneRequest } from "../../lib/domain/prune-request.ts";
+import { AirClient } from "../../lib/adapters/air/client.ts";
+import { heldCheckpointId } from "../../lib/domain/platform-checkpoint.ts";
 import { scheduleInput, topology } from "../../lib/topology.ts";
 import queued from "../events/sqs/prune-request.json" with { type: "json" };
 import daily from "../events/scheduler/prune-daily.json" with { type: "json" };
 import { checkpoint } from "../support/checkpoint-factory.ts";
 import {
+  FUNCTION_ENV_AIR_TOKEN,
   FUNCTION_ENV_NAMES,
   invoke,
   startFunctionEnv,
+  withBody,
   type FunctionEnv,
 } from "../support/function-env.ts";
 
@@ -17,7 +21,20 @@ let env: FunctionEnv;
 let prune: typeof entry;
 
 beforeAll(async () => {
-  env = await startFunctionEnv();
+  // An NVIDIA Air simulation with two checkpoints of its own, for retention to prune on Air.
+  env = await startFunctionEnv({
+    air: {
+      simulations: [
+        {
+          name: "air-lab",
+          checkpoints: [
+            { name: "monday", created: new Date("2026-11-23T09:00:00Z") },
+            { name: "tuesday", created: new Date("2026-11-24T09:00:00Z") },
+          ],
+        },
+      ],
+    },
+  });
   // Keep one checkpoint per simulation; no archive bucket, so none waits to be archived first.
   process.env.SIMSNAP_RETENTION = JSON.stringify({
     default: { keepLast: 1 },
@@ -70,6 +87,46 @@ describe("functions/prune handler (the prune-requests queue)", () => {
         function_request_id: context.awsRequestId,
       }),
     ]);
+  });
+});
+
+describe("functions/prune on a platform that holds its checkpoints (NVIDIA Air)", () => {
+  it("removes a checkpoint with the platform's DELETE, and records it DELETED", async () => {
+    const server = env.air!;
+    const air = new AirClient({ endpoint: server.baseUrl, token: () => FUNCTION_ENV_AIR_TOKEN });
+    const simulation = server.simulations().find((s) => s.name === "air-lab")!;
+    const held = await air.listCheckpoints({ simulation: simulation.id, ordering: "created" });
+    const ids = [];
+    for (const one of held) {
+      const at = one.created.toISOString();
+      const record = checkpoint({
+        id: heldCheckpointId("air", one.id),
+        simulation: "air-lab",
+        provider: "air",
+        platformId: one.id,
+        name: one.name,
+        trigger: "discovered",
+        createdAt: at,
+        modifiedAt: at,
+        completedAt: at,
+        location: undefined,
+        size: undefined,
+      });
+      await env.catalog.create(record);
+      ids.push(record.id);
+    }
+    const completed = JSON.parse(queued.Records[0]!.body) as {
+      detail: { checkpoint: Record<string, unknown> };
+    };
+    completed.detail.checkpoint = { ...completed.detail.checkpoint, simulation: "air-lab" };
+
+    const { result } = await invoke(prune.handler, withBody(queued as SQSEvent, completed));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect((await env.catalog.get(ids[0]!))?.state).toBe("DELETED");
+    expect((await env.catalog.get(ids[1]!))?.state).toBe("COMPLETE");
+    expect((await air.getCheckpoint(held[0]!.id)).state).toBe("DELETED");
+    expect((await air.getCheckpoint(held[1]!.id)).state).toBe("COMPLETE");
   });
 });
 

@@ -1,7 +1,7 @@
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as entry from "../../functions/request-stop.ts";
-import { finalSnapshotRequestId, stopJobId } from "../../lib/usecases/request-stop.ts";
+import { finalSnapshotRequestId, stopJobId } from "../../lib/usecases/stop/request-stop.ts";
 import sample from "../events/sqs/stop-request.json" with { type: "json" };
 import {
   INVALID_MESSAGE_ID,

@@ -1,7 +1,7 @@
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as entry from "../../functions/take-snapshot.ts";
-import { snapshotIdsFor } from "../../lib/usecases/take-snapshot.ts";
+import { snapshotIdsFor } from "../../lib/usecases/snapshot/take-snapshot.ts";
 import sample from "../events/sqs/snapshot-request.json" with { type: "json" };
 import {
   INVALID_MESSAGE_ID,

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CfnElement } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimsnapApp } from "../../infra/app.ts";
+import { callsAir } from "../../lib/settings.ts";
 import type { StatefulStack } from "../../infra/stateful-stack.ts";
 import type { StatelessStack } from "../../infra/stateless-stack.ts";
 import {
@@ -56,6 +57,8 @@ const ACTIONS: Record<string, string> = {
   "simspaceweaver:StopSimulation": "stops with a final snapshot",
   "simspaceweaver:StartSimulation": "restores start a new simulation from a snapshot",
   "iam:PassRole": "restores start the simulation with the simulation role",
+  "secretsmanager:GetSecretValue":
+    "the NVIDIA Air API token, by the functions that declare Air operations, on its secret only",
   "lambda:InvokeFunction": "each schedule invokes its one target",
 };
 
@@ -82,9 +85,15 @@ let compute: Template;
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), "simsnap-least-privilege-"));
+  // NVIDIA Air configured too (its token secret created by the stack), so its grant is audited.
+  const config = join(outdir, "simsnap.config.json");
+  writeFileSync(
+    config,
+    JSON.stringify({ providers: { air: { endpoint: "https://air.example.com/api/v3/" } } }),
+  );
   const built = createSimsnapApp({
     outdir,
-    context: { ...withoutBundling, simulationRoleArn },
+    context: { ...withoutBundling, simulationRoleArn, config },
   });
   stateful = built.stateful;
   stateless = built.stateless;
@@ -272,6 +281,21 @@ describe("grants follow lib/topology.ts", () => {
         Action: "lambda:InvokeFunction",
         Resource: targetArn(spec),
       });
+    }
+  });
+
+  it("lets exactly the functions that declare NVIDIA Air operations read the Air token's secret, and no other", () => {
+    const secret = stateful.airTokenSecret?.secret.node.defaultChild;
+    const secretArn = JSON.stringify(stateless.resolve(stateful.airTokenSecret?.policyArn));
+    expect(secret).toBeDefined();
+    for (const name of Object.keys(topology.functions) as FunctionName[]) {
+      const declared = callsAir(topology.functions[name].needs);
+      const secrets = [...grantsOf(name).entries()].filter(([action]) =>
+        action.startsWith("secretsmanager:"),
+      );
+      expect(secrets, name).toEqual(
+        declared ? [["secretsmanager:GetSecretValue", [secretArn]]] : [],
+      );
     }
   });
 

@@ -158,13 +158,14 @@ describe("alarms", () => {
       stack.functions.prune.entryPoint("dailyHandler"),
       stack.functions["prune-archives"].function,
       stack.functions["sweep-jobs"].function,
+      stack.functions["sync-checkpoints"].function,
     ].map((fn) => ({ Ref: logicalId(fn.node.defaultChild) }));
     expect(errors).toEqual(expect.arrayContaining(expected));
     expect(errors).toHaveLength(expected.length);
   });
 
   it("sends every alarm to the alarm topic, and every alarm has a name and a description", () => {
-    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 1 + 3 + 5);
+    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 1 + 3 + 6);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions, alarm.AlarmName).toEqual([topicRef()]);
     }

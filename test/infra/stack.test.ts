@@ -17,6 +17,7 @@ import type { StatefulStack } from "../../infra/stateful-stack.ts";
 import type { StatelessStack } from "../../infra/stateless-stack.ts";
 import { catalogTable } from "../../lib/adapters/dynamodb/table-schema.ts";
 import { configFilePath, loadConfigFile } from "../../lib/load-config-file.ts";
+import { callsAir as declaresAir } from "../../lib/settings.ts";
 import {
   DEFAULT_HANDLER,
   queueUrlEnv,
@@ -273,6 +274,7 @@ describe("functions", () => {
       "restore-checkpoint": ["simspaceweaver:DescribeSimulation", "simspaceweaver:StartSimulation"],
       "prune-archives": [],
       "sweep-jobs": [],
+      "sync-checkpoints": [],
     };
     const s3Actions: Record<FunctionName, string[]> = {
       "plan-snapshots": [],
@@ -302,6 +304,7 @@ describe("functions", () => {
       ],
       "prune-archives": ["s3:DeleteObject", "s3:ListBucket"],
       "sweep-jobs": [],
+      "sync-checkpoints": [],
     };
     for (const name of functionNames) {
       const roleId = logicalId(stateless.functions[name].role.node.defaultChild);
@@ -666,6 +669,141 @@ describe("security", () => {
         }
       }
     }
+  });
+});
+
+describe("NVIDIA Air", () => {
+  // Only templates are read here, so the functions are not bundled again.
+  const withoutBundling = { "aws:cdk:bundling-stacks": [] };
+  const endpoint = "https://air.example.com/api/v3/";
+  const callsAir = functionNames.filter((name) => declaresAir(topology.functions[name].needs));
+
+  function appWith(token: Json, extra: Json = {}) {
+    const config = join(outdir(), "simsnap.config.json");
+    writeFileSync(config, JSON.stringify({ providers: { air: { endpoint, token } } }));
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { ...withoutBundling, config, ...extra },
+    });
+    return {
+      built,
+      data: Template.fromStack(built.stateful),
+      compute: Template.fromStack(built.stateless),
+    };
+  }
+  /** The functions with an Air endpoint in their environment, and their token secret. */
+  function airEnvironments(built: ReturnType<typeof appWith>["built"], template: Template) {
+    return Object.fromEntries(
+      functionNames.flatMap((name) => {
+        const fn = built.stateless.functions[name].function.node.defaultChild;
+        const variables = (
+          (resource(template, logicalId(fn)).Properties as Json).Environment as { Variables: Json }
+        ).Variables;
+        return variables.SIMSNAP_AIR_ENDPOINT === undefined
+          ? []
+          : [[name, [variables.SIMSNAP_AIR_ENDPOINT, variables.SIMSNAP_AIR_TOKEN_SECRET]]];
+      }),
+    );
+  }
+  /** `secretsmanager:*` grants by function, as `action → resources`. */
+  function secretGrants(built: ReturnType<typeof appWith>["built"], template: Template) {
+    return Object.fromEntries(
+      functionNames.flatMap((name) => {
+        const roleId = logicalId(built.stateless.functions[name].role.node.defaultChild);
+        const statements = roleStatements(template, roleId).filter((st) =>
+          actionsOf([st]).some((a) => a.startsWith("secretsmanager:")),
+        );
+        return statements.length === 0
+          ? []
+          : [[name, statements.map((st) => [st.Action, st.Resource])]];
+      }),
+    );
+  }
+
+  it("deploys no secret and no Air setting when the config file configures no Air", () => {
+    data.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    expect(
+      actionsOf(allStatements(compute)).filter((a) => a.startsWith("secretsmanager:")),
+    ).toEqual([]);
+  });
+
+  it("creates an empty, retained token secret for the operator, readable only by the functions that call Air", () => {
+    const { built, data: airData, compute: airCompute } = appWith({});
+    const secret = airData.findResources("AWS::SecretsManager::Secret");
+    expect(Object.keys(secret)).toHaveLength(1);
+    const [secretId, created] = Object.entries(secret)[0] as [string, Json];
+    expect(created.DeletionPolicy).toBe("Retain");
+    expect(JSON.parse((created.Properties as { SecretString: string }).SecretString)).toEqual({
+      token: "",
+    });
+    expect(Object.values(airData.toJSON().Outputs as Json)).toContainEqual(
+      expect.objectContaining({ Value: { Ref: secretId } }),
+    );
+
+    const secretArn = { "Fn::ImportValue": expect.stringContaining("AirApiToken") as unknown };
+    const environments = airEnvironments(built, airCompute);
+    expect(Object.keys(environments).sort()).toEqual([...callsAir].sort());
+    for (const name of callsAir) expect(environments[name]).toEqual([endpoint, secretArn]);
+    const grants = secretGrants(built, airCompute);
+    expect(Object.keys(grants).sort()).toEqual([...callsAir].sort());
+    for (const name of callsAir) {
+      expect(grants[name], name).toEqual([["secretsmanager:GetSecretValue", secretArn]]);
+    }
+  });
+
+  it("passes cdk-nag's AwsSolutions checks with the created secret", () => {
+    const { built } = appWith({}, { [FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false });
+    const assembly = built.app.synth();
+    const report = JSON.parse(
+      readFileSync(join(assembly.directory, VALIDATION_REPORT_FILE), "utf8"),
+    ) as {
+      pluginReports: {
+        violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    const findings = report.pluginReports
+      .flatMap((plugin) => plugin.violations)
+      .flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`));
+    expect(findings).toEqual([]);
+    for (const stack of [built.stateful, built.stateless]) {
+      expect(Annotations.fromStack(stack).findWarning("*", Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it("imports the token secret the config names, by complete ARN or by name, granting that secret alone", () => {
+    const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:air/token-AbCdEf";
+    const byArn = appWith({ secretArn: arn });
+    byArn.data.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    for (const [name, env] of Object.entries(airEnvironments(byArn.built, byArn.compute))) {
+      expect(env, name).toEqual([endpoint, arn]);
+    }
+    for (const grant of Object.values(secretGrants(byArn.built, byArn.compute))) {
+      expect(grant).toEqual([["secretsmanager:GetSecretValue", arn]]);
+    }
+
+    const byName = appWith({ secretName: "air/token" });
+    byName.data.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    const grants = secretGrants(byName.built, byName.compute);
+    expect(Object.keys(grants).sort()).toEqual([...callsAir].sort());
+    for (const [name, env] of Object.entries(airEnvironments(byName.built, byName.compute))) {
+      expect(env, name).toEqual([endpoint, "air/token"]);
+      // Secrets Manager appends a 6-character suffix to a secret's name in its ARN.
+      expect(JSON.stringify(grants[name])).toContain(":secret:air/token-??????");
+    }
+  });
+
+  it("refuses a token named both by ARN and by name, or an endpoint that is not a URL", () => {
+    expect(() =>
+      appWith({
+        secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
+        secretName: "a",
+      }),
+    ).toThrow(/secretArn or by secretName/);
+    const config = join(outdir(), "simsnap.config.json");
+    writeFileSync(config, JSON.stringify({ providers: { air: { endpoint: "air.example.com" } } }));
+    expect(() =>
+      createSimsnapApp({ outdir: outdir(), context: { ...withoutBundling, config } }),
+    ).toThrow(/providers\.air\.endpoint/);
   });
 });
 

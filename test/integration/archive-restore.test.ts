@@ -21,16 +21,17 @@ import { snapshotFolder } from "../../lib/domain/snapshot-key.ts";
 import type { LocalSimulator } from "../../lib/local/simulator.ts";
 import { readZipEntries } from "../../lib/local/simulator-snapshots.ts";
 import type { CopyOptions, StoredObject } from "../../lib/ports/archive-store.ts";
+import { directoryOf } from "../../lib/ports/simulation-provider.ts";
 import type { S3Location } from "../../lib/domain/checkpoint.ts";
 import {
   archiveCheckpoint,
   type ArchiveCheckpointDeps,
-} from "../../lib/usecases/archive-checkpoint.ts";
+} from "../../lib/usecases/archive/archive-checkpoint.ts";
 import {
   advanceRestore,
   restoreCheckpoint,
   type RestoreDeps,
-} from "../../lib/usecases/restore-checkpoint.ts";
+} from "../../lib/usecases/restore/restore-checkpoint.ts";
 import { sleep } from "../support/async.ts";
 import { checkpoint as makeCheckpoint } from "../support/checkpoint-factory.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
@@ -108,6 +109,7 @@ beforeAll(async () => {
     events: new MemoryEventPublisher(),
     clock,
     owned: { bucket: HOT, prefixes: ["simsnap"] },
+    providers: directoryOf([provider]),
     archive: {
       bucket: ARCHIVE,
       storageClass: "STANDARD_IA",
@@ -119,7 +121,7 @@ beforeAll(async () => {
     checkpoints,
     jobs: new DynamoDbJobStore(aws.doc, TABLE),
     storage,
-    provider,
+    providers: directoryOf([provider]),
     restoreSteps: new MemoryQueue<RestoreStep>(),
     events: new MemoryEventPublisher(),
     clock,

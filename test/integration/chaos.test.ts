@@ -43,6 +43,10 @@ describe("chaos mode", () => {
       dropEvents: 0.5,
       seed: 10,
       config,
+      // Jobs stranded by the kill pass their deadline within the run and the sweeper ends them, so
+      // the clean stop waits for work that can still finish instead of idling to its limits.
+      snapshotDeadline: 15,
+      restoreDemo: false,
     });
     expect(result.details).toEqual([]);
     expect(result.ok).toBe(true);

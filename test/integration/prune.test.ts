@@ -6,8 +6,9 @@ import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
 import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
 import { RetentionConfigSchema } from "../../lib/domain/retention.ts";
 import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
-import { loadSimulationCheckpoints } from "../../lib/usecases/list-checkpoints.ts";
-import { prune, type PruneDeps } from "../../lib/usecases/prune.ts";
+import { directoryOf } from "../../lib/ports/simulation-provider.ts";
+import { loadSimulationCheckpoints } from "../../lib/usecases/catalog/list-checkpoints.ts";
+import { prune, type PruneDeps } from "../../lib/usecases/retention/prune.ts";
 import { putObjects, seedCheckpoints } from "../support/catalog-seed.ts";
 import { checkpoint as makeCheckpoint } from "../support/checkpoint-factory.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
@@ -61,6 +62,7 @@ describe("prune on the local S3 and DynamoDB", () => {
       reports: { bucket: BUCKET, prefix: "simsnap" },
       archiveFirst: false,
       owned: { bucket: BUCKET, prefixes: ["simsnap"] },
+      providers: directoryOf([]),
     };
   }, 120_000);
   afterAll(() => aws.close());

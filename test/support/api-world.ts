@@ -3,7 +3,7 @@ import type { PruneRequest } from "../../lib/domain/prune-request.ts";
 import type { RestoreStep } from "../../lib/domain/restore.ts";
 import { RetentionConfigSchema } from "../../lib/domain/retention.ts";
 import type { SimulationStatus } from "../../lib/ports/simulation-provider.ts";
-import type { RestoreSettings } from "../../lib/usecases/restore-checkpoint.ts";
+import type { RestoreSettings } from "../../lib/usecases/restore/restore-checkpoint.ts";
 import { MemoryArchiveStore } from "./memory-archive.ts";
 import { MemoryQueue } from "./memory.ts";
 import { snapshotWorld } from "./snapshot-world.ts";

@@ -1,6 +1,7 @@
 import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
 import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
-import type { ArchiveSettings } from "../../lib/usecases/archive-checkpoint.ts";
+import { directoryOf } from "../../lib/ports/simulation-provider.ts";
+import type { ArchiveSettings } from "../../lib/usecases/archive/archive-checkpoint.ts";
 import { checkpoint as makeCheckpoint } from "./checkpoint-factory.ts";
 import { MemoryArchiveStore } from "./memory-archive.ts";
 import {
@@ -29,6 +30,7 @@ export function archiveWorld(options: { checksums?: boolean } = {}) {
     events: new MemoryEventPublisher(),
     archive: archiveSettings as ArchiveSettings | undefined,
     owned: { bucket: "snapshots", prefixes: ["simsnap"] },
+    providers: directoryOf([]),
   };
 }
 

@@ -104,6 +104,17 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
         expect(await checkpoints.get(newId())).toBeUndefined();
       });
 
+      it("keeps a checkpoint's step and metrics, which retention's keepBest and step rules read", async () => {
+        const checkpoint = pendingCheckpoint({
+          step: 12_000,
+          metrics: { eval_loss: 0.213, "eval/accuracy": 0.875, grad_norm: -1.5e-7 },
+        });
+        await checkpoints.create(checkpoint);
+        const stored = await checkpoints.get(checkpoint.id);
+        expect(stored?.step).toBe(12_000);
+        expect(stored?.metrics).toStrictEqual(checkpoint.metrics);
+      });
+
       it("does not let callers change stored records by mutating objects", async () => {
         const checkpoint = pendingCheckpoint({ tags: ["keep"] });
         await checkpoints.create(checkpoint);

@@ -1,5 +1,6 @@
 import { ProviderError } from "../../lib/domain/errors.ts";
 import type {
+  ProviderCapabilities,
   SimulationDetails,
   SimulationProvider,
   SimulationStatus,
@@ -13,6 +14,15 @@ import type {
  */
 export class FakeProvider implements SimulationProvider {
   readonly name = "fake";
+  /** A SimSpace Weaver-like platform: snapshots into S3 while running. */
+  readonly capabilities: ProviderCapabilities = {
+    snapshotWhileRunning: true,
+    checkpointOnStop: false,
+    checkpointStorage: "s3",
+    archivable: true,
+    restoreInto: { newSimulation: true, sameSimulation: false },
+    tags: true,
+  };
   readonly statuses = new Map<string, SimulationStatus>();
   readonly snapshotCalls: { simulation: string; destination: SnapshotDestination }[] = [];
   readonly stopCalls: string[] = [];

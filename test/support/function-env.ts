@@ -11,6 +11,12 @@ import { DynamoDbCheckpointStore } from "../../lib/adapters/dynamodb/checkpoint-
 import { createCatalogTable } from "../../lib/adapters/dynamodb/create-table.ts";
 import { DynamoDbJobStore } from "../../lib/adapters/dynamodb/job-store.ts";
 import { LOCAL_SNAPSHOT_BUCKET } from "../../lib/domain/config-file.ts";
+import { AIR_SCOPES } from "../../lib/local/air/model.ts";
+import {
+  startAirServer,
+  type AirServer,
+  type AirSimulationSeed,
+} from "../../lib/local/air/server.ts";
 import { LocalEventBus, type BusEvent } from "../../lib/local/event-bus.ts";
 import { lambdaContext } from "../../lib/local/queue-poller.ts";
 import { startSimulator, type LocalSimulator } from "../../lib/local/simulator.ts";
@@ -26,11 +32,16 @@ export const FUNCTION_ENV_NAMES = {
   archiveBucket: "simsnap-archive",
 } as const;
 
+/** The token the function tests' Air server accepts, with every scope. */
+export const FUNCTION_ENV_AIR_TOKEN = "function-test-air-token";
+
 /** What a function test runs against: real protocol servers on loopback, and views behind them. */
 export interface FunctionEnv {
   aws: LocalAws;
   /** Present when asked for: the SimSpace Weaver look-alike the functions' provider talks to. */
   simulator?: LocalSimulator;
+  /** Present when asked for: the local NVIDIA Air server, its token in `FUNCTION_ENV_AIR_TOKEN`. */
+  air?: AirServer;
   catalog: DynamoDbCheckpointStore;
   jobs: DynamoDbJobStore;
   /** Events the functions put on the simsnap bus, in order. */
@@ -50,7 +61,7 @@ export interface FunctionEnv {
  * adapters against them. One per test file: call it in `beforeAll`, `close` in `afterAll`.
  */
 export async function startFunctionEnv(
-  options: { simulator?: boolean } = {},
+  options: { simulator?: boolean; air?: { simulations: AirSimulationSeed[] } } = {},
 ): Promise<FunctionEnv> {
   const aws = await startLocalAws();
   const events: BusEvent[] = [];
@@ -60,6 +71,13 @@ export async function startFunctionEnv(
   });
   const busEndpoint = await bus.listen();
   const simulator = options.simulator ? await startSimulator({ s3: aws.s3 }) : undefined;
+  const air = options.air
+    ? await startAirServer({
+        tokens: { [FUNCTION_ENV_AIR_TOKEN]: [...AIR_SCOPES] },
+        delays: 0,
+        simulations: options.air.simulations,
+      })
+    : undefined;
 
   const { table, bucket, prefix, archiveBucket } = FUNCTION_ENV_NAMES;
   await createCatalogTable(aws.dynamodb, table);
@@ -92,6 +110,14 @@ export async function startFunctionEnv(
     SIMSNAP_ARCHIVE_BUCKET: archiveBucket,
     SIMSNAP_SIMULATION_ROLE_ARN: "arn:aws:iam::123456789012:role/simsnap-test",
     ...(simulator ? { SIMSNAP_SIMSPACEWEAVER_ENDPOINT: simulator.endpoint } : {}),
+    // As the local runtime sets it for the functions that declare Air: the token in a variable.
+    ...(air
+      ? {
+          SIMSNAP_AIR_ENDPOINT: air.baseUrl,
+          SIMSNAP_AIR_TOKEN_ENV: "AIR_API_TOKEN",
+          AIR_API_TOKEN: FUNCTION_ENV_AIR_TOKEN,
+        }
+      : {}),
     ...Object.fromEntries(
       Object.entries(queueUrls).map(([name, url]) => [queueUrlEnv(name as QueueName), url]),
     ),
@@ -103,6 +129,7 @@ export async function startFunctionEnv(
   return {
     aws,
     simulator,
+    air,
     catalog: new DynamoDbCheckpointStore(doc, table),
     jobs: new DynamoDbJobStore(doc, table),
     events,
@@ -128,6 +155,7 @@ export async function startFunctionEnv(
       await aws.s3.send(new PutObjectCommand({ Bucket: into, Key: key, Body: body }));
     },
     async close() {
+      await air?.close();
       await simulator?.close();
       await bus.close();
       await aws.close();

@@ -11,7 +11,8 @@ import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
 import { SimsnapClient } from "../../lib/client/client.ts";
 import { SimsnapConfigSchema, type SimsnapConfigInput } from "../../lib/domain/config-file.ts";
 import { LocalConfigSchema, type LocalConfig } from "../../lib/local/demo-config.ts";
-import { runLocal, type LocalRunSummary, type LocalStackInfo } from "../../lib/local/runtime.ts";
+import type { LocalRunSummary } from "../../lib/local/demo.ts";
+import { runLocal, type LocalStackInfo } from "../../lib/local/runtime.ts";
 import { LOCAL_CREDENTIALS } from "./local-aws.ts";
 
 const aws = (endpoint: string) => ({

@@ -1,7 +1,7 @@
 import type { StatusCheck } from "../../lib/domain/messages.ts";
 import { snapshotKey } from "../../lib/domain/snapshot-key.ts";
 import type { ObjectInfo } from "../../lib/ports/object-store.ts";
-import type { SimulationStatus } from "../../lib/ports/simulation-provider.ts";
+import { directoryOf, type SimulationStatus } from "../../lib/ports/simulation-provider.ts";
 import { FakeProvider } from "./fake-provider.ts";
 import {
   ManualClock,
@@ -17,8 +17,10 @@ export function snapshotWorld(
   simulations: Record<string, SimulationStatus> = { "sim-a": "STARTED" },
 ) {
   const clock = new ManualClock(new Date("2026-11-23T10:00:00.000Z"));
+  const provider = new FakeProvider(simulations);
   return {
-    provider: new FakeProvider(simulations),
+    provider,
+    providers: directoryOf([provider]),
     checkpoints: new MemoryCheckpointStore(),
     jobs: new MemoryJobStore(),
     objects: new MemoryObjectStore(),

@@ -104,6 +104,33 @@ export const isConditionalCheckFailed = (error: unknown): boolean =>
   error instanceof Error && error.name === "ConditionalCheckFailedException";
 
 /** What a versioned record kind needs: its schema, its name in messages and its key attributes. */
+/** What one DynamoDB Query or Scan page answers. */
+interface ItemPage {
+  Items?: Record<string, unknown>[];
+  LastEvaluatedKey?: Record<string, unknown>;
+}
+
+/**
+ * Reads DynamoDB pages from `startKey` until one item more than `limit` is in hand or nothing is
+ * left: the extra item tells whether another page exists, so the last page carries no cursor, and
+ * a read DynamoDB cut short at its 1 MB response limit is continued instead of returned short.
+ * `read` gets where to start and how many items are still wanted.
+ */
+export async function readPastLimit(
+  limit: number,
+  startKey: Record<string, unknown> | undefined,
+  read: (startKey: Record<string, unknown> | undefined, wanted: number) => Promise<ItemPage>,
+): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+  const items: Record<string, unknown>[] = [];
+  let next = startKey;
+  do {
+    const page = await read(next, limit + 1 - items.length);
+    items.push(...(page.Items ?? []));
+    next = page.LastEvaluatedKey;
+  } while (next && items.length <= limit);
+  return { items: items.slice(0, limit), more: items.length > limit };
+}
+
 export interface RecordKind<T extends { id: string; version: number }> {
   schema: z.ZodType<T, unknown>;
   label: string;
@@ -194,32 +221,26 @@ export class VersionedItems<T extends { id: string; version: number }> {
    */
   async listByCreated(partition: string, options: ListOptions = {}): Promise<Page<T>> {
     const limit = resolveLimit(options.limit);
-    let startKey: Record<string, unknown> | undefined = options.cursor
+    const startKey: Record<string, unknown> | undefined = options.cursor
       ? { ...decodeCursor(options.cursor, partition) }
       : undefined;
-    const items: Record<string, unknown>[] = [];
-    do {
-      const page = await this.doc.send(
+    const { items: pageItems, more } = await readPastLimit(limit, startKey, (from, wanted) =>
+      this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: catalogTable.indexes.byCreated.name,
           KeyConditionExpression: "gsi1pk = :partition",
           ExpressionAttributeValues: { ":partition": partition },
           ScanIndexForward: !options.newestFirst,
-          Limit: limit + 1 - items.length,
-          ExclusiveStartKey: startKey,
+          Limit: wanted,
+          ExclusiveStartKey: from,
         }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length <= limit);
-
-    const pageItems = items.slice(0, limit);
+      ),
+    );
     const last = pageItems.at(-1);
-    const more = items.length > limit && last !== undefined;
     return {
       items: pageItems.map((item) => this.parse(item)),
-      ...(more ? { nextCursor: encodeCursor(listingKeyOf(last)) } : {}),
+      ...(more && last ? { nextCursor: encodeCursor(listingKeyOf(last)) } : {}),
     };
   }
 }

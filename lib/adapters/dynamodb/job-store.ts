@@ -2,7 +2,7 @@ import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk
 import { ValidationError } from "../../domain/errors.ts";
 import { JobSchema, isJobFinished, type Job, type JobKind } from "../../domain/job.ts";
 import type { JobStore, ListOptions, Page } from "../../ports/catalog.ts";
-import { creationSortKey, resolveLimit, VersionedItems } from "./catalog-items.ts";
+import { creationSortKey, readPastLimit, resolveLimit, VersionedItems } from "./catalog-items.ts";
 import { catalogTable } from "./table-schema.ts";
 
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: "JOB" });
@@ -162,27 +162,22 @@ export class DynamoDbJobStore implements JobStore {
    */
   async listAll(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
     const limit = resolveLimit(options.limit);
-    let startKey: Record<string, unknown> | undefined = options.cursor
-      ? decodeScanCursor(options.cursor)
-      : undefined;
-    const items: Record<string, unknown>[] = [];
-    do {
-      const page = await this.doc.send(
+    const startKey = options.cursor ? decodeScanCursor(options.cursor) : undefined;
+    // The filter applies after DynamoDB's Limit, so every read asks for a whole page again.
+    const { items, more } = await readPastLimit(limit, startKey, (from) =>
+      this.doc.send(
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression: "sk = :sk",
           ExpressionAttributeValues: { ":sk": "JOB" },
           Limit: limit + 1,
-          ExclusiveStartKey: startKey,
+          ExclusiveStartKey: from,
         }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length <= limit);
-    const jobs = items.slice(0, limit).map((item) => this.items.parse(item));
+      ),
+    );
+    const jobs = items.map((item) => this.items.parse(item));
     const last = jobs.at(-1);
-    const more = items.length > limit && last !== undefined;
-    return { items: jobs, ...(more ? { nextCursor: encodeScanCursor(last.id) } : {}) };
+    return { items: jobs, ...(more && last ? { nextCursor: encodeScanCursor(last.id) } : {}) };
   }
 
   /**
@@ -192,28 +187,21 @@ export class DynamoDbJobStore implements JobStore {
    */
   async listAllOpen(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
     const limit = resolveLimit(options.limit);
-    let startKey: Record<string, unknown> | undefined = options.cursor
-      ? { ...decodeOpenJobsCursor(options.cursor) }
-      : undefined;
-    const items: Record<string, unknown>[] = [];
-    do {
-      const page = await this.doc.send(
+    const startKey = options.cursor ? { ...decodeOpenJobsCursor(options.cursor) } : undefined;
+    const { items: pageItems, more } = await readPastLimit(limit, startKey, (from, wanted) =>
+      this.doc.send(
         new ScanCommand({
           TableName: this.tableName,
           IndexName: catalogTable.indexes.openJobs.name,
-          Limit: limit + 1 - items.length,
-          ExclusiveStartKey: startKey,
+          Limit: wanted,
+          ExclusiveStartKey: from,
         }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length <= limit);
-    const pageItems = items.slice(0, limit);
+      ),
+    );
     const last = pageItems.at(-1);
-    const more = items.length > limit && last !== undefined;
     return {
       items: pageItems.map((item) => this.items.parse(item)),
-      ...(more
+      ...(more && last
         ? {
             nextCursor: encodeOpenJobsCursor({
               pk: String(last.pk),

@@ -4,6 +4,7 @@ import { SimulationNameSchema } from "../../domain/names.ts";
 import { parseInput } from "../../domain/validation.ts";
 import {
   SIMULATION_STATUSES,
+  type ProviderCapabilities,
   type SimulationDetails,
   type SimulationProvider,
   type SimulationStatus,
@@ -51,12 +52,27 @@ function toSummary(simulation: SimulationMetadata, fallbackName?: string): Simul
 export const SIMSPACEWEAVER = "simspaceweaver";
 
 /**
+ * SimSpace Weaver snapshots a running simulation into S3 (CreateSnapshot), where simsnap owns the
+ * files; it restores only into a new simulation (StartSimulation with SnapshotS3Location) and
+ * tags simulations with AWS tags. Stopping never saves anything by itself.
+ */
+export const SIMSPACEWEAVER_CAPABILITIES: ProviderCapabilities = {
+  snapshotWhileRunning: true,
+  checkpointOnStop: false,
+  checkpointStorage: "s3",
+  archivable: true,
+  restoreInto: { newSimulation: true, sameSimulation: false },
+  tags: true,
+};
+
+/**
  * The `SimulationProvider` port on AWS SimSpace Weaver. Names are checked against the service's
  * own rule before any call, so a typo is a clear `ValidationError` here rather than a 400 from the
  * service; everything the service refuses surfaces as the client's `SimSpaceWeaverServiceError`.
  */
 export class SimSpaceWeaverProvider implements SimulationProvider {
   readonly name = SIMSPACEWEAVER;
+  readonly capabilities = SIMSPACEWEAVER_CAPABILITIES;
 
   constructor(private readonly client: SimSpaceWeaverClient) {}
 

@@ -14,7 +14,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { S3ArchiveStore } from "../../../lib/adapters/s3/archive-store.ts";
 import { RetryLaterError } from "../../../lib/domain/errors.ts";
-import { archiveCheckpoint } from "../../../lib/usecases/archive-checkpoint.ts";
+import { directoryOf } from "../../../lib/ports/simulation-provider.ts";
+import { archiveCheckpoint } from "../../../lib/usecases/archive/archive-checkpoint.ts";
 import { archiveSettings } from "../../support/archive-world.ts";
 import { ManualClock, MemoryCheckpointStore, MemoryEventPublisher } from "../../support/memory.ts";
 
@@ -109,6 +110,7 @@ describe("archiving with S3's own checksums", () => {
       clock: new ManualClock(),
       archive: archiveSettings,
       owned: { bucket: "snapshots", prefixes: ["simsnap"] },
+      providers: directoryOf([]),
     };
   }
 

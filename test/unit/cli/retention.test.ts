@@ -167,6 +167,55 @@ describe("simsnap retention plan", () => {
     expect(forced.out.some((line) => line.startsWith("REFUSED"))).toBe(false);
   });
 
+  it("reads step and metrics and prints the reasons of keepBest and the step rules", async () => {
+    const checkpoints = await file("training.json", [
+      record("s3000", "2026-01-03T00:00:00Z", { step: 3000 }),
+      record("s2000", "2026-01-02T00:00:00Z", { step: 2000, metrics: { eval_loss: 0.25 } }),
+      record("s1500", "2026-01-01T12:00:00Z", { step: 1500, metrics: { eval_loss: 0.213 } }),
+      record("s1000", "2026-01-01T00:00:00Z", { step: 1000, metrics: { eval_loss: 0.4 } }),
+      record("s500", "2025-12-31T00:00:00Z", { step: 500, metrics: { eval_loss: 0.9 } }),
+    ]);
+    const policy = await file("best.json", {
+      keepBest: { metric: "eval_loss", mode: "min", count: 1 },
+      keepEveryNSteps: 2000,
+      keepSteps: [1000],
+    });
+    const args = ["retention", "plan", "--checkpoints", checkpoints, "--policy", policy];
+    const { out } = await run(...args, "--max-remove-fraction", "1");
+    expect(out).toEqual([
+      "simulation sim-a: keep 4, remove 1",
+      "keep 4 checkpoints:",
+      "  ID     CREATED               REASONS",
+      "  s3000  2026-01-03T00:00:00Z  no eval_loss",
+      "  s2000  2026-01-02T00:00:00Z  every 2000 steps",
+      "  s1500  2026-01-01T12:00:00Z  best eval_loss (0.213, 1 of 1)",
+      "  s1000  2026-01-01T00:00:00Z  step 1000",
+      "remove 1 checkpoints:",
+      "  ID    CREATED",
+      "  s500  2025-12-31T00:00:00Z",
+    ]);
+  });
+
+  it("names the field of an invalid step, metric or keepBest", async () => {
+    const checkpoints = await file("bad-training.json", [
+      record("a", "2026-01-01T00:00:00Z", { step: -1, metrics: { loss: "low" } }),
+    ]);
+    const policy = await file("best-only.json", { keepBest: { metric: "loss", count: 1 } });
+    await expect(
+      run("retention", "plan", "--checkpoints", checkpoints, "--policy", policy),
+    ).rejects.toThrow(
+      `invalid checkpoints in ${checkpoints}: checkpoints[0].step: must be a whole number, 0 or ` +
+        "more; checkpoints[0].metrics.loss: must be a finite number",
+    );
+    const good = await file("good-training.json", [record("a", "2026-01-01T00:00:00Z")]);
+    await expect(
+      run("retention", "plan", "--checkpoints", good, "--policy", policy),
+    ).rejects.toThrow(
+      `invalid policy in ${policy}: policy.keepBest.mode: must be "min" (lower is better, e.g. a ` +
+        'loss) or "max" (higher is better, e.g. accuracy)',
+    );
+  });
+
   it("names the index and field of an invalid checkpoint record", async () => {
     const checkpoints = await file("bad-checkpoints.json", [
       record("ok", "2026-01-01T00:00:00Z"),

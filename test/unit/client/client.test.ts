@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { SimsnapClient } from "../../../lib/client/client.ts";
 import {
@@ -138,6 +139,16 @@ describe("SimsnapClient", () => {
     const job = await client.jobs.wait("j", { intervalMs: 1, onPoll: (j) => polls.push(j.status) });
     expect(job).toMatchObject({ status: "FAILED" });
     expect(polls).toEqual(["RUNNING", "RUNNING", "FAILED"]);
+  });
+
+  it("leaves no abort listener behind on the caller's signal, however many times it polls", async () => {
+    const { client } = scripted([
+      ...Array.from({ length: 12 }, () => json(200, { id: "j", status: "RUNNING" })),
+      json(200, { id: "j", status: "SUCCEEDED" }),
+    ]);
+    const signal = new AbortController().signal;
+    await client.jobs.wait("j", { intervalMs: 1, signal });
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
   });
 
   it("gives up waiting at the timeout with the job as last seen", async () => {

@@ -36,6 +36,7 @@ describe("the config file schema", () => {
           enabled: true,
         },
       ],
+      providers: {},
       local: { simulations: [] },
     });
   });
@@ -46,7 +47,13 @@ describe("the config file schema", () => {
       ["hourly", "cron(0 * * * ? *)", "rate(10 seconds)"],
       ["oceans-nightly", "cron(30 2 * * ? *)", undefined],
     ]);
-    expect(config.local.simulations.map((s) => s.name)).toEqual(["ocean-currents", "city-traffic"]);
+    expect(config.local.simulations.map((s) => [s.name, s.provider])).toEqual([
+      ["ocean-currents", "simspaceweaver"],
+      ["city-traffic", "simspaceweaver"],
+      ["air-lab", "air"],
+    ]);
+    // NVIDIA Air is the local demo's only: a deployment of the sample configures no Air.
+    expect(config.providers).toEqual({});
     expect(config.retention?.default.keepLast).toBe(2);
   });
 
@@ -150,6 +157,105 @@ describe("the config file schema", () => {
         message: 'must be unique ignoring case; schedules.0 is also named "Hourly"',
       },
     ]);
+  });
+});
+
+describe("providers in the config file", () => {
+  it("configures NVIDIA Air with its endpoint, its token from the AIR_API_TOKEN variable locally by default", () => {
+    expect(
+      parse({ providers: { air: { endpoint: "https://air.example.com/api/v3/" } } }).providers,
+    ).toEqual({
+      air: { endpoint: "https://air.example.com/api/v3/", token: { env: "AIR_API_TOKEN" } },
+    });
+    expect(
+      parse({
+        providers: {
+          air: {
+            endpoint: "https://air.example.com",
+            token: {
+              secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:air-AbCdEf",
+              env: "MY_AIR",
+            },
+          },
+        },
+      }).providers.air?.token,
+    ).toEqual({
+      secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:air-AbCdEf",
+      env: "MY_AIR",
+    });
+  });
+
+  it.each([
+    [{ air: { endpoint: "air.example.com" } }, "providers.air.endpoint"],
+    [{ air: { endpoint: "ftp://air.example.com" } }, "providers.air.endpoint"],
+    [
+      { air: { endpoint: "https://a", token: { secretArn: "arn:x" } } },
+      "providers.air.token.secretArn",
+    ],
+    [
+      {
+        air: {
+          endpoint: "https://a",
+          token: {
+            secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
+            secretName: "a",
+          },
+        },
+      },
+      "providers.air.token.secretName",
+    ],
+    [{ air: { endpoint: "https://a", token: { env: "AIR-TOKEN" } } }, "providers.air.token.env"],
+    [{ weaver: {} }, "providers"],
+  ])("refuses %j at %s", (providers, path) => {
+    expect(problems({ providers }).map((p) => p.path)).toContain(path);
+  });
+
+  it("puts each demo simulation on one provider, Air's without tags, every name once", () => {
+    expect(
+      parse({ local: { simulations: [{ name: "a" }, { name: "b", provider: "air" }] } }).local
+        .simulations,
+    ).toEqual([
+      { name: "a", provider: "simspaceweaver", tags: {} },
+      { name: "b", provider: "air", tags: {} },
+    ]);
+    expect(
+      problems({ local: { simulations: [{ name: "b", provider: "air", tags: { team: "x" } }] } }),
+    ).toEqual([
+      { path: "local.simulations.0.tags", message: "NVIDIA Air simulations have no tags" },
+    ]);
+    expect(
+      problems({ local: { simulations: [{ name: "a" }, { name: "a", provider: "air" }] } }),
+    ).toEqual([
+      {
+        path: "local.simulations.1.name",
+        message: "must be unique: simsnap identifies simulations by name, whatever their provider",
+      },
+    ]);
+    expect(problems({ local: { simulations: [{ name: "a", provider: "gcp" }] } })[0]?.path).toBe(
+      "local.simulations.0.provider",
+    );
+  });
+
+  it("lets a schedule's selector pick by provider, naming only known ones", () => {
+    const picked = parse({
+      schedules: [
+        { name: "weaver", expression: "rate(1 hour)", selector: { providers: ["simspaceweaver"] } },
+      ],
+    });
+    expect(picked.schedules[0]?.selector).toEqual({ providers: ["simspaceweaver"] });
+    expect(
+      problems({
+        schedules: [{ name: "x", expression: "rate(1 hour)", selector: { providers: ["gcp"] } }],
+      })[0],
+    ).toEqual({
+      path: "schedules.0.selector.providers.0",
+      message: "must be one of simspaceweaver, air",
+    });
+    expect(
+      problems({
+        schedules: [{ name: "x", expression: "rate(1 hour)", selector: { providers: [] } }],
+      })[0]?.path,
+    ).toBe("schedules.0.selector.providers");
   });
 });
 

@@ -16,7 +16,7 @@ import {
 } from "../../../lib/domain/events.ts";
 import type { Job } from "../../../lib/domain/job.ts";
 import { StopRequestedEventSchema } from "../../../lib/domain/messages.ts";
-import { stopRequestFromEvent } from "../../../lib/usecases/request-stop.ts";
+import { stopRequestFromEvent } from "../../../lib/usecases/stop/request-stop.ts";
 
 const pending: Checkpoint = {
   id: "c1",
@@ -129,5 +129,22 @@ describe("the event samples of docs/events.md", () => {
     // simsnap publishes every event but the stop request, which others send.
     const publisher = type === "Simulation Stop Requested" ? "com.example.operations" : "simsnap";
     expect(sample?.source).toBe(publisher);
+  });
+
+  it("are every one valid against its schema, the further samples of a type too", () => {
+    // Event patterns (Subscribing) list detail-types; only events carry a single one.
+    for (const sample of samples.filter((s) => typeof s["detail-type"] === "string")) {
+      const type = sample["detail-type"] as keyof typeof EVENT_DETAIL_SCHEMAS;
+      expect(() => EVENT_DETAIL_SCHEMAS[type].parse(sample.detail), type).not.toThrow();
+    }
+    // A platform-held checkpoint completes without a file: its sample shows the platform's id.
+    expect(
+      samples.some(
+        (s) =>
+          s["detail-type"] === "Checkpoint Completed" &&
+          JSON.stringify(s.detail).includes('"platformId"') &&
+          !JSON.stringify(s.detail).includes('"location"'),
+      ),
+    ).toBe(true);
   });
 });

@@ -851,7 +851,8 @@ describe("RetentionPolicySchema", () => {
     expect(invalid({ keepDayly: 7, keepLast: 1 })).toBe(
       'Invalid retention policy: (root): unknown field "keepDayly"; known fields are keepLast, ' +
         "keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly, keepWithin, keepWithinHourly, " +
-        "keepWithinDaily, keepWithinWeekly, keepWithinMonthly, keepWithinYearly, keepTags, timeZone",
+        "keepWithinDaily, keepWithinWeekly, keepWithinMonthly, keepWithinYearly, keepTags, " +
+        "keepBest, keepEveryNSteps, keepSteps, timeZone",
     );
   });
 

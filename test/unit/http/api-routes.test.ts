@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { logger } from "../../../lib/observability/logger.ts";
 import { apiRoutes } from "../../../lib/http/api-routes.ts";
 import { httpApi, route } from "../../../lib/http/router.ts";
-import { checkpoint } from "../../support/checkpoint-factory.ts";
+import { RetentionConfigSchema } from "../../../lib/domain/retention.ts";
+import { checkpoint, minutesIn } from "../../support/checkpoint-factory.ts";
 import { apiWorld } from "../../support/api-world.ts";
 
 function event(
@@ -298,6 +299,49 @@ describe("the API's routes", () => {
     expect(await call("POST", "/prune", { body: { dryRun: "no" } })).toMatchObject({
       status: 400,
       body: { error: { details: [{ path: "dryRun" }] } },
+    });
+  });
+
+  it("shows the reasons of keepBest and the step rules in a prune dry run", async () => {
+    const world = {
+      ...apiWorld(),
+      retention: RetentionConfigSchema.parse({
+        default: { keepLast: 1 },
+        overrides: [
+          {
+            match: "train-*",
+            policy: { keepBest: { metric: "loss", mode: "min", count: 1 }, keepSteps: [100] },
+          },
+        ],
+      }),
+    };
+    const training = [
+      { id: "t300", step: 300, metrics: { loss: 0.5 } },
+      { id: "t200", step: 200, metrics: { loss: 0.2 } },
+      { id: "t100", step: 100, metrics: { loss: 0.9 } },
+      { id: "t000", step: 0, metrics: { loss: 0.7 } },
+    ];
+    for (const [i, t] of training.entries()) {
+      await world.checkpoints.create(
+        checkpoint({ ...t, simulation: "train-1", createdAt: minutesIn(10 - i) }),
+      );
+    }
+    const handler = httpApi(apiRoutes(world));
+    const result = await handler(event("POST", "/prune", { body: { simulation: "train-1" } }));
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body!)).toEqual({
+      dryRun: true,
+      plans: [
+        {
+          simulation: "train-1",
+          keep: [
+            { id: "t200", reasons: ["best loss (0.2, 1 of 1)"] },
+            { id: "t100", reasons: ["step 100"] },
+          ],
+          remove: [{ id: "t300" }, { id: "t000" }],
+          refused: null,
+        },
+      ],
     });
   });
 

@@ -14,7 +14,7 @@ import {
   recordStopFinished,
   recordSweep,
 } from "../../../lib/observability/metrics.ts";
-import type { PruneSimulationResult } from "../../../lib/usecases/prune.ts";
+import type { PruneSimulationResult } from "../../../lib/usecases/retention/prune.ts";
 
 interface EmfRecord {
   _aws: {

@@ -63,6 +63,54 @@ describe("environmentFor", () => {
   });
 });
 
+describe("NVIDIA Air's settings", () => {
+  const air = {
+    ...values,
+    air: { endpoint: "https://air.example.com/api/v3/", tokenSecret: "air/token" },
+  };
+
+  it("go only to the functions that declare Air operations", () => {
+    for (const name of Object.keys(topology.functions) as FunctionName[]) {
+      const environment = environmentFor(name, air);
+      const declared = (topology.functions[name].needs as { air?: readonly string[] }).air ?? [];
+      expect(environment.SIMSNAP_AIR_ENDPOINT, name).toBe(
+        declared.length > 0 ? "https://air.example.com/api/v3/" : undefined,
+      );
+      expect(environment.SIMSNAP_AIR_TOKEN_SECRET, name).toBe(
+        declared.length > 0 ? "air/token" : undefined,
+      );
+      expect(() => loadSettings(environment), name).not.toThrow();
+    }
+    expect(undeclaredSettings("take-snapshot")).toContain("SIMSNAP_AIR_TOKEN_SECRET");
+    expect(undeclaredSettings("prune")).not.toContain("SIMSNAP_AIR_ENDPOINT");
+  });
+
+  it("need exactly one token source with the endpoint, and none without it", () => {
+    const base = environmentFor("plan-snapshots", values);
+    const endpoint = { SIMSNAP_AIR_ENDPOINT: "https://air.example.com/api/v3/" };
+    expect(() => loadSettings({ ...base, ...endpoint })).toThrow(
+      /neither SIMSNAP_AIR_TOKEN_SECRET nor SIMSNAP_AIR_TOKEN_ENV/,
+    );
+    expect(() =>
+      loadSettings({
+        ...base,
+        ...endpoint,
+        SIMSNAP_AIR_TOKEN_SECRET: "air/token",
+        SIMSNAP_AIR_TOKEN_ENV: "AIR_API_TOKEN",
+      }),
+    ).toThrow(/both set/);
+    expect(() => loadSettings({ ...base, SIMSNAP_AIR_TOKEN_ENV: "AIR_API_TOKEN" })).toThrow(
+      /without SIMSNAP_AIR_ENDPOINT/,
+    );
+    expect(() =>
+      loadSettings({ ...base, ...endpoint, SIMSNAP_AIR_TOKEN_ENV: "AIR-TOKEN" }),
+    ).toThrow(/SIMSNAP_AIR_TOKEN_ENV/);
+    expect(
+      loadSettings({ ...base, ...endpoint, SIMSNAP_AIR_TOKEN_ENV: "AIR_API_TOKEN" }),
+    ).toMatchObject({ SIMSNAP_AIR_TOKEN_ENV: "AIR_API_TOKEN" });
+  });
+});
+
 describe("undeclaredSettings", () => {
   it("names what other functions get but this one does not declare", () => {
     expect(undeclaredSettings("prune").sort()).toEqual([

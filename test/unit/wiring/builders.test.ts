@@ -1,11 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../lib/domain/errors.ts";
+import { PROVIDER_NAMES } from "../../../lib/domain/providers.ts";
 import { queueUrlEnv } from "../../../lib/topology.ts";
 import { catalog } from "../../../lib/wiring/catalog.ts";
 import { once, restrict } from "../../../lib/wiring/declared.ts";
 import { eventPublisher } from "../../../lib/wiring/events.ts";
 import { archiveStore, snapshotObjects } from "../../../lib/wiring/objects.ts";
-import { simulationProvider } from "../../../lib/wiring/provider.ts";
+import { airProvider } from "../../../lib/wiring/air.ts";
+import { providerCapabilities } from "../../../lib/wiring/capabilities.ts";
+import { providerDirectory, simulationProvider } from "../../../lib/wiring/provider.ts";
 import { queue, redelivery } from "../../../lib/wiring/queues.ts";
 import { settingsFor } from "../../../lib/wiring/settings.ts";
 
@@ -18,6 +21,8 @@ beforeAll(() => {
     SIMSNAP_SNAPSHOT_BUCKET: "snapshots",
     SIMSNAP_ARCHIVE_BUCKET: "archive",
     SIMSNAP_RETENTION: '{"default":{"keepLast":3}}',
+    SIMSNAP_AIR_ENDPOINT: "http://127.0.0.1:1/api/v3/",
+    SIMSNAP_AIR_TOKEN_ENV: "AIR_API_TOKEN",
     [queueUrlEnv("status-checks")]: "http://127.0.0.1:1/queue/status-checks",
   });
 });
@@ -96,6 +101,53 @@ describe("builders", () => {
     );
     await expect(provider.stopSimulation("x")).rejects.toThrow(
       undeclared("check-snapshot", "SimSpace Weaver StopSimulation"),
+    );
+  });
+
+  it("give NVIDIA Air only to functions declaring Air operations, restricted to those", async () => {
+    expect(airProvider("take-snapshot")).toBeUndefined();
+    expect(airProvider("finish-stop")).toBeUndefined();
+    const air = airProvider("prune");
+    expect(air?.name).toBe("air");
+    expect(air?.capabilities.checkpointStorage).toBe("platform");
+    expect(typeof air?.checkpoints?.delete).toBe("function");
+    await expect(air?.listSimulations()).rejects.toThrow(
+      undeclared("prune", "NVIDIA Air listSimulations"),
+    );
+    await expect(air?.checkpoints?.update("id", { favorite: true })).rejects.toThrow(
+      undeclared("prune", "NVIDIA Air checkpoints.update"),
+    );
+    await expect(air?.stopWithCheckpoint?.("lab")).rejects.toThrow(
+      undeclared("prune", "NVIDIA Air stopWithCheckpoint"),
+    );
+  });
+
+  it("list SimSpace Weaver by capabilities alone beside Air for a function that calls only Air", async () => {
+    const directory = providerDirectory("prune");
+    expect(directory.all().map((p) => p.name)).toEqual(["simspaceweaver", "air"]);
+    await expect(directory.byName("simspaceweaver").listSimulations()).rejects.toThrow(
+      undeclared("prune", "simspaceweaver listSimulations"),
+    );
+    expect(
+      providerDirectory("finish-stop")
+        .all()
+        .map((p) => p.name),
+    ).toEqual(["simspaceweaver"]);
+    expect(
+      providerDirectory("api")
+        .all()
+        .map((p) => p.name),
+    ).toEqual(["simspaceweaver", "air"]);
+  });
+
+  it("answer every known platform's capabilities to a function that calls none", async () => {
+    const capabilities = providerCapabilities("archive-checkpoint");
+    // The names configuration and selectors accept are the adapters' own.
+    expect(capabilities.all().map((p) => p.name)).toEqual([...PROVIDER_NAMES]);
+    expect(capabilities.byName("air").capabilities.archivable).toBe(false);
+    expect(capabilities.byName("simspaceweaver").capabilities.archivable).toBe(true);
+    await expect(capabilities.byName("air").describeSimulation("lab")).rejects.toThrow(
+      undeclared("archive-checkpoint", "air describeSimulation"),
     );
   });
 

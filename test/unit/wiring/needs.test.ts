@@ -3,13 +3,14 @@ import { build, type Metafile } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SIMSNAP_BUNDLING } from "../../../infra/simsnap-function.ts";
 import { environmentFor, type DeploymentValues } from "../../../lib/settings.ts";
+import { callsAir } from "../../../lib/settings.ts";
 import {
   topology,
   type FunctionName,
   type FunctionNeeds,
-  type ProviderOperation,
   type QueueName,
 } from "../../../lib/topology.ts";
+import { AIR_CHECKPOINT_OPERATIONS, AIR_PROVIDER_OPERATIONS } from "../../../lib/wiring/air.ts";
 import { PROVIDER_OPERATIONS } from "../../../lib/wiring/provider.ts";
 
 /**
@@ -79,34 +80,70 @@ const carries = (name: FunctionName, pkg: string): boolean =>
 const consumes = (name: FunctionName): boolean =>
   Object.values(topology.queues).some((spec) => spec.consumer === name);
 
+const PORT_METHODS = new Set([
+  ...Object.keys(PROVIDER_OPERATIONS),
+  ...Object.keys(AIR_PROVIDER_OPERATIONS),
+]);
+const CHECKPOINT_METHODS = Object.keys(AIR_CHECKPOINT_OPERATIONS).join("|");
+
 /**
- * The provider operations a bundle's own code calls: use cases reach the port through a value
- * named `provider` (`deps.provider.createSnapshot(…)`); the adapter and the client, which
- * implement every operation, are not callers.
+ * The port methods a bundle's own code calls, on whichever platform: use cases reach the port
+ * through a value named `provider` (`deps.provider.createSnapshot(…)`), a platform's checkpoints
+ * through one named `held` or `heldCheckpointsOf(…)` (`held.delete(…)`, as `checkpoints.delete`),
+ * and the stop with a checkpoint by its name. The adapters, clients and builders, which implement
+ * or wrap every operation, are not callers.
  */
-function providerCalls(name: FunctionName): ProviderOperation[] {
-  const operations = new Set<ProviderOperation>();
+function portCalls(name: FunctionName): string[] {
+  const methods = new Set<string>();
   for (const [path, code] of bundleOf(name).sections) {
-    if (path.startsWith("node_modules/") || path.startsWith("lib/adapters/")) continue;
+    if (/^(node_modules|lib\/adapters|lib\/wiring)\//.test(path)) continue;
     for (const [, method] of code.matchAll(/\bprovider\d*\.(\w+)\(/g)) {
-      const operation = PROVIDER_OPERATIONS[method as keyof typeof PROVIDER_OPERATIONS];
-      if (operation) operations.add(operation);
+      if (method && PORT_METHODS.has(method)) methods.add(method);
     }
+    const held = new RegExp(
+      `(?:\\bheld\\d*|\\bheldCheckpointsOf\\d*\\((?:[^()]|\\([^()]*\\))*\\))\\.(${CHECKPOINT_METHODS})\\(`,
+      "g",
+    );
+    for (const [, method] of code.matchAll(held)) methods.add(`checkpoints.${method}`);
+    if (/\bstopWithCheckpoint(?:\.bind)?\(/.test(code)) methods.add("stopWithCheckpoint");
   }
-  return [...operations].sort();
+  return [...methods].sort();
 }
+
+/** The port methods a declaration allows, on SimSpace Weaver (by API name) or NVIDIA Air. */
+function declaredMethods(needs: FunctionNeeds): string[] {
+  const byOperation = new Map(Object.entries(PROVIDER_OPERATIONS).map(([m, op]) => [op, m]));
+  const weaver = needs.provider.map((operation) => byOperation.get(operation) ?? operation);
+  return [...new Set([...weaver, ...(needs.air ?? [])])].sort();
+}
+
+const declaresPlatform = (needs: FunctionNeeds): boolean =>
+  needs.provider.length > 0 || callsAir(needs);
 
 describe.each(functionNames)("%s's declared needs", (name) => {
   const needs = () => needsOf(name);
 
-  it("name exactly the SimSpace Weaver operations its code calls", () => {
-    expect(providerCalls(name)).toEqual([...needs().provider].sort());
+  it("name exactly the port methods its code calls, across SimSpace Weaver and NVIDIA Air", () => {
+    expect(portCalls(name)).toEqual(declaredMethods(needs()));
   });
 
-  it("declare a provider if and only if it bundles the provider builder and client", () => {
-    const declared = needs().provider.length > 0;
+  it("declare a platform's operations if and only if it bundles the provider builder and client", () => {
+    const declared = declaresPlatform(needs());
     expect(bundleOf(name).modules.has("lib/wiring/provider.ts")).toBe(declared);
     expect(bundleOf(name).kept.has("lib/adapters/simspaceweaver/client.ts")).toBe(declared);
+  });
+
+  it("bundle the NVIDIA Air client and Secrets Manager's wherever it declares Air operations", () => {
+    // Only where Air is declared can the builder hand it out (and the stack grant its secret);
+    // a function without any provider operation carries neither.
+    if (callsAir(needs())) {
+      expect(bundleOf(name).kept.has("lib/adapters/air/client.ts")).toBe(true);
+      expect(carries(name, "@aws-sdk/client-secrets-manager")).toBe(true);
+    }
+    if (!declaresPlatform(needs())) {
+      expect(bundleOf(name).kept.has("lib/adapters/air/client.ts")).toBe(false);
+      expect(carries(name, "@aws-sdk/client-secrets-manager")).toBe(false);
+    }
   });
 
   it("declare snapshot or archive access if and only if it bundles the S3 client", () => {
@@ -142,6 +179,7 @@ describe("every handler module", () => {
       pruneDebounceSeconds: 60,
       archiveBucket: "archive",
       simulationRoleArn: "arn:aws:iam::123456789012:role/simulation",
+      air: { endpoint: "http://127.0.0.1:1/api/v3/", tokenEnv: "AIR_API_TOKEN" },
     };
     // One process loads them all, as the local runtime does: the union of their environments.
     // A builder or a setting a handler uses without declaring it throws at import.

@@ -1,0 +1,75 @@
+import * as z from "zod";
+
+/**
+ * The platforms simsnap has an adapter for, by the name their checkpoint records, jobs and
+ * messages carry. Configuration and schedule selectors name providers with these, so a typo is
+ * a validation error rather than a selector that silently picks nothing. The adapters declare
+ * the same names (`SIMSPACEWEAVER`, `AIR`); a test holds the two lists together.
+ */
+export const PROVIDER_NAMES = ["simspaceweaver", "air"] as const;
+/** One provider's name. */
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** A provider's name, as configuration and selectors write it. */
+export const ProviderNameSchema = z.enum(PROVIDER_NAMES, {
+  error: `must be one of ${PROVIDER_NAMES.join(", ")}`,
+});
+
+/** What an environment variable's name may be (POSIX portable names), checked before it is read. */
+export const EnvVarNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)");
+
+/** The environment variable the Air token is read from locally when the config names none. */
+export const DEFAULT_AIR_TOKEN_ENV = "AIR_API_TOKEN";
+
+/**
+ * Where the NVIDIA Air API token comes from. In AWS the token is a Secrets Manager secret:
+ * `secretArn` or `secretName` imports one the operator manages; with neither, the stack creates
+ * an empty secret (`simsnap/air-api-token`) for the operator to fill. Locally (`npm start`) the
+ * token is read from the environment variable `env`. Only the functions that declare NVIDIA Air
+ * operations are given the token's source (and, in AWS, `secretsmanager:GetSecretValue` on it).
+ */
+export const AirTokenConfigSchema = z
+  .strictObject({
+    secretArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+        "must be a Secrets Manager secret ARN",
+      )
+      .optional(),
+    secretName: z
+      .string()
+      .regex(/^[\w/+=.@-]{1,512}$/, "must be a Secrets Manager secret name")
+      .optional(),
+    env: EnvVarNameSchema.default(DEFAULT_AIR_TOKEN_ENV),
+  })
+  .refine((token) => token.secretArn === undefined || token.secretName === undefined, {
+    message: "name the secret by secretArn or by secretName, not both",
+    path: ["secretName"],
+  });
+/** Where the NVIDIA Air token comes from, validated. */
+export type AirTokenConfig = z.output<typeof AirTokenConfigSchema>;
+
+/**
+ * NVIDIA Air as a provider: its API (`https://…/api/v3/`; a URL without an `/api/vN` path gets
+ * `/api/v3/`) and its token's source. The simulations Air lists belong to it.
+ */
+export const AirProviderConfigSchema = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  token: AirTokenConfigSchema.prefault({}),
+});
+/** NVIDIA Air's configuration, validated. */
+export type AirProviderConfig = z.output<typeof AirProviderConfigSchema>;
+
+/**
+ * The providers of a deployment. SimSpace Weaver is always one (its catalog records stay
+ * restorable, and it needs nothing configured: its calls are signed with the function's role);
+ * NVIDIA Air joins when `air` is set. Each simulation belongs to the one provider that lists it.
+ */
+export const ProvidersConfigSchema = z.strictObject({
+  air: AirProviderConfigSchema.optional(),
+});
+/** The configured providers, validated. */
+export type ProvidersConfig = z.output<typeof ProvidersConfigSchema>;

@@ -1,0 +1,248 @@
+import {
+  archiveKey,
+  manifestKey,
+  recordArchive,
+  snapshotFileName,
+  type ArchiveManifest,
+  type ArchiveRecord,
+  type ArchiveStorageClass,
+  type ChecksumAlgorithm,
+} from "../../domain/archive.ts";
+import { backoffSeconds } from "../../domain/backoff.ts";
+import type { Checkpoint } from "../../domain/checkpoint.ts";
+import {
+  ConcurrentModificationError,
+  ConfigError,
+  NotFoundError,
+  RetryLaterError,
+} from "../../domain/errors.ts";
+import { checkpointArchived } from "../../domain/events.ts";
+import { ownershipRefusal, type SnapshotOwnership } from "../../domain/snapshot-key.ts";
+import type { ArchiveStore, CopyResult, StoredObject } from "../../ports/archive-store.ts";
+import type { CheckpointStore } from "../../ports/catalog.ts";
+import type { Clock, EventPublisher } from "../../ports/messaging.ts";
+import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
+import { SIMSNAP_VERSION } from "../../version.ts";
+import { copyVerified, type Verification } from "./verified-copy.ts";
+
+/** Where and how archives are written, from the function's settings. */
+export interface ArchiveSettings {
+  bucket: string;
+  storageClass: ArchiveStorageClass;
+  checksumAlgorithm: ChecksumAlgorithm;
+  /** First retry delay after a failed verification; doubles with each delivery, up to 15 min. */
+  retrySeconds: number;
+}
+
+/** What archive-checkpoint needs. */
+export interface ArchiveCheckpointDeps {
+  checkpoints: CheckpointStore;
+  storage: ArchiveStore;
+  events: EventPublisher;
+  clock: Clock;
+  /** Undefined when the deployment configured no archive bucket: archiving then fails loudly. */
+  archive: ArchiveSettings | undefined;
+  /** Only files in here are copied; a checkpoint of another tool's file is skipped. */
+  owned: SnapshotOwnership;
+  /** The provider a platform-held checkpoint names, whose capabilities say if it is archivable. */
+  providers: Pick<ProviderDirectory, "byName">;
+}
+
+/** What one request led to. */
+export interface ArchiveCheckpointResult {
+  outcome: "archived" | "already-archived" | "skipped";
+  checkpointId: string;
+  /** False when an identical copy was already in the archive (a retry after a crash). */
+  copied?: boolean;
+  /** Size of the archived file, when this request archived it. */
+  bytes?: number;
+  archive?: ArchiveRecord;
+  reason?: string;
+}
+
+/** The archive settings, or a `ConfigError` naming the variable that is missing. */
+export function requireArchiveSettings(settings: ArchiveSettings | undefined): ArchiveSettings {
+  if (!settings) {
+    throw new ConfigError(
+      "Archiving needs SIMSNAP_ARCHIVE_BUCKET (and optionally SIMSNAP_ARCHIVE_STORAGE_CLASS): it is not set for this function",
+    );
+  }
+  return settings;
+}
+
+const SAVE_ATTEMPTS = 3;
+
+/**
+ * Why a checkpoint a platform holds is not archived, said plainly rather than pretended: its
+ * platform offers no bytes to copy (`archivable: false`, NVIDIA Air), or copying a platform's
+ * bytes is not built yet.
+ */
+function heldRefusal(checkpoint: Checkpoint, deps: ArchiveCheckpointDeps): string {
+  const provider = deps.providers.byName(checkpoint.provider);
+  return provider.capabilities.archivable
+    ? `checkpoint is held by ${provider.name}, and simsnap does not yet copy a platform's checkpoints to the archive`
+    : `checkpoint is held by ${provider.name}, whose API offers no checkpoint bytes (archivable: false): it cannot be archived, it stays on ${provider.name} only`;
+}
+
+/**
+ * Archives one completed checkpoint: copies its snapshot file to
+ * `<archive bucket>/<simulation>/<yyyy>/<mm>/<file>` in the configured storage class, proves the
+ * copy equals the file (S3 checksums, or streamed SHA-256 digests where the server keeps none),
+ * writes the manifest beside it, records the archive on the checkpoint (conditional write) and
+ * publishes `Checkpoint Archived`. A copy that does not match is retried with backoff and never
+ * recorded. Duplicate deliveries copy nothing: a recorded archive ends the work at once, and an
+ * unrecorded but identical copy (a crash after copying) is verified and recorded, not copied again.
+ * A checkpoint a platform holds (no file) is skipped with the reason (see `heldRefusal`).
+ */
+export async function archiveCheckpoint(
+  request: { checkpointId: string; attempt?: number },
+  deps: ArchiveCheckpointDeps,
+): Promise<ArchiveCheckpointResult> {
+  const settings = requireArchiveSettings(deps.archive);
+  const { checkpointId } = request;
+  const checkpoint = await deps.checkpoints.get(checkpointId);
+  if (!checkpoint) throw new NotFoundError(`Checkpoint ${checkpointId} does not exist`);
+  if (checkpoint.archive) {
+    return { outcome: "already-archived", checkpointId, archive: checkpoint.archive };
+  }
+  if (checkpoint.platformId) {
+    return { outcome: "skipped", checkpointId, reason: heldRefusal(checkpoint, deps) };
+  }
+  if (checkpoint.state !== "COMPLETE" || !checkpoint.location) {
+    return {
+      outcome: "skipped",
+      checkpointId,
+      reason: `checkpoint is ${checkpoint.state}${checkpoint.location ? "" : " and has no file"}`,
+    };
+  }
+  const refusal = ownershipRefusal(checkpoint.location, deps.owned);
+  if (refusal) return { outcome: "skipped", checkpointId, reason: refusal };
+
+  const retryDelay = backoffSeconds((request.attempt ?? 1) - 1, {
+    baseSeconds: settings.retrySeconds,
+    maxSeconds: 900,
+  });
+  const source = await deps.storage.describe(checkpoint.location);
+  if (!source) {
+    throw new RetryLaterError(
+      `Snapshot file s3://${checkpoint.location.bucket}/${checkpoint.location.key} of checkpoint ${checkpointId} is missing`,
+      retryDelay,
+    );
+  }
+  const destination = {
+    bucket: settings.bucket,
+    key: archiveKey(checkpoint, snapshotFileName(checkpoint.location)),
+  };
+  const copy = await copyVerified(deps.storage, source, destination, {
+    storageClass: settings.storageClass,
+    checksumAlgorithm: settings.checksumAlgorithm,
+    contentType: "application/zip",
+    metadata: {
+      "simsnap-checkpoint-id": checkpoint.id,
+      "simsnap-simulation": checkpoint.simulation,
+    },
+  });
+  if (!copy.verification.match || !copy.copy) {
+    throw new RetryLaterError(
+      `Archive copy s3://${destination.bucket}/${destination.key} does not match its source: ${copy.verification.detail}`,
+      retryDelay,
+    );
+  }
+
+  const now = deps.clock.now();
+  const record: ArchiveRecord = {
+    ...destination,
+    storageClass: copy.copy.storageClass,
+    archivedAt: now.toISOString(),
+  };
+  const manifest = { bucket: destination.bucket, key: manifestKey(destination.key) };
+  await deps.storage.put(
+    manifest,
+    JSON.stringify(
+      buildManifest(checkpoint, source, copy.copy, copy.result, copy.verification, record),
+      null,
+      2,
+    ),
+    "application/json",
+  );
+  const checksum = `${copy.verification.algorithm.toLowerCase()}:${copy.verification.value}`;
+  const archived = await saveArchive(checkpoint, record, checksum, deps);
+  if (!archived) {
+    const current = await deps.checkpoints.get(checkpointId);
+    return { outcome: "already-archived", checkpointId, archive: current?.archive };
+  }
+  await deps.events.publish([
+    checkpointArchived(archived, { manifest, checksum, copied: copy.copied }),
+  ]);
+  return {
+    outcome: "archived",
+    checkpointId,
+    copied: copy.copied,
+    archive: record,
+    bytes: source.size,
+  };
+}
+
+/**
+ * Records the archive with a versioned write, re-reading after a lost race (a user renaming the
+ * checkpoint meanwhile is no reason to copy again). Undefined when another delivery recorded it.
+ */
+async function saveArchive(
+  checkpoint: Checkpoint,
+  record: ArchiveRecord,
+  checksum: string,
+  deps: ArchiveCheckpointDeps,
+): Promise<Checkpoint | undefined> {
+  let current: Checkpoint | undefined = checkpoint;
+  for (let attempt = 1; current && !current.archive; attempt++) {
+    const next = recordArchive(current, record, checksum, deps.clock.now());
+    try {
+      await deps.checkpoints.save(next);
+      return next;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError) || attempt >= SAVE_ATTEMPTS) throw error;
+      current = await deps.checkpoints.get(checkpoint.id);
+    }
+  }
+  return undefined;
+}
+
+function buildManifest(
+  checkpoint: Checkpoint,
+  source: StoredObject,
+  copy: StoredObject,
+  result: CopyResult | undefined,
+  verification: Verification,
+  record: ArchiveRecord,
+): ArchiveManifest {
+  return {
+    manifestVersion: "1",
+    simsnapVersion: SIMSNAP_VERSION,
+    checkpoint: { ...checkpoint, archive: undefined },
+    source: {
+      bucket: source.bucket,
+      key: source.key,
+      size: source.size,
+      etag: source.etag,
+      lastModified: source.lastModified?.toISOString(),
+    },
+    archive: {
+      bucket: record.bucket,
+      key: record.key,
+      storageClass: record.storageClass,
+      size: copy.size,
+      copiedWith: result?.copiedWith,
+      parts: result?.parts,
+    },
+    checksum: {
+      algorithm: verification.algorithm,
+      value: verification.value,
+      verification: verification.verification,
+    },
+    times: {
+      checkpointCreatedAt: checkpoint.createdAt,
+      checkpointCompletedAt: checkpoint.completedAt,
+      archivedAt: record.archivedAt,
+    },
+  };
+}

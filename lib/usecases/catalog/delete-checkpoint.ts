@@ -1,0 +1,129 @@
+import { markCheckpointDeleted, type Checkpoint, type ErrorInfo } from "../../domain/checkpoint.ts";
+import {
+  AppError,
+  ConcurrentModificationError,
+  ConflictError,
+  IllegalTransitionError,
+} from "../../domain/errors.ts";
+import { checkpointDeleted } from "../../domain/events.ts";
+import { ownershipRefusal, type SnapshotOwnership } from "../../domain/snapshot-key.ts";
+import type { CheckpointStore } from "../../ports/catalog.ts";
+import type { Clock, EventPublisher } from "../../ports/messaging.ts";
+import type { ObjectStore } from "../../ports/object-store.ts";
+import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
+import { deletedByPlatform } from "../../domain/platform-checkpoint.ts";
+import { heldCheckpointsOf } from "../sync/sync-platform-checkpoints.ts";
+import { getCheckpoint } from "./list-checkpoints.ts";
+
+/** What deleting a checkpoint needs. */
+export interface DeleteCheckpointDeps {
+  checkpoints: CheckpointStore;
+  objects: Pick<ObjectStore, "deleteMany">;
+  /** The provider a platform-held checkpoint names, whose delete removes it. */
+  providers: Pick<ProviderDirectory, "byName">;
+  events: EventPublisher;
+  clock: Clock;
+  /** Only files in here are deleted; see `ownershipRefusal`. */
+  owned: SnapshotOwnership;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * A person deletes a checkpoint: only a COMPLETE one, and a favorite only when forced. The file
+ * goes first and the record becomes DELETED after, so a failure in between leaves a COMPLETE
+ * record that a retry finishes (S3 deletes are idempotent), never a DELETED record whose file
+ * still exists. Once the file is gone, a record changed meanwhile (a rename, a favorite mark) is
+ * re-read and marked DELETED all the same: it describes a file that no longer exists. Deleting a
+ * DELETED checkpoint again returns it unchanged, so a retried DELETE succeeds like the first. The
+ * archive copy, if any, is left to its own lifecycle. A checkpoint whose file lies outside the
+ * locations simsnap owns (cataloged from another tool's prefix by an older version) is refused,
+ * file and record untouched, even with force: force overrides a favorite, not ownership. A
+ * checkpoint a platform holds (`platformId`) is deleted through that platform, and marked DELETED
+ * only once the platform confirms (reads it back DELETED, or no longer knows it); one the
+ * platform had already deleted itself is marked with that reason.
+ */
+export async function deleteCheckpoint(
+  id: string,
+  options: { force: boolean },
+  deps: DeleteCheckpointDeps,
+): Promise<Checkpoint> {
+  let current = await getCheckpoint(id, deps);
+  if (current.state === "DELETED") return current;
+  if (current.state !== "COMPLETE") {
+    throw new IllegalTransitionError(
+      `Checkpoint ${id} is ${current.state}; only COMPLETE checkpoints can be deleted`,
+    );
+  }
+  if (current.favorite && !options.force) {
+    throw new ConflictError(
+      `Checkpoint ${id} is a favorite; unfavorite it first or delete it with force=true`,
+    );
+  }
+  let reason: ErrorInfo | undefined;
+  if (current.platformId) {
+    reason = await deleteHeld(current, current.platformId, options, deps);
+  } else if (current.location) {
+    const refusal = ownershipRefusal(current.location, deps.owned);
+    if (refusal) {
+      throw new ConflictError(`Checkpoint ${id} cannot be deleted by simsnap: ${refusal}`);
+    }
+    const { bucket, key } = current.location;
+    const failure = (await deps.objects.deleteMany(bucket, [key])).failed[0];
+    if (failure) {
+      throw new AppError(
+        `Could not delete s3://${bucket}/${key}: ${failure.code} ${failure.message}`,
+      );
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    const deleted = markCheckpointDeleted(current, deps.clock.now(), reason);
+    try {
+      await deps.checkpoints.save(deleted);
+      await deps.events.publish([checkpointDeleted(deleted)]);
+      return deleted;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
+      current = await getCheckpoint(id, deps);
+      if (current.state === "DELETED") return current;
+    }
+  }
+}
+
+/**
+ * Deletes a platform-held checkpoint on its platform and confirms it: answers the reason to
+ * record when the platform had deleted it itself, undefined when simsnap's delete did it, and
+ * throws when the platform keeps it (a PENDING checkpoint cannot be deleted; an unconfirmed
+ * delete is retried by the caller's next request). A favorite on the platform not yet mirrored
+ * is guarded like one in the catalog.
+ */
+async function deleteHeld(
+  checkpoint: Checkpoint,
+  platformId: string,
+  options: { force: boolean },
+  deps: DeleteCheckpointDeps,
+): Promise<ErrorInfo | undefined> {
+  const held = heldCheckpointsOf(deps.providers.byName(checkpoint.provider));
+  const before = await held.get(platformId);
+  if (!before || before.state === "DELETED") {
+    return deletedByPlatform(checkpoint.provider, platformId);
+  }
+  if (before.favorite && !options.force) {
+    throw new ConflictError(
+      `Checkpoint ${checkpoint.id} is a favorite on ${checkpoint.provider}; unfavorite it first or delete it with force=true`,
+    );
+  }
+  if (before.state !== "COMPLETE") {
+    throw new ConflictError(
+      `Checkpoint ${checkpoint.id} is ${before.state} on ${checkpoint.provider}, which deletes only COMPLETE checkpoints`,
+    );
+  }
+  await held.delete(platformId);
+  const after = await held.get(platformId);
+  if (after && after.state !== "DELETED") {
+    throw new AppError(
+      `${checkpoint.provider} accepted the delete of checkpoint ${platformId} but still reports it ${after.state}; try again`,
+    );
+  }
+  return undefined;
+}

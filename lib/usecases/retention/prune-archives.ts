@@ -1,0 +1,169 @@
+import { clearArchive, manifestKey } from "../../domain/archive.ts";
+import type { Checkpoint } from "../../domain/checkpoint.ts";
+import { ConcurrentModificationError } from "../../domain/errors.ts";
+import { archivesPruned } from "../../domain/events.ts";
+import {
+  planRetention,
+  policyFor,
+  type RetentionConfig,
+  type RetentionPlan,
+} from "../../domain/retention.ts";
+import type { CheckpointStore } from "../../ports/catalog.ts";
+import type { Clock, EventPublisher } from "../../ports/messaging.ts";
+import { MAX_DELETE_KEYS, type ObjectStore } from "../../ports/object-store.ts";
+
+/** What archive retention needs. */
+export interface PruneArchivesDeps {
+  checkpoints: CheckpointStore;
+  storage: ObjectStore;
+  events: EventPublisher;
+  clock: Clock;
+  /** The archive retention policy; undefined keeps every archive (nothing is planned). */
+  archiveRetention: RetentionConfig | undefined;
+}
+
+/** One archive retention run. */
+export interface PruneArchivesRun {
+  /** Simulations to consider; every simulation in the catalog when absent. */
+  simulations?: string[];
+  dryRun: boolean;
+  force: boolean;
+}
+
+/** What a run did to one simulation's archives. */
+export interface PruneArchivesResult {
+  simulation: string;
+  outcome: "planned" | "pruned" | "refused" | "partial";
+  plan: RetentionPlan;
+  removed: string[];
+  failed: { id: string; key: string; code: string; message: string }[];
+}
+
+/** Checkpoints per DeleteObjects request: each has two keys, the copy and its manifest. */
+const CHECKPOINTS_PER_BATCH = MAX_DELETE_KEYS / 2;
+
+async function loadArchived(checkpoints: CheckpointStore, simulation: string) {
+  const archived: Checkpoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await checkpoints.listBySimulation(simulation, { limit: 1000, cursor });
+    archived.push(...page.items.filter((c) => c.archive !== undefined));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return archived;
+}
+
+/**
+ * Archive retention, separate from hot retention: its own policy (`RetentionConfigSchema`, the
+ * same restic semantics) over the checkpoints that have an archive copy, whatever their hot state,
+ * so archives can be kept for years after the hot files were pruned. Favorites are always kept
+ * (and re-read right before deletion, so one marked meanwhile survives), a plan removing every
+ * archive or more than the allowed share is refused unless forced, and a dry run changes nothing.
+ * The copy and its manifest are deleted together; the record then loses its `archive`. Running
+ * twice is harmless: removed archives are no longer candidates.
+ */
+export async function pruneArchives(
+  run: PruneArchivesRun,
+  deps: PruneArchivesDeps,
+): Promise<PruneArchivesResult[]> {
+  const config = deps.archiveRetention;
+  if (!config) return [];
+  const simulations = run.simulations ?? (await deps.checkpoints.listSimulations());
+  const results: PruneArchivesResult[] = [];
+  for (const simulation of simulations) {
+    results.push(await pruneSimulation(simulation, run, config, deps));
+  }
+  return results;
+}
+
+async function pruneSimulation(
+  simulation: string,
+  run: PruneArchivesRun,
+  config: RetentionConfig,
+  deps: PruneArchivesDeps,
+): Promise<PruneArchivesResult> {
+  const archived = await loadArchived(deps.checkpoints, simulation);
+  // Every archived checkpoint is a candidate, DELETED ones included: for the planner an archive
+  // copy is "complete" whatever became of the hot file.
+  const candidates = archived.map((c) => ({ ...c, state: "COMPLETE" as const }));
+  const plan = planRetention(candidates, () => policyFor(config, simulation), {
+    now: deps.clock.now(),
+    force: run.force,
+    maxRemoveFraction: config.maxRemoveFraction,
+  })[0] ?? { simulation, keep: [], remove: [], refused: null };
+  const base = { simulation, plan, removed: [] as string[], failed: [] };
+  if (run.dryRun) return { ...base, outcome: "planned" };
+  if (plan.refused) return { ...base, outcome: "refused" };
+
+  const doomed = new Set(plan.remove.map((r) => r.id));
+  const targets = archived.filter((c) => doomed.has(c.id));
+  const removed: string[] = [];
+  const failed: PruneArchivesResult["failed"] = [];
+  for (let start = 0; start < targets.length; start += CHECKPOINTS_PER_BATCH) {
+    const batch = await stillDoomed(targets.slice(start, start + CHECKPOINTS_PER_BATCH), deps);
+    const outcome = await deleteArchives(batch, deps);
+    failed.push(...outcome.failed);
+    for (const checkpoint of outcome.deleted) {
+      if (await forgetArchive(checkpoint, deps)) removed.push(checkpoint.id);
+    }
+  }
+  if (removed.length > 0 || failed.length > 0) {
+    await deps.events.publish([
+      archivesPruned({ simulation, removed, failed: failed.map((f) => f.id) }),
+    ]);
+  }
+  return { ...base, removed, failed, outcome: failed.length === 0 ? "pruned" : "partial" };
+}
+
+/** Re-reads a batch right before deleting: favorites and changed archives are spared. */
+async function stillDoomed(batch: Checkpoint[], deps: PruneArchivesDeps): Promise<Checkpoint[]> {
+  const current = await Promise.all(batch.map((c) => deps.checkpoints.get(c.id)));
+  return current.filter(
+    (c, i): c is Checkpoint =>
+      c !== undefined &&
+      !c.favorite &&
+      c.archive?.bucket === batch[i]?.archive?.bucket &&
+      c.archive?.key === batch[i]?.archive?.key,
+  );
+}
+
+/** Deletes copies and manifests, bucket by bucket; a checkpoint counts once both keys are gone. */
+async function deleteArchives(batch: Checkpoint[], deps: PruneArchivesDeps) {
+  const deleted: Checkpoint[] = [];
+  const failed: PruneArchivesResult["failed"] = [];
+  const byBucket = new Map<string, Checkpoint[]>();
+  for (const checkpoint of batch) {
+    const bucket = checkpoint.archive?.bucket ?? "";
+    byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), checkpoint]);
+  }
+  for (const [bucket, checkpoints] of byBucket) {
+    const keys = checkpoints.flatMap((c) => {
+      const key = c.archive?.key ?? "";
+      return [key, manifestKey(key)];
+    });
+    const result = await deps.storage.deleteMany(bucket, keys);
+    const errors = new Map(result.failed.map((f) => [f.key, f]));
+    for (const checkpoint of checkpoints) {
+      const key = checkpoint.archive?.key ?? "";
+      const error = errors.get(key) ?? errors.get(manifestKey(key));
+      if (error) failed.push({ id: checkpoint.id, ...error });
+      else deleted.push(checkpoint);
+    }
+  }
+  return { deleted, failed };
+}
+
+/** Removes the archive from the record (versioned write, re-read after a lost race). */
+async function forgetArchive(checkpoint: Checkpoint, deps: PruneArchivesDeps): Promise<boolean> {
+  let current: Checkpoint | undefined = checkpoint;
+  for (let attempt = 0; attempt < 3 && current?.archive; attempt++) {
+    try {
+      await deps.checkpoints.save(clearArchive(current, deps.clock.now()));
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+      current = await deps.checkpoints.get(checkpoint.id);
+    }
+  }
+  return false;
+}

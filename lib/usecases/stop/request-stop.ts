@@ -1,0 +1,222 @@
+import { deterministicId } from "../../domain/ids.ts";
+import { stopDeadline, type SnapshotDeadlineTiming } from "../../domain/job-deadline.ts";
+import { isJobFinished, type Job, startJob } from "../../domain/job.ts";
+import type { JobStep } from "../../domain/job.ts";
+import type { SnapshotRequest, StopRequestedEvent } from "../../domain/messages.ts";
+import { STOP_STEPS, type StopRequest } from "../../domain/stop.ts";
+import type { MessageQueue } from "../../ports/messaging.ts";
+import type { ProviderCapabilities } from "../../ports/simulation-provider.ts";
+import { locateSimulation } from "../catalog/locate-simulation.ts";
+import { proceedCheckpointOnStop, type StopCallPorts } from "./checkpoint-on-stop.ts";
+import { refuseStop, stopAndFinish, STOPPED_OR_ENDING } from "./stop-job.ts";
+import { snapshotIdsFor } from "../snapshot/take-snapshot.ts";
+
+/**
+ * What requestStop needs: the stop job's ports, the queue a SimSpace Weaver-style final snapshot
+ * is asked on, and the status-checks queue the re-checks of a checkpoint-on-stop platform go to.
+ */
+export interface RequestStopDeps extends StopCallPorts {
+  requests: MessageQueue<SnapshotRequest>;
+  /**
+   * The snapshot settings the stop's deadline derives from (its final snapshot's, plus a margin),
+   * and the status checks' backoff the re-checks of a checkpoint-on-stop platform follow.
+   */
+  timing: SnapshotDeadlineTiming & StopCallPorts["timing"];
+}
+
+/**
+ * What a request led to: `requested` (the final snapshot was asked for; the stop follows when it
+ * ends), `stopped` (no snapshot was wanted or possible, and the stop is done), `failed` (the job
+ * failed at once, e.g. no such simulation), `duplicate` (this request was seen before; its job
+ * is returned), `already-stopping` (another stop of the simulation is running; its job is
+ * returned). `jobId` is the job to poll.
+ */
+export interface RequestStopResult {
+  outcome: "requested" | "stopped" | "failed" | "duplicate" | "already-stopping";
+  jobId: string;
+  checkpointId?: string;
+  status: Job["status"];
+}
+
+/**
+ * The stop request a `Simulation Stop Requested` event makes; without a `requestId` in its detail,
+ * the event's own id identifies it, which EventBridge keeps across redeliveries.
+ */
+export const stopRequestFromEvent = ({ id, detail }: StopRequestedEvent): StopRequest => ({
+  requestId: detail.requestId ?? id,
+  simulation: detail.simulation,
+  snapshot: detail.snapshot,
+  force: detail.force,
+  reason: detail.reason,
+});
+
+/** The stop job's id for a request id: the same request always addresses the same job. */
+export const stopJobId = (requestId: string): string => deterministicId("stop", requestId);
+
+/** The snapshot request id of a stop job's final snapshot. */
+export const finalSnapshotRequestId = (jobId: string): string => `stop/${jobId}`;
+
+const result = (outcome: RequestStopResult["outcome"], job: Job): RequestStopResult => ({
+  outcome,
+  jobId: job.id,
+  checkpointId: job.checkpointId,
+  status: job.status,
+});
+
+/**
+ * The request for a stop job's final snapshot, rebuilt from the job alone: the same job always
+ * asks for the same snapshot, so request-stop and the sweeper can (re)send it at any time.
+ */
+export const finalSnapshotRequest = (job: Job): SnapshotRequest => ({
+  requestId: finalSnapshotRequestId(job.id),
+  simulation: job.simulation,
+  trigger: "shutdown",
+  name: `${job.simulation} final snapshot before stop`,
+  description: job.stop?.reason ?? "",
+  requestedAt: job.startTime,
+});
+
+/**
+ * Carries a RUNNING stop job forward from where it stands: while its final snapshot runs, the
+ * snapshot request is (re)sent — take-snapshot turns repeats into one snapshot — and the stop
+ * follows from the snapshot's completion event; without a final snapshot, it stops at once.
+ */
+async function proceed(job: Job, deps: RequestStopDeps): Promise<Job> {
+  if (job.stop?.checkpointOnStop) return proceedCheckpointOnStop(job, deps);
+  const snapshotStep = job.steps?.find((s) => s.name === STOP_STEPS.finalSnapshot);
+  if (snapshotStep?.status === "RUNNING") {
+    await deps.requests.send(finalSnapshotRequest(job));
+    return job;
+  }
+  return stopAndFinish(job, { outcome: "SKIPPED", forced: false }, deps);
+}
+
+/** How the final checkpoint of a stop is taken, from the provider's capabilities. */
+type FinalCheckpoint = "snapshot" | "on-stop" | "none" | "impossible";
+
+function finalCheckpoint(
+  request: StopRequest,
+  running: boolean,
+  capabilities: ProviderCapabilities | undefined,
+): FinalCheckpoint {
+  if (!request.snapshot || !running || !capabilities) return "none";
+  if (capabilities.checkpointOnStop) return "on-stop";
+  return capabilities.snapshotWhileRunning ? "snapshot" : "impossible";
+}
+
+/** The first step of a new stop job, as its final checkpoint is taken. */
+function firstStep(
+  mode: FinalCheckpoint,
+  request: StopRequest,
+  context: { now: string; status: string; provider?: string },
+): JobStep {
+  const { now } = context;
+  switch (mode) {
+    case "on-stop":
+      return { name: STOP_STEPS.stopSimulation, status: "RUNNING", startedAt: now };
+    case "snapshot":
+      return { name: STOP_STEPS.finalSnapshot, status: "RUNNING", startedAt: now };
+    case "impossible":
+      return {
+        name: STOP_STEPS.finalSnapshot,
+        status: "SKIPPED",
+        startedAt: now,
+        endedAt: now,
+        message: `provider ${context.provider} can take no checkpoint of a running simulation; stopping without one (force)`,
+      };
+    case "none":
+      return {
+        name: STOP_STEPS.finalSnapshot,
+        status: "SKIPPED",
+        startedAt: now,
+        endedAt: now,
+        message: request.snapshot
+          ? `simulation is ${context.status}; no snapshot can be taken`
+          : "not requested",
+      };
+  }
+}
+
+/**
+ * Asks for a simulation to be stopped, by default after a final snapshot, the way its provider
+ * can take one (the simulation's provider is found by asking each configured one, and recorded
+ * on the job). SimSpace Weaver-style (`snapshotWhileRunning`): records a RUNNING `stop` job whose
+ * steps show the final snapshot and then StopSimulation, and sends the snapshot request (trigger
+ * `shutdown`); finish-stop takes over when that snapshot's `Checkpoint Completed` or `Checkpoint
+ * Failed` event arrives. A platform that saves a checkpoint while stopping (`checkpointOnStop`,
+ * NVIDIA Air): the job makes that stop call and re-checks the platform until the new checkpoint
+ * is COMPLETE (`proceedCheckpointOnStop`, `checkCheckpointOnStop`). A provider that can take no
+ * checkpoint of a running simulation is refused unless the request says `force`. This is the use
+ * case the HTTP API calls (`POST …/stop`) and the one behind `Simulation Stop Requested` events;
+ * both poll the returned job. A simulation that is already stopped, or a request with `snapshot:
+ * false`, is stopped (or left stopped) at once; an unknown simulation fails the job.
+ */
+export async function requestStop(
+  request: StopRequest,
+  deps: RequestStopDeps,
+): Promise<RequestStopResult> {
+  const id = stopJobId(request.requestId);
+  const seen = await deps.jobs.get(id);
+  if (seen) {
+    return result("duplicate", isJobFinished(seen) ? seen : await proceed(seen, deps));
+  }
+  const running = (await deps.jobs.listOpen(request.simulation, "stop"))[0];
+  if (running) return result("already-stopping", running);
+
+  const startedAt = deps.clock.now();
+  const now = startedAt.toISOString();
+  const located = await locateSimulation(request.simulation, deps.providers);
+  const status = located?.details.status ?? "DELETED";
+  const provider = located?.provider;
+  const mode = finalCheckpoint(request, !STOPPED_OR_ENDING.has(status), provider?.capabilities);
+  const job = startJob(
+    {
+      id,
+      kind: "stop",
+      simulation: request.simulation,
+      ...(provider ? { provider: provider.name } : {}),
+      deadline: stopDeadline(startedAt, deps.timing),
+      checkpointId:
+        mode === "snapshot" ? snapshotIdsFor(finalSnapshotRequestId(id)).checkpointId : undefined,
+      stop: {
+        requestId: request.requestId,
+        snapshot: request.snapshot,
+        force: request.force,
+        reason: request.reason,
+        ...(mode === "on-stop" ? { checkpointOnStop: true } : {}),
+      },
+      steps: [firstStep(mode, request, { now, status, provider: provider?.name })],
+    },
+    startedAt,
+  );
+  if (!(await deps.jobs.create(job))) {
+    const raced = await deps.jobs.get(id);
+    if (!raced) throw new Error(`Stop job ${id} could neither be created nor read`);
+    return result("duplicate", isJobFinished(raced) ? raced : await proceed(raced, deps));
+  }
+  if (status === "DELETED") {
+    const failed = await refuseStop(
+      job,
+      {
+        code: "ResourceNotFoundException",
+        message: `Simulation ${request.simulation} does not exist (or was deleted)`,
+      },
+      deps,
+    );
+    return result("failed", failed);
+  }
+  if (mode === "impossible" && !request.force) {
+    const failed = await refuseStop(
+      job,
+      {
+        code: "CheckpointUnsupported",
+        message: `Provider ${provider?.name} can take no checkpoint of the running simulation ${request.simulation}, so it was not stopped; ask with snapshot=false, or with force, to stop it without one`,
+      },
+      deps,
+    );
+    return result("failed", failed);
+  }
+  const next = await proceed(job, deps);
+  if (!isJobFinished(next)) return result("requested", next);
+  return result(next.status === "SUCCEEDED" ? "stopped" : "failed", next);
+}

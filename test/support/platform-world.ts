@@ -1,0 +1,29 @@
+import { EVENT_DETAIL_SCHEMAS } from "../../lib/domain/event-schemas.ts";
+import type { DomainEvent } from "../../lib/domain/events.ts";
+import { directoryOf, type SimulationStatus } from "../../lib/ports/simulation-provider.ts";
+import { apiWorld } from "./api-world.ts";
+import { FakePlatformProvider } from "./fake-platform-provider.ts";
+
+/**
+ * The API's in-memory world with two platforms in its directory: the SimSpace Weaver-like
+ * `FakeProvider` (`sim-a`, snapshots in S3) and the Air-like `FakePlatformProvider` (`air-sim`,
+ * checkpoints held by the platform), on one clock.
+ */
+export function platformWorld(
+  simulations: Record<string, SimulationStatus> = { "air-sim": "STARTED" },
+) {
+  const world = apiWorld({ "sim-a": "STARTED" });
+  const platform = new FakePlatformProvider(world.clock, simulations);
+  return { ...world, platform, providers: directoryOf([world.provider, platform]) };
+}
+/** The world `platformWorld` builds. */
+export type PlatformWorld = ReturnType<typeof platformWorld>;
+
+/** Every published event's detail matches its documented schema. */
+export function documented(events: readonly DomainEvent[]): void {
+  for (const event of events) {
+    const schema = EVENT_DETAIL_SCHEMAS[event.detailType as keyof typeof EVENT_DETAIL_SCHEMAS];
+    if (!schema) throw new Error(`Undocumented event ${event.detailType}`);
+    schema.parse(event.detail);
+  }
+}
