@@ -47,6 +47,14 @@ export const handler = middy(
       if (result.outcome === "skipped") {
         log.info("Archive skipped", { checkpointId: result.checkpointId, reason: result.reason });
       }
+      // A COMPLETE checkpoint without its file: the catalog and the bucket disagree, which an
+      // operator should see, but no redelivery can mend.
+      if (result.outcome === "missing") {
+        log.warn("Archive impossible", {
+          checkpointId: result.checkpointId,
+          reason: result.reason,
+        });
+      }
       return result;
     },
   }),

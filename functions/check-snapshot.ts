@@ -2,6 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { StatusCheckSchema, type StatusCheck } from "../lib/domain/messages.ts";
+import type { RestoreStep } from "../lib/domain/restore.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSnapshotCheck } from "../lib/observability/metrics.ts";
@@ -25,9 +26,12 @@ const adapters = {
   clock: systemClock,
   timing: snapshotTiming(settings),
   owned: snapshotOwnership(settings),
+  // A cycle's stop, its checkpoint COMPLETE, starts the simulation again as a restore job.
+  restore: { deadlineSeconds: settings.SIMSNAP_RESTORE_DEADLINE_SECONDS },
   redelivery: redelivery(name),
 };
 const statusChecks = queue<StatusCheck>(name, "status-checks");
+const restoreSteps = queue<RestoreStep>(name, "restore-steps");
 
 /**
  * SQS consumer of the status-checks queue (delayed messages): snapshot jobs' checks, and the
@@ -40,7 +44,7 @@ export const handler = middy(
     correlate: (check) => ({ jobId: check.jobId }),
     redelivery: adapters.redelivery,
     handle: (check) =>
-      runStatusCheck(check, { ...adapters, statusChecks }).then((result) =>
+      runStatusCheck(check, { ...adapters, statusChecks, restoreSteps }).then((result) =>
         result.job === "snapshot" ? recordSnapshotCheck(result) : result,
       ),
   }),

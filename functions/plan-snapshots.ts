@@ -5,6 +5,7 @@ import {
   ScheduleTickSchema,
   type ScheduleTick,
   type SnapshotRequest,
+  type StopRequestedEvent,
 } from "../lib/domain/messages.ts";
 import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { retryTransient, SCHEDULED_RETRY } from "../lib/handlers/retry-transient.ts";
@@ -24,20 +25,25 @@ const adapters = {
   clock: systemClock,
 };
 const requests = queue<SnapshotRequest>(name, "snapshot-requests");
+// A `cycle` schedule's stops, read by request-stop as `Simulation Stop Requested` events.
+const stops = queue<StopRequestedEvent>(name, "stop-requests");
 
 /** EventBridge Scheduler target: one schedule tick. */
 export const handler = middy(async (tick: ScheduleTick) => {
   // A tick is one invocation: a transient provider fault is retried here, within seconds.
   const result = await retryTransient(
-    () => planSnapshots(tick, { providers: adapters.providers, requests }),
+    () => planSnapshots(tick, { providers: adapters.providers, requests, stops }),
     { what: "schedule tick", ...SCHEDULED_RETRY },
   );
-  // How stale each selected simulation is, for the schedule's no-completed-checkpoint alarm.
-  const freshness = await checkpointFreshness(result.requested, adapters);
+  // How stale each selected simulation is, for the schedule's no-completed-checkpoint alarm; a
+  // cycled one is checkpointed by this schedule too.
+  const freshness = await checkpointFreshness([...result.requested, ...result.cycled], adapters);
   recordSchedulePlanned(tick.schedule, result.requested.length, freshness);
   logger.info("Snapshots planned", {
     schedule: tick.schedule,
     simulations: result.requested,
+    // Stopped with a checkpoint and started again from it (a `cycle` schedule on NVIDIA Air).
+    ...(result.cycled.length > 0 ? { cycled: result.cycled } : {}),
     // Picked, but on a platform that cannot snapshot a running simulation (with the reason).
     skipped: result.skipped,
     checkpointAgeSeconds: Object.fromEntries(freshness.map((f) => [f.simulation, f.ageSeconds])),

@@ -230,16 +230,18 @@ export const PRUNE_DEBOUNCE_SECONDS = 60;
 const functions = {
   "plan-snapshots": {
     entry: "functions/plan-snapshots.ts",
-    description: "Schedule tick: one snapshot request per running simulation",
+    description: "Schedule tick: one snapshot (or cycle) request per running simulation",
     timeoutSeconds: 60,
     memoryMb: 256,
-    sendsTo: ["snapshot-requests"],
+    // stop-requests: a `cycle` schedule stops an Air simulation with a checkpoint and restarts it.
+    sendsTo: ["snapshot-requests", "stop-requests"],
     needs: {
       // Reads the catalog only for each simulation's checkpoint age; publishes nothing.
       catalog: "read",
       events: false,
       provider: ["ListSimulations", "DescribeSimulation", "ListTagsForResource"],
-      // Air's simulations are listed to report them skipped: Air cannot snapshot a running one.
+      // Air cannot snapshot a running simulation: its simulations are listed to cycle them (a
+      // `cycle` schedule) or to report them skipped.
       air: ["listSimulations"],
     },
   },
@@ -270,7 +272,8 @@ const functions = {
     description: "Delayed status check: completes a job whose S3 event was missed, or fails it",
     timeoutSeconds: 30,
     memoryMb: 256,
-    sendsTo: ["status-checks"],
+    // restore-steps: a cycle's stop, its checkpoint COMPLETE, starts the restart's restore job.
+    sendsTo: ["status-checks", "restore-steps"],
     needs: {
       catalog: "write",
       events: true,
@@ -653,7 +656,8 @@ export const scheduleInput = (
 
 /**
  * The configured snapshot schedules as topology schedules: each invokes plan-snapshots with its
- * selector in the input, so the function needs no config at run time. `local` picks each
+ * selector (and a `cycle` schedule's action) in the input, so the function needs no config at run
+ * time. `local` picks each
  * schedule's `localExpression` where it has one (the local runtime); AWS gets `expression`.
  */
 export function snapshotSchedules(
@@ -668,7 +672,11 @@ export function snapshotSchedules(
       where === "local" ? (schedule.localExpression ?? schedule.expression) : schedule.expression,
     timeZone: schedule.timeZone,
     target: SNAPSHOT_SCHEDULE_TARGET,
-    extraInput: { selector: schedule.selector },
+    // Only a cycle says so: a snapshot schedule's input stays what it always was.
+    extraInput: {
+      selector: schedule.selector,
+      ...(schedule.action === "cycle" ? { action: schedule.action } : {}),
+    },
     enabled: schedule.enabled,
   }));
 }

@@ -64,8 +64,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
+/**
+ * The query string, each name and value percent-encoded by `encodeURIComponent`: a space is
+ * `%20`, not the `+` of form encoding (`URLSearchParams`), because `%20` reads as a space to every
+ * decoder while `+` does only to form decoders; a simulation named "My First Simulation" must not
+ * arrive as `My+First+Simulation`.
+ */
 function queryString(query: Record<string, QueryValue> = {}): string {
-  const params = new URLSearchParams();
+  const pairs: string[] = [];
   for (const [name, value] of Object.entries(query)) {
     if (value === undefined) continue;
     const text =
@@ -74,10 +80,9 @@ function queryString(query: Record<string, QueryValue> = {}): string {
         : Array.isArray(value)
           ? value.join(",")
           : String(value);
-    params.set(name, text);
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(text)}`);
   }
-  const text = params.toString();
-  return text === "" ? "" : `?${text}`;
+  return pairs.length === 0 ? "" : `?${pairs.join("&")}`;
 }
 
 /**

@@ -2,7 +2,8 @@ import * as z from "zod";
 import { ArchiveStorageClassSchema } from "./archive.ts";
 import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
-import { SimulationNameSchema } from "./names.ts";
+import { ScheduleActionSchema } from "./messages.ts";
+import { SimSpaceWeaverNameSchema, SimulationNameSchema } from "./names.ts";
 import { ProviderNameSchema, ProvidersConfigSchema } from "./providers.ts";
 import { RetentionConfigSchema } from "./retention.ts";
 import { hasDotSegment } from "./s3-key.ts";
@@ -83,6 +84,13 @@ export const ScheduleConfigSchema = z.strictObject({
     .refine(isTimeZone, "must be an IANA time zone name such as UTC or Europe/Berlin")
     .default("UTC"),
   selector: SimulationSelectorSchema.prefault({}),
+  /**
+   * `cycle` opts in to stopping a simulation with a checkpoint and starting it again from that
+   * checkpoint, on a platform that cannot snapshot it while it runs; never the default, since it
+   * interrupts the simulation. Which simulations that applies to is known only at run time (their
+   * provider), so it is accepted for any selector, and the others are reported as skipped.
+   */
+  action: ScheduleActionSchema.default("snapshot"),
   enabled: z.boolean().default(true),
 });
 /** One validated snapshot schedule. */
@@ -121,7 +129,16 @@ export const LocalDemoSchema = z.strictObject({
         .refine((s) => s.provider !== "air" || Object.keys(s.tags).length === 0, {
           message: "NVIDIA Air simulations have no tags",
           path: ["tags"],
-        }),
+        })
+        .refine(
+          (s) =>
+            s.provider !== "simspaceweaver" || SimSpaceWeaverNameSchema.safeParse(s.name).success,
+          {
+            message:
+              "must be 1 to 64 letters, digits, _ . - for a SimSpace Weaver simulation (NVIDIA Air names may be free text)",
+            path: ["name"],
+          },
+        ),
     )
     .default([])
     .superRefine((simulations, ctx) => {

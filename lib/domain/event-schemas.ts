@@ -97,7 +97,10 @@ export const CheckpointsPrunedDetailSchema = z.object({
  * `Simulation Stop Requested`, the one event simsnap listens for on its bus (any `source`): stop
  * `simulation`, after a final snapshot unless `snapshot` is false; `force` stops it even when
  * that snapshot fails. `requestId` makes repeated requests one stop (the event's own `id` is used
- * when it is absent, so a redelivery is recognised either way).
+ * when it is absent, so a redelivery is recognised either way). `then: "restart"` is a cycle (a
+ * `cycle` schedule sends one): once the checkpoint the stop saved is COMPLETE, the simulation is
+ * started again from exactly that checkpoint, which only a platform that checkpoints while
+ * stopping and restores into the same simulation can do.
  */
 export const SimulationStopRequestedDetailSchema = z.strictObject({
   version: Version.default(EVENT_SCHEMA_VERSION),
@@ -106,6 +109,7 @@ export const SimulationStopRequestedDetailSchema = z.strictObject({
   force: z.boolean().default(false),
   requestId: z.string().min(1).max(256).optional(),
   reason: z.string().max(1024, "must be at most 1024 characters").optional(),
+  then: z.literal("restart").optional(),
 });
 /** A validated `Simulation Stop Requested` detail. */
 export type SimulationStopRequestedDetail = z.output<typeof SimulationStopRequestedDetailSchema>;

@@ -41,15 +41,28 @@ export const StatusCheckSchema = z.object({
 export type StatusCheck = z.infer<typeof StatusCheckSchema>;
 
 /**
+ * What a snapshot schedule does to a running simulation it selects: `snapshot` (the default)
+ * takes a snapshot where the provider can while it runs; `cycle` also checkpoints a simulation
+ * whose platform saves checkpoints only while stopping (NVIDIA Air), by stopping it with one and
+ * starting it again from exactly that checkpoint. Cycling interrupts the simulation, so it is
+ * only ever an opt-in, for simulations that sleep anyway.
+ */
+export const ScheduleActionSchema = z.enum(["snapshot", "cycle"]);
+/** One of the schedule actions. */
+export type ScheduleAction = z.infer<typeof ScheduleActionSchema>;
+
+/**
  * The schedule's input. EventBridge Scheduler fills `scheduledTime` from
- * `<aws.scheduler.scheduled-time>`, the slot's own time, identical on a redelivery. `selector` is
- * the configured schedule's own, carried in the input so that the function needs no config file
- * at run time; a tick without one selects every running simulation.
+ * `<aws.scheduler.scheduled-time>`, the slot's own time, identical on a redelivery. `selector` and
+ * `action` are the configured schedule's own, carried in the input so that the function needs no
+ * config file at run time; a tick without a selector selects every running simulation, one
+ * without an action snapshots them.
  */
 export const ScheduleTickSchema = z.object({
   schedule: z.string().min(1),
   scheduledTime: IsoDate,
   selector: SimulationSelectorSchema.optional(),
+  action: ScheduleActionSchema.optional(),
 });
 /** The schedule's input. */
 export type ScheduleTick = z.infer<typeof ScheduleTickSchema>;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import { S3LocationSchema, type Checkpoint } from "./checkpoint.ts";
 import { deterministicId } from "./ids.ts";
-import { SimulationNameSchema } from "./names.ts";
+import { nameWithSuffix, SimulationNameSchema } from "./names.ts";
 import { prefixSegments, s3Key } from "./s3-key.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
@@ -30,12 +30,13 @@ export const MaximumDurationSchema = z
   );
 
 /**
- * The name of the simulation a restore starts: SimSpace Weaver's rule (which allows `.` and `..`),
- * minus those two. simsnap refuses them as its own rule: a simulation named like a path step is
- * one that every tool joining names into paths or keys (S3 keys, log paths, `aws s3 sync`)
- * mis-handles, and a restore is the one place where simsnap itself would bring such a name into
- * being. Existing simulations with these names are still snapshotted (their keys are spelt safely
- * by `s3Key`).
+ * The name of the simulation a restore starts: simsnap's name rule (which allows `.` and `..`,
+ * as SimSpace Weaver does), minus those two. simsnap refuses them as its own rule: a simulation
+ * named like a path step is one that every tool joining names into paths or keys (S3 keys, log
+ * paths, `aws s3 sync`) mis-handles, and a restore is the one place where simsnap itself would
+ * bring such a name into being. Existing simulations with these names are still snapshotted
+ * (their keys are spelt safely by `s3Key`). The platform's own rule (SimSpace Weaver's letters,
+ * digits, `_ . -`) is checked by the restore use case through the checkpoint's provider.
  */
 export const RestoreTargetNameSchema = SimulationNameSchema.refine(
   (name) => name !== "." && name !== "..",
@@ -114,13 +115,16 @@ export const restoreJobId = (checkpointId: string, clientToken: string): string 
   deterministicId("restore", checkpointId, clientToken);
 
 const pad = (n: number): string => String(n).padStart(2, "0");
+/** SimSpace Weaver's limit, the smallest of any platform's, so a default name fits every one. */
 const NAME_LIMIT = 64;
 
 /**
  * The name a restored simulation gets when the caller names none:
  * `<simulation>-r<yyMMdd-HHmmss>-<4 hex of the token>`, the checkpoint's own time so a person
  * recognises it, the token's hash so two restores of one checkpoint do not collide. The simulation
- * part is shortened to keep the name within SimSpace Weaver's 64 characters.
+ * part is shortened (by whole characters) to keep the name within SimSpace Weaver's 64 characters;
+ * the suffix adds only letters, digits and `-`, so the name is valid wherever the simulation's
+ * own name is.
  */
 export function defaultRestoreName(
   checkpoint: Pick<Checkpoint, "simulation" | "createdAt">,
@@ -131,7 +135,7 @@ export function defaultRestoreName(
     `${pad(t.getUTCFullYear() % 100)}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}` +
     `-${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}${pad(t.getUTCSeconds())}`;
   const suffix = `-r${stamp}-${createHash("sha256").update(clientToken).digest("hex").slice(0, 4)}`;
-  return `${checkpoint.simulation.slice(0, NAME_LIMIT - suffix.length)}${suffix}`;
+  return nameWithSuffix(checkpoint.simulation, suffix, NAME_LIMIT);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { SimulationNameSchema } from "./names.ts";
+import { SimSpaceWeaverNameSchema } from "./names.ts";
 import { hasDotSegment, prefixSegments, s3Key } from "./s3-key.ts";
 
 /**
@@ -72,7 +72,9 @@ function parseFileName(name: string): Omit<ParsedSnapshotKey, "prefix"> | undefi
   const match = FILE_PATTERN.exec(name);
   if (!match) return undefined;
   const [, simulation = "", yy, mo, dd, hh, mi, ss] = match;
-  if (!SimulationNameSchema.safeParse(simulation).success) return undefined;
+  // Only SimSpace Weaver writes these files, and only under its own names: a file named for
+  // anything else (`My First Simulation-…`, another tool's upload) is not a snapshot of ours.
+  if (!SimSpaceWeaverNameSchema.safeParse(simulation).success) return undefined;
   const [year, month, day, hour, minute, second] = [yy, mo, dd, hh, mi, ss].map(Number) as [
     number,
     number,

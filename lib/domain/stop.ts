@@ -39,6 +39,14 @@ export const StopOptionsSchema = z.object({
   checkpointOnStop: z.boolean().optional(),
   /** The stop call of a `checkpointOnStop` stop, once it was made. */
   call: StopCallSchema.optional(),
+  /**
+   * `restart`: a cycle. Once the checkpoint this stop saved is COMPLETE, the simulation is
+   * started again from exactly that checkpoint, by a restore job (`restartJobId`); never from
+   * another one, so a stop whose checkpoint failed leaves the simulation stopped.
+   */
+  then: z.literal("restart").optional(),
+  /** The restore job that starts a cycled simulation again, once it was requested. */
+  restartJobId: z.string().min(1).optional(),
 });
 /** What a stop job was asked for. */
 export type StopOptions = z.infer<typeof StopOptionsSchema>;
@@ -51,7 +59,34 @@ export type StopOptions = z.infer<typeof StopOptionsSchema>;
 export const STOP_STEPS = {
   finalSnapshot: "final-snapshot",
   stopSimulation: "stop-simulation",
+  /** A cycle's last step: the restore job that starts the simulation again was requested. */
+  restart: "restart-simulation",
 } as const;
+
+/**
+ * A cycle (stop with a checkpoint, then start from it) needs a platform whose stop saves the
+ * checkpoint (`checkpointOnStop`) and that starts the same simulation from it
+ * (`restoreInto.sameSimulation`): plan-snapshots and request-stop decide on this one rule.
+ */
+export const canCycle = (
+  capabilities: { checkpointOnStop: boolean; restoreInto: { sameSimulation: boolean } } | undefined,
+): boolean => capabilities?.checkpointOnStop === true && capabilities.restoreInto.sameSimulation;
+
+/**
+ * The reason a stop failed, as a cycle (`then: "restart"`) reports it: the simulation is not
+ * started again, since a cycle restarts it only from the checkpoint it saved itself; starting
+ * it from an older one would silently lose everything since, so it stays as the stop left it.
+ */
+export function cycleStopError(
+  options: Pick<StopOptions, "then"> | undefined,
+  error: ErrorInfo,
+): ErrorInfo {
+  if (options?.then !== "restart") return error;
+  return {
+    ...error,
+    message: `${error.message}. The simulation was not started again: a cycle restarts it only from the checkpoint it saved itself, never from an older one`,
+  };
+}
 
 /**
  * The job's steps with `step` recorded: an existing step of that name is replaced where it stands,
@@ -128,6 +163,8 @@ export const StopRequestSchema = z.object({
   snapshot: z.boolean().default(true),
   force: z.boolean().default(false),
   reason: z.string().max(1024, "must be at most 1024 characters").optional(),
+  /** A cycle: start the simulation again from the checkpoint the stop saved (see `StopOptions`). */
+  then: z.literal("restart").optional(),
 });
 /** A validated stop request. */
 export type StopRequest = z.output<typeof StopRequestSchema>;

@@ -39,7 +39,8 @@ export function errorResponse(
  * The one place that decides what a caller sees for an error. Validation, not-found and conflict
  * errors keep their status and message (they are about the request); the provider's own 400, 404
  * and 409 answers pass through with its code and message unless they are retryable (a throttle);
- * everything else is a 5xx with a generic
+ * its refusal of simsnap's credentials (401, 403) is a 500 with its code and message, which names
+ * the fix and which no client retries; everything else is a 5xx with a generic
  * message naming the correlation id, so internals never leak and the log line can be found.
  */
 export function toHttpError(error: unknown, correlationId: string): HttpErrorResponse {
@@ -52,7 +53,9 @@ export function toHttpError(error: unknown, correlationId: string): HttpErrorRes
     if (error.status === 401 || error.status === 403) {
       // The platform refused simsnap's own credentials (an expired token, a missing scope): not
       // the caller's 401, but said plainly, since the message names what an operator must fix.
-      return errorResponse(502, error.code, error.message);
+      // A 500, not a 502: a gateway fault is worth retrying, and clients retry 502s, but this
+      // refusal stays until the operator acts, so every retry would only be refused again.
+      return errorResponse(500, error.code, error.message);
     }
     return internal(502, "ProviderUnavailable", correlationId);
   }

@@ -86,6 +86,9 @@ function compilePath(template: string): (path: string) => Record<string, string>
     if (!match) return undefined;
     const params: Record<string, string> = {};
     for (const [i, name] of names.entries()) {
+      // Clients percent-encode names ("My%20First%20Simulation"); a path handed over already
+      // decoded ("My First Simulation") reads the same, and a `%` not starting an escape
+      // ("100% load") is taken as it is.
       const raw = match[i + 1] as string;
       try {
         params[name] = decodeURIComponent(raw);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as z from "zod";
-import { SimulationNameSchema } from "../domain/names.ts";
+import { SimSpaceWeaverNameSchema } from "../domain/names.ts";
 
 /** The operations the simulator serves, by their model names. */
 export type SimulatorOperation =
@@ -56,7 +56,7 @@ const MaximumDurationSchema = z
 
 const StartSimulationBody = z
   .object({
-    Name: SimulationNameSchema,
+    Name: SimSpaceWeaverNameSchema,
     RoleArn: z
       .string()
       .regex(
@@ -79,7 +79,7 @@ const StartSimulationBody = z
 export type StartSimulationRequest = z.output<typeof StartSimulationBody>;
 
 const CreateSnapshotBody = z.object({
-  Simulation: SimulationNameSchema,
+  Simulation: SimSpaceWeaverNameSchema,
   Destination: z.object({
     BucketName: z.string().min(3).max(63),
     ObjectKeyPrefix: z.string().max(900).optional(),
@@ -89,7 +89,7 @@ const CreateSnapshotBody = z.object({
 /** A CreateSnapshot request body, checked as the service checks it. */
 export type CreateSnapshotRequest = z.output<typeof CreateSnapshotBody>;
 
-const SimulationBody = z.object({ Simulation: SimulationNameSchema });
+const SimulationBody = z.object({ Simulation: SimSpaceWeaverNameSchema });
 
 /** Parses `value` or throws the service's ValidationException listing every issue. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -170,7 +170,7 @@ async function readRequestBody(request: IncomingMessage): Promise<unknown> {
 }
 
 const queryName = (url: URL): string =>
-  parse(z.object({ simulation: SimulationNameSchema }), {
+  parse(z.object({ simulation: SimSpaceWeaverNameSchema }), {
     simulation: url.searchParams.get("simulation") ?? undefined,
   }).simulation;
 

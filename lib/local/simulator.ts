@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { SimulationNameSchema } from "../domain/names.ts";
+import { SimSpaceWeaverNameSchema } from "../domain/names.ts";
 import type { SimulationStatus } from "../ports/simulation-provider.ts";
 import type { FaultRate } from "./faults.ts";
 import { SimulatorFaults, type InjectedFault } from "./simulator-faults.ts";
@@ -108,7 +108,7 @@ export class LocalSimulator {
 
   /** Adds a simulation directly (default STARTED, tick 0), as if it had been started earlier. */
   createSimulation(name: string, seed: SimulationSeed = {}): SimulatedSimulation {
-    const checked = parse(SimulationNameSchema, name);
+    const checked = parse(SimSpaceWeaverNameSchema, name);
     if (this.table.has(checked)) throw new Error(`Simulation ${checked} already exists`);
     const sim = this.table.add(checked, {
       roleArn: `arn:aws:iam::${this.account}:role/simsnap-simulator`,

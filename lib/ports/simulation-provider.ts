@@ -142,6 +142,14 @@ export interface SimulationProvider {
   /** Set exactly when `capabilities.checkpointStorage` is `platform`. */
   readonly checkpoints?: PlatformCheckpoints;
   /**
+   * Why the platform could not have a simulation of this name (its own rule, stricter than
+   * simsnap's `SimulationNameSchema`), or undefined when it could. A platform that names
+   * simulations as freely as simsnap leaves it out. Use cases ask it before acting on a name: a
+   * name the platform refuses is not one of its simulations (so locating it skips the provider),
+   * and a restore into it is a 400 at once, not a job that fails after an archive was thawed.
+   */
+  simulationNameRefusal?(name: string): string | undefined;
+  /**
    * Stops the simulation and has the platform save a final checkpoint as it does (capability
    * `checkpointOnStop`); the checkpoint shows up in `checkpoints.list` as PENDING, then COMPLETE.
    */

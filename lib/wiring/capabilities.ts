@@ -2,6 +2,7 @@ import { AIR, AIR_CAPABILITIES } from "../adapters/air/provider.ts";
 import {
   SIMSPACEWEAVER,
   SIMSPACEWEAVER_CAPABILITIES,
+  simSpaceWeaverNameRefusal,
 } from "../adapters/simspaceweaver/provider.ts";
 import {
   directoryOf,
@@ -25,18 +26,21 @@ const CALLS = {
 
 /**
  * A provider as a function that may not call it sees it: its name and capabilities (whether a
- * checkpoint it holds is archivable, where its checkpoints live), every call rejected as
- * undeclared. No client is built and no credential read.
+ * checkpoint it holds is archivable, where its checkpoints live) and its platform's name rule
+ * (`simulationNameRefusal`, which calls nothing), every call rejected as undeclared. No client is
+ * built and no credential read.
  */
 export function capabilitiesOnly(
   name: FunctionName,
   provider: string,
   capabilities: ProviderCapabilities,
+  facts: Pick<SimulationProvider, "simulationNameRefusal"> = {},
 ): SimulationProvider {
   const nothing = {} as SimulationProvider;
   return {
     name: provider,
     capabilities,
+    ...facts,
     ...restrict(nothing, CALLS, (method) => undeclared(name, `${provider} ${method}`)),
   };
 }
@@ -49,6 +53,8 @@ export function capabilitiesOnly(
  */
 export const providerCapabilities = (name: FunctionName): ProviderDirectory =>
   directoryOf([
-    capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES),
+    capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES, {
+      simulationNameRefusal: simSpaceWeaverNameRefusal,
+    }),
     capabilitiesOnly(name, AIR, AIR_CAPABILITIES),
   ]);

@@ -2,6 +2,7 @@ import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
 import {
   SIMSPACEWEAVER,
   SIMSPACEWEAVER_CAPABILITIES,
+  simSpaceWeaverNameRefusal,
   SimSpaceWeaverProvider,
 } from "../adapters/simspaceweaver/provider.ts";
 import {
@@ -17,7 +18,10 @@ import { processSettings } from "./settings.ts";
 
 /** The SimSpace Weaver operation behind each method of the port, as `needs.provider` names it. */
 export const PROVIDER_OPERATIONS: Record<
-  Exclude<keyof SimulationProvider, "name" | "capabilities" | "checkpoints" | "stopWithCheckpoint">,
+  Exclude<
+    keyof SimulationProvider,
+    "name" | "capabilities" | "checkpoints" | "stopWithCheckpoint" | "simulationNameRefusal"
+  >,
   ProviderOperation
 > = {
   listSimulations: "ListSimulations",
@@ -56,6 +60,8 @@ export function simulationProvider(name: FunctionName): SimulationProvider {
   return {
     name: provider.name,
     capabilities: provider.capabilities,
+    // A name check calls nothing, so every function has it, whatever operations it declares.
+    simulationNameRefusal: simSpaceWeaverNameRefusal,
     ...restrict(provider, allowed, (method) =>
       undeclared(name, `SimSpace Weaver ${PROVIDER_OPERATIONS[method]}`),
     ),
@@ -72,7 +78,9 @@ export function providerDirectory(name: FunctionName): ProviderDirectory {
   const weaverView =
     needsOf(name).provider.length > 0
       ? simulationProvider(name)
-      : capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES);
+      : capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES, {
+          simulationNameRefusal: simSpaceWeaverNameRefusal,
+        });
   const air = airProvider(name);
   return directoryOf(air ? [weaverView, air] : [weaverView]);
 }

@@ -54,6 +54,31 @@ describe("functions/archive-checkpoint", () => {
     expect((await env.catalog.get(id))?.archive).toBeUndefined();
   });
 
+  it("ends a request for a COMPLETE checkpoint whose file is gone with a warning, not the DLQ", async () => {
+    const id = "cp-file-gone";
+    const location = { bucket: FUNCTION_ENV_NAMES.bucket, key: "simsnap/snapshot/gone.zip" };
+    await env.catalog.create(checkpoint({ id, simulation: "traffic-sim", location, size: 6 }));
+    const body = JSON.parse(sample.Records[0]!.body) as { detail: { checkpoint: object } };
+    body.detail.checkpoint = { ...body.detail.checkpoint, id, location };
+    const event = withBody(sample as SQSEvent, body);
+    // The second delivery: the first waited for a delete in progress to mark the record DELETED.
+    event.Records[0]!.attributes.ApproximateReceiveCount = "2";
+
+    const { result, lines, context } = await invoke(handler, event);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "WARN",
+        message: "Archive impossible",
+        checkpointId: id,
+        function_request_id: context.awsRequestId,
+        reason: expect.stringMatching(/gone.zip is gone, yet the checkpoint is still COMPLETE/),
+      }),
+    ]);
+    expect((await env.catalog.get(id))?.archive).toBeUndefined();
+  });
+
   it("copies a completed checkpoint's file to the archive bucket and records the copy", async () => {
     const { id, simulation, location } = completed.detail.checkpoint;
     await env.putObject(location.key, "hello\n", location.bucket);

@@ -20,7 +20,7 @@ describe("functions/plan-snapshots", () => {
 
     const { result, lines, context } = await invoke(handler, tick);
 
-    expect(result).toEqual({ requested: ["ocean-sim", "traffic-sim"], skipped: [] });
+    expect(result).toEqual({ requested: ["ocean-sim", "traffic-sim"], cycled: [], skipped: [] });
     expect(await env.received("snapshot-requests")).toEqual(
       ["ocean-sim", "traffic-sim"].map((simulation) =>
         expect.objectContaining({ simulation, trigger: "schedule", schedule: tick.schedule }),

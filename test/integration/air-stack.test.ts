@@ -4,6 +4,7 @@ import type { Checkpoint } from "../../lib/client/types.ts";
 import { SimsnapApiError } from "../../lib/client/errors.ts";
 import { loadSimulationCheckpoints } from "../../lib/usecases/catalog/list-checkpoints.ts";
 import { startLocalStack, type RunningStack } from "../support/local-stack.ts";
+import { captureLogs } from "../support/log-capture.ts";
 
 /**
  * Issue 12's "done when", on the whole local stack: an NVIDIA Air simulation on the local Air
@@ -107,12 +108,14 @@ describe("an NVIDIA Air simulation on the local stack", () => {
     if (!local) throw new Error("no Air");
     const before = await catalogOf();
     process.env[local.tokenEnv] = "revoked-token";
+    const logs = captureLogs();
     try {
       const error = await stack.client.checkpoints
         .update(captured.id, { name: "renamed" })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SimsnapApiError);
-      expect(error).toMatchObject({ status: 502, code: "Unauthorized" });
+      // A 500, which the client does not retry: the refusal lasts until an operator sets a token.
+      expect(error).toMatchObject({ status: 500, code: "Unauthorized" });
       expect((error as Error).message).toMatch(
         /NVIDIA Air rejected the token .* the API token from the AIR_API_TOKEN environment variable is missing, malformed, expired or revoked/,
       );
@@ -122,8 +125,18 @@ describe("an NVIDIA Air simulation on the local stack", () => {
         stack.lines.slice(synced).some((l) => l.includes("sync-checkpoints")) ? true : undefined,
       );
     } finally {
+      logs.restore();
       process.env[local.tokenEnv] = local.token;
     }
+    // The API's one ERROR line (one request: no retries), naming Air's answer for the operator.
+    expect(logs.lines().filter((l) => l.level === "ERROR" || l.level === "WARN")).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: `PATCH /checkpoints/${captured.id} failed`,
+        function_name: "api",
+        error: expect.objectContaining({ status: 401, code: "Unauthorized", retryable: false }),
+      }),
+    ]);
     expect(await catalogOf()).toEqual(before);
     expect((await air.getCheckpoint(captured.platformId ?? "")).name).toBe(captured.name);
   });

@@ -269,6 +269,32 @@ describe("archive on the local S3", () => {
     );
   });
 
+  it("skips a checkpoint deleted between HeadObject and CopyObject, S3's NoSuchKey included", async () => {
+    const checkpoint = await snapshotCheckpoint("archive-deleted-mid-copy");
+    // A person's delete lands mid-request: the file goes first, then the record becomes DELETED.
+    class DeletedMidCopy extends S3ArchiveStore {
+      override async copy(source: StoredObject, destination: S3Location, options: CopyOptions) {
+        await aws.s3.send(new DeleteObjectCommand({ Bucket: HOT, Key: source.key }));
+        await checkpoints.save(markCheckpointDeleted(checkpoint, new Date()));
+        return super.copy(source, destination, options);
+      }
+    }
+    const storage = new DeletedMidCopy(aws.s3);
+
+    const result = await archiveCheckpoint(
+      { checkpointId: checkpoint.id },
+      { ...archiveDeps, storage },
+    );
+
+    expect(result).toEqual({
+      outcome: "skipped",
+      checkpointId: checkpoint.id,
+      reason: "checkpoint is DELETED: its file was deleted before it could be archived",
+    });
+    expect((await checkpoints.get(checkpoint.id))?.archive).toBeUndefined();
+    expect(await storage.describe(archiveOf(checkpoint))).toBeUndefined();
+  });
+
   it("copies a file above the threshold in parts with UploadPartCopy", async () => {
     const body = randomBytes(12 * MiB + 7);
     const location = { bucket: HOT, key: "simsnap/snapshot/archive-big-261123-1000-00.zip" };

@@ -251,9 +251,15 @@ describe("simsnap against the local stack", () => {
     const byApi = await simsnap("checkpoints", "list", "--search", "x".repeat(300));
     expect(byApi.code).toBe(2);
     expect(byApi.err[0]).toContain("search");
-    const badName = await simsnap("snapshot", "no spaces allowed");
+    const badName = await simsnap("snapshot", "team/lab");
     expect(badName.code).toBe(2);
     expect(badName.err[0]).toContain("<simulation>");
+    // A name with spaces (an NVIDIA Air one) is fine, and reaches the API intact.
+    const spaced = await simsnap("snapshot", "My First Simulation");
+    expect(spaced).toMatchObject({
+      code: 1,
+      err: ["error: Simulation My First Simulation does not exist"],
+    });
 
     const missing = await simsnap("checkpoints", "show", "nope");
     expect(missing).toMatchObject({ code: 1, err: ["error: Checkpoint nope does not exist"] });

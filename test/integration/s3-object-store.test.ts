@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
+import { s3Key } from "../../lib/domain/s3-key.ts";
 import type { ObjectInfo } from "../../lib/ports/object-store.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
 
@@ -59,6 +60,22 @@ describe("S3ObjectStore on s3rver", () => {
     const store = new S3ObjectStore(aws.s3);
     expect(await store.head({ bucket, key: "nope/missing.zip" })).toBeUndefined();
     expect(await store.head({ bucket: "no-such-bucket", key: "missing.zip" })).toBeUndefined();
+  });
+
+  it("stores, lists and deletes keys built from simulation names with spaces and unicode", async () => {
+    const store = new S3ObjectStore(aws.s3);
+    const names = ["My First Simulation", "東京 Überwachung 🌊", "Lab #3: 50% + more? a&b=c", ".."];
+    const keys = names.map((name) =>
+      s3Key("names", "reports", "prune", name, "2026-12-01T12-00-00-000Z.json"),
+    );
+    for (const key of keys) await store.put({ bucket, key }, key, "application/json");
+
+    for (const key of keys) expect((await store.head({ bucket, key }))?.key, key).toBe(key);
+    const listed = await collect(store.list(bucket, "names/reports/prune/"));
+    expect(listed.map((o) => o.key).sort()).toEqual([...keys].sort());
+    expect(listed.every((o) => o.size === Buffer.byteLength(o.key))).toBe(true);
+    expect(await store.deleteMany(bucket, keys)).toMatchObject({ failed: [] });
+    expect(await collect(store.list(bucket, "names/"))).toEqual([]);
   });
 
   describe("list", () => {

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   SimSpaceWeaverServiceError,
   type SimSpaceWeaverClient,
@@ -281,6 +281,44 @@ describe("SimSpace Weaver client and provider on the local simulator", () => {
       client.createSnapshot({ Simulation: "x".repeat(65), Destination: { BucketName: BUCKET } }),
     );
     expect(tooLong).toMatchObject({ code: "ValidationException" });
+  });
+
+  it("refuses a name simsnap allows but SimSpace Weaver does not, at its boundary, calling nothing", async () => {
+    // "My First Simulation" is a fine simsnap (and NVIDIA Air) name; SimSpace Weaver has none such.
+    const name = "My First Simulation";
+    const spies = (
+      [
+        "describeSimulation",
+        "createSnapshot",
+        "stopSimulation",
+        "deleteSimulation",
+        "startSimulation",
+      ] as const
+    ).map((operation) => vi.spyOn(client, operation));
+    try {
+      const calls: (() => Promise<unknown>)[] = [
+        () => provider.describeSimulation(name),
+        () => provider.createSnapshot(name, { bucket: BUCKET, prefix: "" }),
+        () => provider.stopSimulation(name),
+        () => provider.deleteSimulation(name),
+        () => provider.startSimulation({ name, roleArn: ROLE, schema: SCHEMA }),
+      ];
+      for (const call of calls) {
+        const error = await rejection(call());
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as Error).message).toBe(
+          "Invalid SimSpace Weaver simulation name: (root): must match ^[a-zA-Z0-9_.-]+$ (letters, digits, _ . -)",
+        );
+      }
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(provider.simulationNameRefusal(name)).toBe(
+      "SimSpace Weaver simulation names must match ^[a-zA-Z0-9_.-]+$ (letters, digits, _ . -)",
+    );
+    expect(provider.simulationNameRefusal("x".repeat(65))).toMatch(/must be 1 to 64 characters/);
+    expect(provider.simulationNameRefusal("Sim_1.v-2")).toBeUndefined();
   });
 
   it("answers ResourceNotFoundException for a simulation that does not exist", async () => {

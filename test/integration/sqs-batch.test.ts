@@ -67,12 +67,17 @@ describe("sqsBatchHandler on a real queue", () => {
         new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
       );
     }
-    poller.start();
-    const deadline = Date.now() + 15_000;
-    while (seen.filter((s) => s.n === 2).length < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+    const logs = captureLogs();
+    try {
+      poller.start();
+      const deadline = Date.now() + 15_000;
+      while (seen.filter((s) => s.n === 2).length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await poller.stop();
+    } finally {
+      logs.restore();
     }
-    await poller.stop();
 
     const twos = seen.filter((s) => s.n === 2);
     expect(seen.filter((s) => s.n === 1)).toHaveLength(1);
@@ -81,6 +86,14 @@ describe("sqsBatchHandler on a real queue", () => {
     expect(twos[1]!.at - twos[0]!.at).toBeGreaterThanOrEqual(1_900);
     expect(twos[1]!.at - sentAt).toBeLessThan(15_000);
     expect(errors).toEqual([]);
+    expect(
+      logs.lines().map(({ level, message, delaySeconds, reason }) => ({
+        level,
+        message,
+        delaySeconds,
+        reason,
+      })),
+    ).toEqual([{ level: "INFO", message: "Retrying later", delaySeconds: 2, reason: "not yet" }]);
   });
 
   it("redelivers a record that met a transient provider error after a short backoff, not the visibility timeout", async () => {
@@ -137,13 +150,18 @@ describe("sqsBatchHandler on a real queue", () => {
     await aws.sqs.send(
       new SendMessageCommand({ QueueUrl: ownUrl, MessageBody: JSON.stringify({ n: 7 }) }),
     );
-    poller.start();
-    // The queue's visibility timeout is 30 s: a record left to it would not be back in time.
-    const deadline = Date.now() + 15_000;
-    while (seen.length < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+    const logs = captureLogs();
+    try {
+      poller.start();
+      // The queue's visibility timeout is 30 s: a record left to it would not be back in time.
+      const deadline = Date.now() + 15_000;
+      while (seen.length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await poller.stop();
+    } finally {
+      logs.restore();
     }
-    await poller.stop();
 
     expect(seen).toHaveLength(2);
     // First receive: a full-jitter wait within the first 2 s window (at least 1 s).
@@ -152,6 +170,16 @@ describe("sqsBatchHandler on a real queue", () => {
     expect(asked[0]).toBeLessThanOrEqual(2);
     expect(seen[0]).toBe("1");
     expect(errors).toEqual([]);
+    // The one WARN of the retry, with the code and the wait asked for.
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({
+        level: "WARN",
+        message: "restore step hit a transient error; retrying",
+        code: "ThrottlingException",
+        receiveCount: 1,
+        delaySeconds: asked[0],
+      }),
+    ]);
   });
 
   it("fails a record whose body breaks the schema, naming the field, and keeps the others", async () => {

@@ -288,6 +288,40 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
         expect(await checkpoints.listSimulations()).toEqual(["alpha", "mike", "zulu"]);
       });
 
+      it("keeps apart simulations whose names hold spaces, unicode or the keys' `#` separator", async () => {
+        // Every key is a fixed prefix, the name, a fixed suffix (`SIM#<name>#CKPT`, `OPEN#<name>`)
+        // read by equality: a name with `#` cannot spell another simulation's key.
+        const names = [
+          "alpha",
+          "alpha#CKPT",
+          "alpha#JOB",
+          "SIM#alpha",
+          "alpha#CKPT#JOB",
+          "My First Simulation",
+          "東京 Überwachung 🌊",
+        ];
+        for (const [i, simulation] of names.entries()) {
+          await checkpoints.create(pendingCheckpoint({ id: `cp-${i}`, simulation }));
+          await jobs.create(runningJob({ id: `job-${i}`, simulation }));
+        }
+        for (const [i, simulation] of names.entries()) {
+          const own = await checkpoints.listBySimulation(simulation);
+          expect(
+            own.items.map((c) => c.id),
+            simulation,
+          ).toEqual([`cp-${i}`]);
+          expect(
+            (await jobs.listOpen(simulation)).map((j) => j.id),
+            simulation,
+          ).toEqual([`job-${i}`]);
+          expect(
+            (await jobs.listBySimulation(simulation)).items.map((j) => j.id),
+            simulation,
+          ).toEqual([`job-${i}`]);
+        }
+        expect(await checkpoints.listSimulations()).toEqual([...names].sort());
+      });
+
       it("binds a location to the first claimant only", async () => {
         const location = file("shared");
         const claims = await Promise.all(

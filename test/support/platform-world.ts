@@ -1,8 +1,10 @@
 import { EVENT_DETAIL_SCHEMAS } from "../../lib/domain/event-schemas.ts";
 import type { DomainEvent } from "../../lib/domain/events.ts";
+import type { StopRequestedEvent } from "../../lib/domain/messages.ts";
 import { directoryOf, type SimulationStatus } from "../../lib/ports/simulation-provider.ts";
 import { apiWorld } from "./api-world.ts";
 import { FakePlatformProvider } from "./fake-platform-provider.ts";
+import { MemoryQueue } from "./memory.ts";
 
 /**
  * The API's in-memory world with two platforms in its directory: the SimSpace Weaver-like
@@ -14,7 +16,13 @@ export function platformWorld(
 ) {
   const world = apiWorld({ "sim-a": "STARTED" });
   const platform = new FakePlatformProvider(world.clock, simulations);
-  return { ...world, platform, providers: directoryOf([world.provider, platform]) };
+  return {
+    ...world,
+    platform,
+    providers: directoryOf([world.provider, platform]),
+    // What a `cycle` schedule sends request-stop (plan-snapshots' stop-requests queue).
+    stops: new MemoryQueue<StopRequestedEvent>(),
+  };
 }
 /** The world `platformWorld` builds. */
 export type PlatformWorld = ReturnType<typeof platformWorld>;

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { ProviderError } from "../../domain/errors.ts";
+import { nameWithSuffix, SIMULATION_NAME_MAX } from "../../domain/names.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type {
   PlatformCheckpoint,
@@ -58,11 +59,16 @@ const STATUS_BY_STATE: ReadonlyMap<string, SimulationStatus> = new Map([
 export const toSimulationStatus = (state: string): SimulationStatus =>
   STATUS_BY_STATE.get(state) ?? "UNKNOWN";
 
-/** Air's own limit on simulation and checkpoint names. */
-const AirNameSchema = z.string().min(1).max(128);
-
-/** simsnap's limit for the names it records (SimulationNameSchema), kept by derived clone names. */
-const DERIVED_NAME_MAX = 64;
+/**
+ * Air's own limit on simulation and checkpoint names: free text of 1 to 128 characters, counted
+ * as Python counts them (code points: an emoji is one). Every name simsnap's `SimulationNameSchema`
+ * admits, Air admits too, so the provider has no `simulationNameRefusal`; an Air name simsnap's
+ * rule refuses (one with a `/`, say) is listed, but nothing can be asked of it by name.
+ */
+const AirNameSchema = z
+  .string()
+  .min(1)
+  .refine((name) => [...name].length <= 128, "must be at most 128 characters");
 
 const ChangesSchema = z.strictObject({
   name: AirNameSchema.optional(),
@@ -111,13 +117,14 @@ const isNotFound = (error: unknown): boolean =>
   error instanceof ProviderError && error.code === "ResourceNotFoundException";
 
 /**
- * The clone's name when the caller gives none: the source's and the checkpoint's, within
- * simsnap's name rule, so the same restore asked twice finds its first clone's name taken.
+ * The clone's name when the caller gives none: the source's (spaces and all, as Air names go) and
+ * the checkpoint's, within simsnap's name rule (anything it forbids, such as `/` or a control
+ * character, becomes `-`), so the same restore asked twice finds its first clone's name taken.
  */
 export function cloneName(simulation: string, checkpointId: string): string {
   const suffix = checkpointId.replace(/[^a-zA-Z0-9]/g, "").slice(0, 8);
-  const stem = simulation.replace(/[^a-zA-Z0-9_.-]/g, "-");
-  return `${stem.slice(0, DERIVED_NAME_MAX - suffix.length - 1)}-${suffix}`;
+  const stem = simulation.replace(/[/\p{Cc}\p{Cs}\u2028\u2029]/gu, "-").trimStart();
+  return nameWithSuffix(stem, `-${suffix}`, SIMULATION_NAME_MAX);
 }
 
 /**

@@ -11,7 +11,13 @@ import { creationSortKey, isConditionalCheckFailed, VersionedItems } from "./cat
 
 const checkpointKey = (id: string) => ({ pk: `CKPT#${id}`, sk: "CKPT" });
 
-/** The `byCreated` partition of a simulation's checkpoints. */
+/**
+ * The `byCreated` partition of a simulation's checkpoints. Simulation names may contain `#` (NVIDIA
+ * Air's are free text), and need no escaping: every key holding a name is a fixed prefix, the
+ * name and a fixed suffix (`SIM#<name>#CKPT`, `SIM#<name>#JOB`, `OPEN#<name>`, the registry's
+ * `SIM#<name>`), each kind with its own prefix or suffix, and every read matches the whole key
+ * (no `begins_with`), so no name can spell another simulation's key or another kind's.
+ */
 export const checkpointPartition = (simulation: string): string => `SIM#${simulation}#CKPT`;
 
 /** The registry partition listing every simulation with checkpoints. */

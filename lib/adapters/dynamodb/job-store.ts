@@ -7,7 +7,7 @@ import { catalogTable } from "./table-schema.ts";
 
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: "JOB" });
 
-/** The `byCreated` partition of a simulation's jobs. */
+/** The `byCreated` partition of a simulation's jobs (a `#` in the name is safe: `checkpointPartition`). */
 export const jobPartition = (simulation: string): string => `SIM#${simulation}#JOB`;
 
 /**

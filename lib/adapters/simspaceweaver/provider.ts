@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { S3Location } from "../../domain/checkpoint.ts";
-import { SimulationNameSchema } from "../../domain/names.ts";
+import { SimSpaceWeaverNameSchema } from "../../domain/names.ts";
 import { parseInput } from "../../domain/validation.ts";
 import {
   SIMULATION_STATUSES,
@@ -31,7 +31,9 @@ const toS3Location = (location: S3Location): WeaverS3Location => ({
 
 const DestinationSchema = z.object({ bucket: z.string().min(1), prefix: z.string() });
 
-const name = (value: string): string => parseInput(SimulationNameSchema, value, "simulation name");
+/** A name checked against SimSpace Weaver's rule, or a `ValidationError` naming it. */
+const name = (value: string): string =>
+  parseInput(SimSpaceWeaverNameSchema, value, "SimSpace Weaver simulation name");
 
 function toSummary(simulation: SimulationMetadata, fallbackName?: string): SimulationSummary {
   const summary: SimulationSummary = {
@@ -52,6 +54,18 @@ function toSummary(simulation: SimulationMetadata, fallbackName?: string): Simul
 export const SIMSPACEWEAVER = "simspaceweaver";
 
 /**
+ * Why SimSpace Weaver could not have a simulation named so (`SimSpaceWeaverNameSchema`), or
+ * undefined: the port's `simulationNameRefusal`, a fact of the platform needing no client, so
+ * the wiring gives it to every view of the provider, restricted ones included.
+ */
+export function simSpaceWeaverNameRefusal(simulation: string): string | undefined {
+  const result = SimSpaceWeaverNameSchema.safeParse(simulation);
+  if (result.success) return undefined;
+  const rules = [...new Set(result.error.issues.map((issue) => issue.message))].join("; ");
+  return `SimSpace Weaver simulation names ${rules}`;
+}
+
+/**
  * SimSpace Weaver snapshots a running simulation into S3 (CreateSnapshot), where simsnap owns the
  * files; it restores only into a new simulation (StartSimulation with SnapshotS3Location) and
  * tags simulations with AWS tags. Stopping never saves anything by itself.
@@ -67,14 +81,19 @@ export const SIMSPACEWEAVER_CAPABILITIES: ProviderCapabilities = {
 
 /**
  * The `SimulationProvider` port on AWS SimSpace Weaver. Names are checked against the service's
- * own rule before any call, so a typo is a clear `ValidationError` here rather than a 400 from the
- * service; everything the service refuses surfaces as the client's `SimSpaceWeaverServiceError`.
+ * own rule (`SimSpaceWeaverNameSchema`, stricter than simsnap's) before any call, so a name it
+ * cannot hold is a clear `ValidationError` here rather than a 400 from the service; everything the
+ * service refuses surfaces as the client's `SimSpaceWeaverServiceError`.
  */
 export class SimSpaceWeaverProvider implements SimulationProvider {
   readonly name = SIMSPACEWEAVER;
   readonly capabilities = SIMSPACEWEAVER_CAPABILITIES;
 
   constructor(private readonly client: SimSpaceWeaverClient) {}
+
+  simulationNameRefusal(simulation: string): string | undefined {
+    return simSpaceWeaverNameRefusal(simulation);
+  }
 
   async listSimulations(): Promise<SimulationSummary[]> {
     const simulations: SimulationSummary[] = [];

@@ -9,7 +9,7 @@ import {
   type ChecksumAlgorithm,
 } from "../../domain/archive.ts";
 import { backoffSeconds } from "../../domain/backoff.ts";
-import type { Checkpoint } from "../../domain/checkpoint.ts";
+import type { Checkpoint, S3Location } from "../../domain/checkpoint.ts";
 import {
   ConcurrentModificationError,
   ConfigError,
@@ -23,7 +23,7 @@ import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
 import { SIMSNAP_VERSION } from "../../version.ts";
-import { copyVerified, type Verification } from "./verified-copy.ts";
+import { copyVerified, type Verification, type VerifiedCopy } from "./verified-copy.ts";
 
 /** Where and how archives are written, from the function's settings. */
 export interface ArchiveSettings {
@@ -48,9 +48,13 @@ export interface ArchiveCheckpointDeps {
   providers: Pick<ProviderDirectory, "byName">;
 }
 
-/** What one request led to. */
+/**
+ * What one request led to. `missing`: the checkpoint is still COMPLETE and was never archived,
+ * but its file is gone (removed outside simsnap): nothing is left to copy, and retrying cannot
+ * change that, so the request ends with the reason instead of failing into the dead-letter queue.
+ */
 export interface ArchiveCheckpointResult {
-  outcome: "archived" | "already-archived" | "skipped";
+  outcome: "archived" | "already-archived" | "skipped" | "missing";
   checkpointId: string;
   /** False when an identical copy was already in the archive (a retry after a crash). */
   copied?: boolean;
@@ -73,6 +77,13 @@ export function requireArchiveSettings(settings: ArchiveSettings | undefined): A
 const SAVE_ATTEMPTS = 3;
 
 /**
+ * Deliveries that may find a COMPLETE checkpoint's file gone before the request ends as `missing`:
+ * a person's delete removes the file first and marks the record DELETED right after, so the first
+ * such delivery waits (`retrySeconds`) for the record to say so.
+ */
+const MISSING_FILE_DELIVERIES = 2;
+
+/**
  * Why a checkpoint a platform holds is not archived, said plainly rather than pretended: its
  * platform offers no bytes to copy (`archivable: false`, NVIDIA Air), or copying a platform's
  * bytes is not built yet.
@@ -92,7 +103,9 @@ function heldRefusal(checkpoint: Checkpoint, deps: ArchiveCheckpointDeps): strin
  * publishes `Checkpoint Archived`. A copy that does not match is retried with backoff and never
  * recorded. Duplicate deliveries copy nothing: a recorded archive ends the work at once, and an
  * unrecorded but identical copy (a crash after copying) is verified and recorded, not copied again.
- * A checkpoint a platform holds (no file) is skipped with the reason (see `heldRefusal`).
+ * A file gone before or during the copy is settled by the record (see `fileGone`), never left to
+ * fail as S3's NoSuchKey. A checkpoint a platform holds (no file) is skipped with the reason (see
+ * `heldRefusal`).
  */
 export async function archiveCheckpoint(
   request: { checkpointId: string; attempt?: number },
@@ -118,30 +131,34 @@ export async function archiveCheckpoint(
   const refusal = ownershipRefusal(checkpoint.location, deps.owned);
   if (refusal) return { outcome: "skipped", checkpointId, reason: refusal };
 
-  const retryDelay = backoffSeconds((request.attempt ?? 1) - 1, {
+  const attempt = request.attempt ?? 1;
+  const retryDelay = backoffSeconds(attempt - 1, {
     baseSeconds: settings.retrySeconds,
     maxSeconds: 900,
   });
   const source = await deps.storage.describe(checkpoint.location);
-  if (!source) {
-    throw new RetryLaterError(
-      `Snapshot file s3://${checkpoint.location.bucket}/${checkpoint.location.key} of checkpoint ${checkpointId} is missing`,
-      retryDelay,
-    );
-  }
+  if (!source) return fileGone(checkpointId, checkpoint.location, attempt, retryDelay, deps);
   const destination = {
     bucket: settings.bucket,
     key: archiveKey(checkpoint, snapshotFileName(checkpoint.location)),
   };
-  const copy = await copyVerified(deps.storage, source, destination, {
-    storageClass: settings.storageClass,
-    checksumAlgorithm: settings.checksumAlgorithm,
-    contentType: "application/zip",
-    metadata: {
-      "simsnap-checkpoint-id": checkpoint.id,
-      "simsnap-simulation": checkpoint.simulation,
-    },
-  });
+  let copy: VerifiedCopy;
+  try {
+    copy = await copyVerified(deps.storage, source, destination, {
+      storageClass: settings.storageClass,
+      checksumAlgorithm: settings.checksumAlgorithm,
+      contentType: "application/zip",
+      metadata: {
+        "simsnap-checkpoint-id": checkpoint.id,
+        "simsnap-simulation": checkpoint.simulation,
+      },
+    });
+  } catch (error) {
+    // S3 answers NoSuchKey when the file was deleted after it was described (a person deleting
+    // the checkpoint meanwhile): asking again tells that apart from any other failure.
+    if (await deps.storage.describe(checkpoint.location)) throw error;
+    return fileGone(checkpointId, checkpoint.location, attempt, retryDelay, deps);
+  }
   if (!copy.verification.match || !copy.copy) {
     throw new RetryLaterError(
       `Archive copy s3://${destination.bucket}/${destination.key} does not match its source: ${copy.verification.detail}`,
@@ -180,6 +197,46 @@ export async function archiveCheckpoint(
     copied: copy.copied,
     archive: record,
     bytes: source.size,
+  };
+}
+
+/**
+ * The checkpoint's file is gone, found before copying or by a copy that failed: the record,
+ * read again, says why. Archived meanwhile (another delivery): done. No longer COMPLETE (deleted
+ * by a person or by retention): skipped, nothing to archive. Still COMPLETE: the first such
+ * delivery is retried later, since a delete in progress marks the record DELETED just after
+ * removing the file; a later one ends as `missing`, because no retry can bring the file back.
+ */
+async function fileGone(
+  checkpointId: string,
+  location: S3Location,
+  attempt: number,
+  retryDelay: number,
+  deps: ArchiveCheckpointDeps,
+): Promise<ArchiveCheckpointResult> {
+  const current = await deps.checkpoints.get(checkpointId);
+  if (!current) throw new NotFoundError(`Checkpoint ${checkpointId} does not exist`);
+  if (current.archive) {
+    return { outcome: "already-archived", checkpointId, archive: current.archive };
+  }
+  if (current.state !== "COMPLETE") {
+    return {
+      outcome: "skipped",
+      checkpointId,
+      reason: `checkpoint is ${current.state}: its file was deleted before it could be archived`,
+    };
+  }
+  const file = `s3://${location.bucket}/${location.key}`;
+  if (attempt < MISSING_FILE_DELIVERIES) {
+    throw new RetryLaterError(
+      `Snapshot file ${file} of checkpoint ${checkpointId} is missing; retrying in case a delete in progress has yet to mark it DELETED`,
+      retryDelay,
+    );
+  }
+  return {
+    outcome: "missing",
+    checkpointId,
+    reason: `snapshot file ${file} is gone, yet the checkpoint is still COMPLETE and was never archived: there is nothing to copy`,
   };
 }
 

@@ -20,7 +20,10 @@ const isNotFound = (error: unknown): boolean =>
  * caller needs anyway for the status): simsnap names simulations, and a request names only the
  * simulation. Undefined when no provider knows it. Two providers knowing the same name would make
  * every later step a guess, so that is refused; so is any provider's failure to answer, since the
- * one that failed may be the one holding the simulation.
+ * one that failed may be the one holding the simulation. A provider whose platform cannot have a
+ * simulation of that name (`simulationNameRefusal`) is not asked: it does not hold it, and its
+ * refusal of the name must not hide the platform that does (an Air "My First Simulation" beside
+ * SimSpace Weaver).
  */
 export async function locateSimulation(
   simulation: string,
@@ -28,6 +31,7 @@ export async function locateSimulation(
 ): Promise<LocatedSimulation | undefined> {
   const found: LocatedSimulation[] = [];
   for (const provider of providers.all()) {
+    if (provider.simulationNameRefusal?.(simulation) !== undefined) continue;
     try {
       found.push({ provider, details: await provider.describeSimulation(simulation) });
     } catch (error) {

@@ -19,7 +19,7 @@ import {
   type StatusCheck,
 } from "../../domain/messages.ts";
 import type { RestoreStep } from "../../domain/restore.ts";
-import { closeRunningSteps } from "../../domain/stop.ts";
+import { closeRunningSteps, cycleStopError } from "../../domain/stop.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher, MessageQueue } from "../../ports/messaging.ts";
@@ -152,10 +152,12 @@ async function fail(job: Job, error: ErrorInfo, deps: SweepJobsDeps): Promise<bo
     case "stop": {
       const now = deps.clock.now().toISOString();
       const steps = closeRunningSteps(job.steps, now, error.message);
-      const failed = await refuseStop({ ...job, steps }, error, deps);
+      // A cycle's stop also says that its simulation was not started again.
+      const reported = cycleStopError(job.stop, error);
+      const failed = await refuseStop({ ...job, steps }, reported, deps);
       // refuseStop returns the failed job even when another writer ended it first.
       const stored = await deps.jobs.get(job.id);
-      return stored?.endTime === failed.endTime && stored?.error?.message === error.message;
+      return stored?.endTime === failed.endTime && stored?.error?.message === reported.message;
     }
     case "restore":
       return failRestore(job, error, deps);

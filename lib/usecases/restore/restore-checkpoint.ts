@@ -12,7 +12,12 @@ import { parseInput } from "../../domain/validation.ts";
 import type { SimulationProvider } from "../../ports/simulation-provider.ts";
 import { locateSimulation } from "../catalog/locate-simulation.ts";
 import { currentStatus } from "../stop/stop-job.ts";
-import { requireRoleArn, sourceRefusal, type RestoreDeps } from "./restore-deps.ts";
+import {
+  requireRoleArn,
+  sourceRefusal,
+  type RestoreDeps,
+  type RestoreSettings,
+} from "./restore-deps.ts";
 
 // A restore is requested here; its job runs in restore-steps (the loop), restore-copy-back
 // (locate, thaw, copy back) and restore-start (start, wait). This module stays the one import
@@ -57,7 +62,7 @@ export function restoreRefusal(checkpoint: Checkpoint): string | undefined {
  * new simulation (SimSpace Weaver), or, for a checkpoint a platform holds, by that platform into
  * the same or a new simulation (see `checkPlatformRestore`). It checks at once everything that
  * can be checked (the request, the checkpoint's state, the file or archive being there, the name
- * being free) so a caller gets a precise 4xx, then creates the job and queues its first step; the
+ * being one the platform allows and free) so a caller gets a precise 4xx, then creates the job and queues its first step; the
  * slow part (thawing a cold archive, copying it back, waiting for the simulation to start) runs in
  * `advanceRestore`. The job id derives from the checkpoint and the client token, so repeating a
  * request returns the same job and starts nothing twice. Independent of HTTP: the API, the CLI
@@ -78,6 +83,12 @@ export async function restoreCheckpoint(
   if (existing) return sameRequest(existing, target, request.maximumDuration, deps);
 
   const provider = deps.providers.byName(checkpoint.provider);
+  const refusal = provider.simulationNameRefusal?.(target);
+  if (refusal) {
+    throw new ValidationError("Invalid restore request", [
+      { path: "simulationName", message: refusal },
+    ]);
+  }
   const into = checkpoint.platformId
     ? await checkPlatformRestore(checkpoint, provider, target, request.maximumDuration)
     : await checkFileRestore(checkpoint, provider, deps);
@@ -87,6 +98,63 @@ export async function restoreCheckpoint(
     );
   }
 
+  return openRestoreJob(checkpoint, jobId, { ...request, target, into }, deps);
+}
+
+/**
+ * What starting a simulation again from one of its own platform checkpoints needs: no file, no
+ * archive, no role; only the catalog, the providers, the restore queue and the restore deadline.
+ */
+export type RestartDeps = Pick<
+  RestoreDeps,
+  "checkpoints" | "jobs" | "providers" | "restoreSteps" | "events" | "clock"
+> & { restore: Pick<RestoreSettings, "deadlineSeconds"> };
+
+/**
+ * Starts a stopped simulation again from one of its own checkpoints that its platform holds, as
+ * a restore job into that same simulation: a cycle's restart, once the checkpoint its stop saved
+ * is COMPLETE. The checkpoint is named by id, never "the most recent", and checked as any
+ * restore of it is (COMPLETE, the simulation STOPPED, a provider that restores into the same
+ * simulation), so a refusal is a 4xx error the caller reports. The client token makes a repeat
+ * the same job, so a cycle restarts its simulation once.
+ */
+export async function restartFromCheckpoint(
+  request: { checkpointId: string; clientToken: string; description?: string },
+  deps: RestartDeps,
+): Promise<RestoreCheckpointResult> {
+  const checkpoint = await deps.checkpoints.get(request.checkpointId);
+  if (!checkpoint) throw new NotFoundError(`Checkpoint ${request.checkpointId} does not exist`);
+  const target = checkpoint.simulation;
+  const jobId = restoreJobId(checkpoint.id, request.clientToken);
+  const existing = await deps.jobs.get(jobId);
+  if (existing) return sameRequest(existing, target, undefined, deps);
+  if (!checkpoint.platformId) {
+    throw new ConflictError(
+      `Checkpoint ${checkpoint.id} is a snapshot file, not held by ${checkpoint.provider}: only a platform's own checkpoint starts its simulation again`,
+    );
+  }
+  const provider = deps.providers.byName(checkpoint.provider);
+  const into = await checkPlatformRestore(checkpoint, provider, target, undefined);
+  return openRestoreJob(checkpoint, jobId, { ...request, target, into }, deps);
+}
+
+/**
+ * Creates a checked restore's job, queues its first step and publishes `Restore Requested`; a
+ * job created meanwhile under the same id (a concurrent repeat) is answered as a repeat.
+ */
+async function openRestoreJob(
+  checkpoint: Checkpoint,
+  jobId: string,
+  request: {
+    target: string;
+    into: "file" | "same" | "new";
+    clientToken: string;
+    maximumDuration?: string;
+    description?: string;
+  },
+  deps: RestartDeps,
+): Promise<RestoreCheckpointResult> {
+  const { target, into } = request;
   const now = deps.clock.now();
   const job = startJob(
     {
@@ -126,7 +194,7 @@ async function sameRequest(
   job: Job,
   target: string,
   maximumDuration: string | undefined,
-  deps: RestoreDeps,
+  deps: Pick<RestoreDeps, "restoreSteps">,
 ): Promise<RestoreCheckpointResult> {
   if (job.restore?.target !== target || job.restore.maximumDuration !== maximumDuration) {
     throw new ConflictError(

@@ -1,19 +1,39 @@
 import { backoffSeconds } from "../../domain/backoff.ts";
-import type { ErrorInfo } from "../../domain/checkpoint.ts";
-import { ConcurrentModificationError, ProviderError } from "../../domain/errors.ts";
+import type { Checkpoint, ErrorInfo } from "../../domain/checkpoint.ts";
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  NotFoundError,
+  ProviderError,
+  ValidationError,
+} from "../../domain/errors.ts";
 import { simulationStopped } from "../../domain/events.ts";
-import { isJobFinished, succeedJob, updateRunningJob, type Job } from "../../domain/job.ts";
+import {
+  isJobFinished,
+  succeedJob,
+  updateRunningJob,
+  type Job,
+  type JobStep,
+} from "../../domain/job.ts";
 import type { StatusCheck } from "../../domain/messages.ts";
 import {
   heldCheckpointId,
   matchFinalCheckpoint,
   newestCreated,
 } from "../../domain/platform-checkpoint.ts";
-import { closeRunningSteps, recordStep, STOP_STEPS, type StopCall } from "../../domain/stop.ts";
+import { restoreJobId } from "../../domain/restore.ts";
+import {
+  closeRunningSteps,
+  cycleStopError,
+  recordStep,
+  STOP_STEPS,
+  type StopCall,
+} from "../../domain/stop.ts";
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { MessageQueue } from "../../ports/messaging.ts";
-import type { SimulationProvider } from "../../ports/simulation-provider.ts";
+import type { SimulationProvider, SimulationStatus } from "../../ports/simulation-provider.ts";
 import { providerOfJob } from "../catalog/locate-simulation.ts";
+import { restartFromCheckpoint, type RestartDeps } from "../restore/restore-checkpoint.ts";
 import { syncPlatformCheckpoints } from "../sync/sync-platform-checkpoints.ts";
 import {
   conflictAsTransient,
@@ -39,8 +59,11 @@ export interface StopCallPorts extends StopJobPorts {
   timing: StopCheckTiming;
 }
 
-/** What a re-check needs besides: the catalog the platform's checkpoints are mirrored into. */
-export interface StopCheckPorts extends StopCallPorts {
+/**
+ * What a re-check needs besides: the catalog the platform's checkpoints are mirrored into, and
+ * what a cycle's restart needs (its restore job is started here, once the checkpoint is COMPLETE).
+ */
+export interface StopCheckPorts extends StopCallPorts, Omit<RestartDeps, keyof StopCallPorts> {
   checkpoints: CheckpointStore;
 }
 
@@ -54,6 +77,8 @@ export interface StopCheckResult {
   jobId?: string;
   checkpointId?: string;
   nextCheckAt?: string;
+  /** A cycle's restore job, which starts the simulation again from `checkpointId`. */
+  restartJobId?: string;
 }
 
 const isoPlus = (date: Date, seconds: number): string =>
@@ -61,11 +86,12 @@ const isoPlus = (date: Date, seconds: number): string =>
 
 /**
  * Ends a checkpoint-on-stop job as failed: the steps still running fail with the reason, the job
- * fails and `Simulation Stop Failed` says why (the simulation itself may well be stopped).
+ * fails and `Simulation Stop Failed` says why (the simulation itself may well be stopped). A
+ * cycle's reason also says that the simulation was not started again.
  */
 async function failStop(job: Job, error: ErrorInfo, ports: StopJobPorts): Promise<Job> {
   const steps = closeRunningSteps(job.steps, ports.clock.now().toISOString(), error.message);
-  return refuseStop({ ...job, steps }, error, ports);
+  return refuseStop({ ...job, steps }, cycleStopError(job.stop, error), ports);
 }
 
 /**
@@ -194,7 +220,8 @@ export async function proceedCheckpointOnStop(job: Job, ports: StopCallPorts): P
  * PENDING or not there yet, so the next check is scheduled with backoff up to the deadline; it
  * was deleted before completing, two candidates exist (never guessed between), or the deadline
  * passed, so the job FAILED with the reason. A stop whose call was not yet accepted (its request
- * was lost; the sweeper sent this check) makes the call first.
+ * was lost; the sweeper sent this check) makes the call first. A cycle (`then: "restart"`) starts
+ * the simulation again from that COMPLETE checkpoint (`restartCycled`), and from no other.
  */
 export async function checkCheckpointOnStop(
   check: StatusCheck,
@@ -254,7 +281,11 @@ export async function checkCheckpointOnStop(
   }
 
   const checkpoint = job.checkpointId ? await ports.checkpoints.get(job.checkpointId) : undefined;
-  if (checkpoint?.state === "COMPLETE") return finishStopped(job, checkpoint.platformId, ports);
+  if (checkpoint?.state === "COMPLETE") {
+    return job.stop?.then === "restart"
+      ? restartCycled(job, check, checkpoint, provider, ports)
+      : finishStopped(job, checkpoint.platformId, ports);
+  }
   if (checkpoint?.state === "FAILED" || checkpoint?.state === "DELETED") {
     return failed(
       await failStop(
@@ -310,21 +341,26 @@ const failed = (job: Job): StopCheckResult => ({
   checkpointId: job.checkpointId,
 });
 
-/** The final checkpoint is COMPLETE on the platform (and in the catalog): the stop is done. */
+/**
+ * The final checkpoint is COMPLETE on the platform (and in the catalog): the stop is done. A
+ * cycle's `restart` step, when given, is recorded after it.
+ */
 async function finishStopped(
   job: Job,
   platformId: string | undefined,
   ports: StopJobPorts,
+  restart?: JobStep,
 ): Promise<StopCheckResult> {
   const now = ports.clock.now();
   const started = job.steps?.find((s) => s.name === STOP_STEPS.finalSnapshot);
-  const steps = recordStep(job.steps, {
+  const saved = recordStep(job.steps, {
     name: STOP_STEPS.finalSnapshot,
     status: "SUCCEEDED",
     startedAt: started?.startedAt ?? job.startTime,
     endedAt: now.toISOString(),
     message: `checkpoint ${platformId ?? job.checkpointId} is COMPLETE`,
   });
+  const steps = restart ? recordStep(saved, restart) : saved;
   const finished = succeedJob({ ...job, steps }, now, { objects: 1, bytes: 0 });
   if (await saveFinished(ports.jobs, finished)) {
     await ports.events.publish([
@@ -338,7 +374,101 @@ async function finishStopped(
       }),
     ]);
   }
-  return { outcome: "stopped", jobId: job.id, checkpointId: job.checkpointId };
+  return {
+    outcome: "stopped",
+    jobId: job.id,
+    checkpointId: job.checkpointId,
+    ...(job.stop?.restartJobId ? { restartJobId: job.stop.restartJobId } : {}),
+  };
+}
+
+/** A simulation in one of these was started again already, by someone else than the cycle. */
+const STARTED_AGAIN: ReadonlySet<SimulationStatus> = new Set([
+  "STARTING",
+  "STARTED",
+  "SNAPSHOT_IN_PROGRESS",
+]);
+
+/** The client token of a cycle's restart: one per stop job, so a repeat is the same restore. */
+export const cycleRestartToken = (stopJobId: string): string => `cycle-${stopJobId}`;
+
+/**
+ * A cycle's stop, its checkpoint COMPLETE: the simulation is started again from exactly that
+ * checkpoint, by a restore job into the same simulation (`restartFromCheckpoint`), requested
+ * before the stop is marked done, so a crash in between repeats the request and finds the same
+ * job. A platform that reports the checkpoint COMPLETE before the simulation is STOPPED is waited
+ * for up to the deadline; a simulation someone else started meanwhile is left running; a restart
+ * the restore refuses (the checkpoint or the simulation gone) fails the stop with the reason.
+ */
+async function restartCycled(
+  job: Job,
+  check: StatusCheck,
+  checkpoint: Checkpoint,
+  provider: SimulationProvider,
+  ports: StopCheckPorts,
+): Promise<StopCheckResult> {
+  const clientToken = cycleRestartToken(job.id);
+  const restartJobId = restoreJobId(checkpoint.id, clientToken);
+  const now = ports.clock.now();
+  const platformId = checkpoint.platformId ?? checkpoint.id;
+  const step = (status: JobStep["status"], message: string): JobStep => ({
+    name: STOP_STEPS.restart,
+    status,
+    startedAt: now.toISOString(),
+    endedAt: now.toISOString(),
+    message,
+  });
+  if (!(await ports.jobs.get(restartJobId))) {
+    const status = await currentStatus(provider, job.simulation);
+    if (status === "STOPPING") {
+      const deadline = new Date(job.deadline ?? now.toISOString());
+      if (now < deadline) return reschedule(job, check, deadline, ports);
+      return failed(
+        await failStop(
+          job,
+          {
+            code: "DeadlineExceeded",
+            message: `Simulation ${job.simulation} was still STOPPING by the deadline ${job.deadline}, although its checkpoint ${platformId} is COMPLETE`,
+          },
+          ports,
+        ),
+      );
+    }
+    if (STARTED_AGAIN.has(status)) {
+      const message = `simulation is already ${status}: it was started outside this cycle, so it is not started again`;
+      return finishStopped(job, checkpoint.platformId, ports, step("SKIPPED", message));
+    }
+    try {
+      await restartFromCheckpoint(
+        {
+          checkpointId: checkpoint.id,
+          clientToken,
+          description: `Started again by simsnap from checkpoint ${platformId}, the one its cycle saved`,
+        },
+        ports,
+      );
+    } catch (error) {
+      const refused =
+        error instanceof ConflictError ||
+        error instanceof NotFoundError ||
+        error instanceof ValidationError;
+      if (!refused) throw error;
+      return failed(
+        await failStop(
+          job,
+          {
+            code: "RestartRefused",
+            message: `Simulation ${job.simulation} was stopped with checkpoint ${platformId}, but could not be started again from it: ${error.message}`,
+          },
+          ports,
+        ),
+      );
+    }
+  }
+  // Saved once, with the rest of the finished stop: the restart is where to follow the cycle.
+  const restarted = { ...job, stop: job.stop && { ...job.stop, restartJobId } };
+  const message = `restore job ${restartJobId} starts ${job.simulation} from checkpoint ${platformId}`;
+  return finishStopped(restarted, checkpoint.platformId, ports, step("SUCCEEDED", message));
 }
 
 /**

@@ -3,9 +3,13 @@ import { stopDeadline, type SnapshotDeadlineTiming } from "../../domain/job-dead
 import { isJobFinished, type Job, startJob } from "../../domain/job.ts";
 import type { JobStep } from "../../domain/job.ts";
 import type { SnapshotRequest, StopRequestedEvent } from "../../domain/messages.ts";
-import { STOP_STEPS, type StopRequest } from "../../domain/stop.ts";
+import { canCycle, STOP_STEPS, type StopRequest } from "../../domain/stop.ts";
 import type { MessageQueue } from "../../ports/messaging.ts";
-import type { ProviderCapabilities } from "../../ports/simulation-provider.ts";
+import type {
+  ProviderCapabilities,
+  SimulationProvider,
+  SimulationStatus,
+} from "../../ports/simulation-provider.ts";
 import { locateSimulation } from "../catalog/locate-simulation.ts";
 import { proceedCheckpointOnStop, type StopCallPorts } from "./checkpoint-on-stop.ts";
 import { refuseStop, stopAndFinish, STOPPED_OR_ENDING } from "./stop-job.ts";
@@ -48,6 +52,7 @@ export const stopRequestFromEvent = ({ id, detail }: StopRequestedEvent): StopRe
   snapshot: detail.snapshot,
   force: detail.force,
   reason: detail.reason,
+  ...(detail.then ? { then: detail.then } : {}),
 });
 
 /** The stop job's id for a request id: the same request always addresses the same job. */
@@ -91,8 +96,11 @@ async function proceed(job: Job, deps: RequestStopDeps): Promise<Job> {
   return stopAndFinish(job, { outcome: "SKIPPED", forced: false }, deps);
 }
 
-/** How the final checkpoint of a stop is taken, from the provider's capabilities. */
-type FinalCheckpoint = "snapshot" | "on-stop" | "none" | "impossible";
+/**
+ * How the final checkpoint of a stop is taken, from the provider's capabilities; `cycle-refused`:
+ * not at all, since the stop is a cycle its provider cannot do (`cycleRefusal`).
+ */
+type FinalCheckpoint = "snapshot" | "on-stop" | "none" | "impossible" | "cycle-refused";
 
 function finalCheckpoint(
   request: StopRequest,
@@ -102,6 +110,24 @@ function finalCheckpoint(
   if (!request.snapshot || !running || !capabilities) return "none";
   if (capabilities.checkpointOnStop) return "on-stop";
   return capabilities.snapshotWhileRunning ? "snapshot" : "impossible";
+}
+
+/**
+ * Why a cycle of a running simulation is refused before anything is stopped, or undefined: it
+ * restarts only from the checkpoint its stop saves, so it needs that checkpoint and a platform
+ * that can do both. A simulation already stopped (asleep) is left as it is, never woken.
+ */
+function cycleRefusal(
+  request: StopRequest,
+  status: SimulationStatus,
+  provider: SimulationProvider | undefined,
+): string | undefined {
+  if (request.then !== "restart" || STOPPED_OR_ENDING.has(status)) return undefined;
+  if (!request.snapshot) {
+    return `A cycle starts ${request.simulation} again from the checkpoint its stop saves, so it cannot stop without one (snapshot=false); it was not stopped`;
+  }
+  if (canCycle(provider?.capabilities)) return undefined;
+  return `Provider ${provider?.name} cannot start ${request.simulation} again from the checkpoint its stop saves (that needs checkpointOnStop and restoreInto.sameSimulation), so it was not stopped`;
 }
 
 /** The first step of a new stop job, as its final checkpoint is taken. */
@@ -116,6 +142,14 @@ function firstStep(
       return { name: STOP_STEPS.stopSimulation, status: "RUNNING", startedAt: now };
     case "snapshot":
       return { name: STOP_STEPS.finalSnapshot, status: "RUNNING", startedAt: now };
+    case "cycle-refused":
+      return {
+        name: STOP_STEPS.finalSnapshot,
+        status: "SKIPPED",
+        startedAt: now,
+        endedAt: now,
+        message: "not taken: this cycle was refused (see the job's error), nothing was stopped",
+      };
     case "impossible":
       return {
         name: STOP_STEPS.finalSnapshot,
@@ -146,8 +180,10 @@ function firstStep(
  * Failed` event arrives. A platform that saves a checkpoint while stopping (`checkpointOnStop`,
  * NVIDIA Air): the job makes that stop call and re-checks the platform until the new checkpoint
  * is COMPLETE (`proceedCheckpointOnStop`, `checkCheckpointOnStop`). A provider that can take no
- * checkpoint of a running simulation is refused unless the request says `force`. This is the use
- * case the HTTP API calls (`POST …/stop`) and the one behind `Simulation Stop Requested` events;
+ * checkpoint of a running simulation is refused unless the request says `force`. A cycle (`then:
+ * "restart"`) is such a stop, then a restore job from its checkpoint (`checkCheckpointOnStop`),
+ * refused on a platform that cannot do both. This is the use case the HTTP API calls
+ * (`POST …/stop`) and the one behind `Simulation Stop Requested` events;
  * both poll the returned job. A simulation that is already stopped, or a request with `snapshot:
  * false`, is stopped (or left stopped) at once; an unknown simulation fails the job.
  */
@@ -168,7 +204,10 @@ export async function requestStop(
   const located = await locateSimulation(request.simulation, deps.providers);
   const status = located?.details.status ?? "DELETED";
   const provider = located?.provider;
-  const mode = finalCheckpoint(request, !STOPPED_OR_ENDING.has(status), provider?.capabilities);
+  const refusal = cycleRefusal(request, status, provider);
+  const mode = refusal
+    ? "cycle-refused"
+    : finalCheckpoint(request, !STOPPED_OR_ENDING.has(status), provider?.capabilities);
   const job = startJob(
     {
       id,
@@ -184,6 +223,7 @@ export async function requestStop(
         force: request.force,
         reason: request.reason,
         ...(mode === "on-stop" ? { checkpointOnStop: true } : {}),
+        ...(request.then ? { then: request.then } : {}),
       },
       steps: [firstStep(mode, request, { now, status, provider: provider?.name })],
     },
@@ -203,6 +243,10 @@ export async function requestStop(
       },
       deps,
     );
+    return result("failed", failed);
+  }
+  if (refusal) {
+    const failed = await refuseStop(job, { code: "CycleUnsupported", message: refusal }, deps);
     return result("failed", failed);
   }
   if (mode === "impossible" && !request.force) {

@@ -13,6 +13,8 @@ import {
   type Attribution,
   type MirrorStep,
 } from "../../domain/platform-checkpoint.ts";
+import { SimulationNameSchema } from "../../domain/names.ts";
+import { parseInput } from "../../domain/validation.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import type {
@@ -114,14 +116,22 @@ async function stopAttributions(
  * write is conditional and re-decided after a lost race, and a second run finds nothing to do.
  * The platform is listed before the open jobs are read, so a checkpoint listed here was produced
  * after any stop call whose job this sync sees without one. A simulation the platform no longer
- * knows lists nothing: each record still PENDING or COMPLETE is then asked for by id.
+ * knows lists nothing: each record still PENDING or COMPLETE is then asked for by id. The name
+ * comes from the platform's listing, whose rule may be looser than simsnap's (an Air simulation
+ * may be called `team/lab`): such a name is refused before anything is written, naming the rule,
+ * since a record under it could never be read back.
  */
 export async function syncPlatformCheckpoints(
   simulation: string,
   deps: SyncPlatformDeps,
 ): Promise<SyncPlatformResult> {
-  const held = heldCheckpointsOf(deps.provider);
   const provider = deps.provider.name;
+  parseInput(
+    SimulationNameSchema,
+    simulation,
+    `simulation name ${JSON.stringify(simulation)} on ${provider} (rename it there for simsnap to manage it)`,
+  );
+  const held = heldCheckpointsOf(deps.provider);
   let listed: PlatformCheckpoint[];
   try {
     listed = await held.list(simulation);

@@ -129,6 +129,38 @@ describe("SimsnapClient", () => {
     expect(new URL(sent[1]?.url as string).searchParams.get("cursor")).toBe("n1");
   });
 
+  it("percent-encodes simulation names in paths and queries, a space as %20, never +", async () => {
+    const names = ["My First Simulation", "東京 Überwachung 🌊", "Lab #3: 50% + more? a&b=c"];
+    const { client, sent } = scripted(
+      names.flatMap(() => [
+        json(202, { id: "job-1", status: "RUNNING" }),
+        json(202, { id: "job-2", status: "RUNNING" }),
+        json(200, { items: [] }),
+        json(200, { items: [] }),
+      ]),
+    );
+    for (const name of names) {
+      await client.simulations.stop(name);
+      await client.simulations.snapshot(name);
+      await client.checkpoints.page({ simulation: name });
+      await client.jobs.page({ simulation: name });
+    }
+    expect(sent[0]?.url).toBe("http://api/simulations/My%20First%20Simulation/stop");
+    expect(sent[2]?.url).toBe("http://api/checkpoints?simulation=My%20First%20Simulation");
+    for (const [i, name] of names.entries()) {
+      const [stop, snapshot, checkpoints, jobs] = sent.slice(i * 4, i * 4 + 4).map((s) => s.url);
+      for (const url of [stop, snapshot, checkpoints, jobs]) expect(url).not.toContain("+");
+      // Each URL reads back to exactly the name: one path segment, one query value.
+      const segment = (url: string | undefined) =>
+        decodeURIComponent(new URL(url ?? "").pathname.split("/")[2] ?? "");
+      expect(segment(stop)).toBe(name);
+      expect(segment(snapshot)).toBe(name);
+      for (const url of [checkpoints, jobs]) {
+        expect(Object.fromEntries(new URL(url ?? "").searchParams)).toEqual({ simulation: name });
+      }
+    }
+  });
+
   it("waits for a job until it is finished, reporting each poll", async () => {
     const { client } = scripted([
       json(200, { id: "j", status: "RUNNING" }),

@@ -24,7 +24,7 @@ const schedule = (fields: Record<string, unknown>) => ({
 });
 
 describe("the config file schema", () => {
-  it("fills defaults: prefix simsnap, UTC, enabled, an empty selector, no demo simulations", () => {
+  it("fills defaults: prefix simsnap, UTC, enabled, an empty selector, snapshots (never cycles), no demo simulations", () => {
     expect(parse(schedule({}))).toEqual({
       destination: { prefix: "simsnap", adoptPrefixes: [] },
       schedules: [
@@ -33,6 +33,7 @@ describe("the config file schema", () => {
           expression: "rate(1 hour)",
           timeZone: "UTC",
           selector: {},
+          action: "snapshot",
           enabled: true,
         },
       ],

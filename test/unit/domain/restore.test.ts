@@ -7,6 +7,7 @@ import {
   restoredSnapshotKey,
   restoreJobId,
   RestoreRequestSchema,
+  RestoreTargetNameSchema,
 } from "../../../lib/domain/restore.ts";
 import { parseSnapshotKey } from "../../../lib/domain/snapshot-key.ts";
 import { parseInput } from "../../../lib/domain/validation.ts";
@@ -33,7 +34,7 @@ describe("RestoreRequestSchema", () => {
         RestoreRequestSchema,
         {
           checkpointId: "",
-          simulationName: "no spaces",
+          simulationName: "team/lab",
           maximumDuration: "2w",
           clientToken: "a b",
         },
@@ -80,6 +81,16 @@ describe("defaultRestoreName", () => {
     expect(SimulationNameSchema.safeParse(name).success).toBe(true);
     expect(defaultRestoreName(checkpoint, "token-1")).toBe(name);
     expect(defaultRestoreName(checkpoint, "token-2")).not.toBe(name);
+  });
+
+  it("keeps an NVIDIA Air name's spaces and unicode, shortened by whole characters", () => {
+    const name = defaultRestoreName({ ...checkpoint, simulation: "My First Simulation" }, "t");
+    expect(name).toMatch(/^My First Simulation-r261123-100010-[0-9a-f]{4}$/);
+    const long = defaultRestoreName({ ...checkpoint, simulation: "東京🌊".repeat(40) }, "t");
+    expect([...long]).toHaveLength(64);
+    for (const derived of [name, long]) {
+      expect(RestoreTargetNameSchema.safeParse(derived).success, derived).toBe(true);
+    }
   });
 
   it("shortens long simulation names to stay within 64 characters", () => {

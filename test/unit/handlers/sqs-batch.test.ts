@@ -13,7 +13,21 @@ import { sqsBatchHandler, TRANSIENT_BACKOFF } from "../../../lib/handlers/sqs-ba
 import { retryTransient } from "../../../lib/handlers/retry-transient.ts";
 import { lambdaContext } from "../../../lib/local/queue-poller.ts";
 import { logger } from "../../../lib/observability/logger.ts";
-import { captureLogs } from "../../support/log-capture.ts";
+import { captureLogs, type LogLine } from "../../support/log-capture.ts";
+
+/** Runs `work` with its log lines captured (not printed), and gives them back with its result. */
+async function logged<T>(work: () => Promise<T>): Promise<{ result: T; lines: LogLine[] }> {
+  const logs = captureLogs();
+  try {
+    return { result: await work(), lines: logs.lines() };
+  } finally {
+    logs.restore();
+  }
+}
+
+/** The fields of a log line a test compares. */
+const fields = (lines: LogLine[], keys: string[]) =>
+  lines.map((line) => Object.fromEntries(keys.map((key) => [key, line[key]])));
 
 const record = (messageId: string, receiveCount: number): SQSRecord => ({
   messageId,
@@ -65,17 +79,19 @@ describe("sqsBatchHandler and transient errors", () => {
       raced: new ConcurrentModificationError("lost a race"),
     });
 
-    const response = await handler(
-      {
-        Records: [
-          record("first", 1),
-          record("third", 3),
-          record("tenth", 10),
-          record("raced", 2),
-          record("fine", 1),
-        ],
-      },
-      lambdaContext("test"),
+    const { result: response, lines } = await logged(() =>
+      handler(
+        {
+          Records: [
+            record("first", 1),
+            record("third", 3),
+            record("tenth", 10),
+            record("raced", 2),
+            record("fine", 1),
+          ],
+        },
+        lambdaContext("test"),
+      ),
     );
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
@@ -87,6 +103,43 @@ describe("sqsBatchHandler and transient errors", () => {
     // random() just under 1: the top of each window, 2 s doubling per receive, capped at 60 s.
     expect(delays).toEqual({ first: 2, third: 8, tenth: 60, raced: 4 });
     expect(TRANSIENT_BACKOFF).toEqual({ baseSeconds: 2, maxSeconds: 60 });
+    // One WARN per retried record, saying what failed and when it comes back; none for "fine".
+    const message = "test message hit a transient error; retrying";
+    const keys = ["level", "message", "messageId", "code", "receiveCount", "delaySeconds"];
+    expect(fields(lines, keys)).toEqual([
+      {
+        level: "WARN",
+        message,
+        messageId: "first",
+        code: "ThrottlingException",
+        receiveCount: 1,
+        delaySeconds: 2,
+      },
+      {
+        level: "WARN",
+        message,
+        messageId: "third",
+        code: "InternalServerException",
+        receiveCount: 3,
+        delaySeconds: 8,
+      },
+      {
+        level: "WARN",
+        message,
+        messageId: "tenth",
+        code: "InternalServerException",
+        receiveCount: 10,
+        delaySeconds: 60,
+      },
+      {
+        level: "WARN",
+        message,
+        messageId: "raced",
+        code: "ConcurrentModification",
+        receiveCount: 2,
+        delaySeconds: 4,
+      },
+    ]);
   });
 
   it("leaves a refusal to the visibility timeout and a RetryLaterError to its own delay", async () => {
@@ -96,12 +149,37 @@ describe("sqsBatchHandler and transient errors", () => {
       later: new RetryLaterError("not yet", 30),
     });
 
-    await handler(
-      { Records: [record("refused", 1), record("conflict", 1), record("later", 4)] },
-      lambdaContext("test"),
+    const { lines } = await logged(() =>
+      handler(
+        { Records: [record("refused", 1), record("conflict", 1), record("later", 4)] },
+        lambdaContext("test"),
+      ),
     );
 
     expect(delays).toEqual({ later: 30 });
+    expect(fields(lines, ["level", "message", "messageId", "code", "delaySeconds"])).toEqual([
+      {
+        level: "WARN",
+        message: "test message rejected",
+        messageId: "refused",
+        code: "ValidationException",
+        delaySeconds: undefined,
+      },
+      {
+        level: "WARN",
+        message: "test message rejected",
+        messageId: "conflict",
+        code: "ConflictException",
+        delaySeconds: undefined,
+      },
+      {
+        level: "INFO",
+        message: "Retrying later",
+        messageId: "later",
+        code: undefined,
+        delaySeconds: 30,
+      },
+    ]);
   });
 });
 
@@ -188,31 +266,46 @@ describe("retryTransient", () => {
   it("tries again after short waits while the error is transient, then returns", async () => {
     const waits: number[] = [];
     let calls = 0;
-    const result = await retryTransient(async () => {
-      calls += 1;
-      if (calls < 3) throw calls === 1 ? throttle() : serverError();
-      return "planned";
-    }, options(waits));
+    const { result, lines } = await logged(() =>
+      retryTransient(async () => {
+        calls += 1;
+        if (calls < 3) throw calls === 1 ? throttle() : serverError();
+        return "planned";
+      }, options(waits)),
+    );
 
     expect(result).toBe("planned");
     expect(waits).toEqual([1, 2]);
+    const message = "tick hit a transient error; retrying";
+    expect(fields(lines, ["level", "message", "code", "attempt", "delaySeconds"])).toEqual([
+      { level: "WARN", message, code: "ThrottlingException", attempt: 1, delaySeconds: 1 },
+      { level: "WARN", message, code: "InternalServerException", attempt: 2, delaySeconds: 2 },
+    ]);
   });
 
   it("throws the last transient error once the attempts are spent, and a refusal at once", async () => {
     const waits: number[] = [];
-    await expect(
+    const spent = await logged(() =>
       retryTransient(async () => {
         throw serverError();
-      }, options(waits)),
-    ).rejects.toMatchObject({ code: "InternalServerException" });
+      }, options(waits)).catch((error: unknown) => error),
+    );
+    expect(spent.result).toMatchObject({ code: "InternalServerException" });
     expect(waits).toEqual([1, 2]);
+    // A WARN before each wait; the last failure is the caller's to report.
+    expect(fields(spent.lines, ["level", "attempt"])).toEqual([
+      { level: "WARN", attempt: 1 },
+      { level: "WARN", attempt: 2 },
+    ]);
 
     const none: number[] = [];
-    await expect(
+    const refused = await logged(() =>
       retryTransient(async () => {
         throw new ProviderError("AccessDeniedException", "no", { status: 403 });
-      }, options(none)),
-    ).rejects.toMatchObject({ code: "AccessDeniedException" });
+      }, options(none)).catch((error: unknown) => error),
+    );
+    expect(refused.result).toMatchObject({ code: "AccessDeniedException" });
     expect(none).toEqual([]);
+    expect(refused.lines).toEqual([]);
   });
 });

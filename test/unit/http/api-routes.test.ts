@@ -53,8 +53,8 @@ beforeAll(() => {
   logger.setLogLevel("SILENT");
 });
 
-async function setup() {
-  const world = apiWorld();
+async function setup(simulations?: Parameters<typeof apiWorld>[0]) {
+  const world = apiWorld(simulations);
   await world.checkpoints.create(checkpoint({ id: "c1", name: "one" }));
   const handler = httpApi(apiRoutes(world));
   const call = async (...args: Parameters<typeof event>) => {
@@ -191,9 +191,9 @@ describe("the API's routes", () => {
 
   it("maps each refusal to its status: 400 with fields, 404, 409", async () => {
     const { call } = await setup();
-    expect(await call("POST", "/simulations/bad name!/snapshots")).toMatchObject({
+    expect(await call("POST", "/simulations/team%2Flab/snapshots")).toMatchObject({
       status: 400,
-      body: { error: { details: [{ path: "name" }] } },
+      body: { error: { details: [{ path: "name", message: 'must not contain "/"' }] } },
     });
     expect(
       await call("POST", "/simulations/sim-a/snapshots", { body: { stop: "yes", tags: "x" } }),
@@ -342,6 +342,45 @@ describe("the API's routes", () => {
           refused: null,
         },
       ],
+    });
+  });
+
+  it("takes simulation names with spaces and unicode from the path and the query", async () => {
+    const air = "My First Simulation";
+    const tokyo = "東京 Überwachung 🌊";
+    const { call, world } = await setup({ [air]: "STARTED", [tokyo]: "STARTED" });
+    await world.checkpoints.create(checkpoint({ id: "t1", simulation: tokyo }));
+
+    const snapshot = await call("POST", `/simulations/${encodeURIComponent(air)}/snapshots`);
+    expect(snapshot).toMatchObject({ status: 202, body: { kind: "snapshot", simulation: air } });
+    const stop = await call("POST", `/simulations/${encodeURIComponent(tokyo)}/stop`);
+    expect(stop).toMatchObject({ status: 202, body: { kind: "stop", simulation: tokyo } });
+    expect(
+      await call("GET", `/jobs?simulation=${encodeURIComponent(air)}&kind=snapshot`),
+    ).toMatchObject({ status: 200, body: { items: [{ simulation: air }] } });
+    expect(await call("GET", `/checkpoints?simulation=${encodeURIComponent(tokyo)}`)).toMatchObject(
+      { status: 200, body: { items: [{ id: "t1", simulation: tokyo }] } },
+    );
+    expect(await call("POST", "/prune", { body: { simulation: tokyo } })).toMatchObject({
+      status: 200,
+      body: { dryRun: true },
+    });
+    // A path API Gateway hands over already decoded reads the same.
+    const decoded = event("POST", "/simulations/x/snapshots");
+    const handler = httpApi(apiRoutes(world));
+    const answer = await handler({ ...decoded, rawPath: `/simulations/${air}/snapshots` });
+    expect(answer.statusCode).toBe(202);
+    expect(JSON.parse(answer.body ?? "{}")).toMatchObject({ simulation: air });
+
+    expect(await call("POST", "/simulations/Nobody%20Here/snapshots")).toMatchObject({
+      status: 404,
+      body: { error: { message: "Simulation Nobody Here does not exist" } },
+    });
+    expect(await call("POST", "/simulations/%20lab/snapshots")).toMatchObject({
+      status: 400,
+      body: {
+        error: { details: [{ path: "name", message: "must not start or end with white space" }] },
+      },
     });
   });
 

@@ -25,4 +25,20 @@ describe("toHttpError and the provider's answers", () => {
       body: { error: { code: "ProviderUnavailable", correlationId: "corr-2" } },
     });
   });
+
+  it.each([
+    [401, "Unauthorized", "NVIDIA Air rejected the token: create a new scoped API key"],
+    [403, "Forbidden", "NVIDIA Air refused: the key needs scope simulations:write"],
+  ])(
+    "answers the platform refusing simsnap's credentials (%i) with a 500 no client retries, saying what to fix",
+    (status, code, message) => {
+      const refused = toHttpError(new ProviderError(code, message, { status }), "corr-3");
+      expect(refused).toEqual({
+        status: 500,
+        internal: true,
+        headers: {},
+        body: { error: { code, message, details: [] } },
+      });
+    },
+  );
 });

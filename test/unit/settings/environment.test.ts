@@ -28,6 +28,7 @@ describe("environmentFor", () => {
       SIMSNAP_SNAPSHOT_BUCKET: "snapshots",
       SIMSNAP_SNAPSHOT_PREFIX: "team/sims",
       [queueUrlEnv("snapshot-requests")]: "https://sqs/snapshot-requests",
+      [queueUrlEnv("stop-requests")]: "https://sqs/stop-requests",
     });
     expect(environmentFor("prune", values)).toEqual({
       SIMSNAP_TABLE: "catalog",

@@ -140,6 +140,22 @@ describe("builders", () => {
     ).toEqual(["simspaceweaver", "air"]);
   });
 
+  it("keep SimSpace Weaver's name rule on every view of it, restricted or capabilities-only", () => {
+    // Without it, locating an NVIDIA Air "My First Simulation" would ask SimSpace Weaver, whose
+    // boundary refuses the name for every platform.
+    const views = [
+      simulationProvider("check-snapshot"),
+      providerDirectory("api").byName("simspaceweaver"),
+      providerDirectory("prune").byName("simspaceweaver"),
+      providerCapabilities("archive-checkpoint").byName("simspaceweaver"),
+    ];
+    for (const view of views) {
+      expect(view.simulationNameRefusal?.("My First Simulation")).toMatch(/must match/);
+      expect(view.simulationNameRefusal?.("ocean-currents")).toBeUndefined();
+    }
+    expect(providerDirectory("api").byName("air").simulationNameRefusal).toBeUndefined();
+  });
+
   it("answer every known platform's capabilities to a function that calls none", async () => {
     const capabilities = providerCapabilities("archive-checkpoint");
     // The names configuration and selectors accept are the adapters' own.

@@ -56,10 +56,13 @@ describe("cloneName", () => {
 
   it("joins the simulation's name and the checkpoint id's first characters", () => {
     expect(cloneName("lab", checkpoint)).toBe("lab-3fa85f64");
+    // Air names are free text, and so are simsnap's: a clone keeps its source's spaces.
+    expect(cloneName("My First Simulation", checkpoint)).toBe("My First Simulation-3fa85f64");
+    expect(cloneName("東京 🌊", checkpoint)).toBe("東京 🌊-3fa85f64");
   });
 
   it("stays within simsnap's name rule for a long name or one with spaces", () => {
-    for (const name of ["x".repeat(128), "My First Simulation", "a/b:c"]) {
+    for (const name of ["x".repeat(128), "🌊".repeat(128), "My First Simulation", "a/b:c\n"]) {
       const derived = cloneName(name, checkpoint);
       expect(SimulationNameSchema.safeParse(derived).success, derived).toBe(true);
       expect(derived.endsWith("-3fa85f64")).toBe(true);

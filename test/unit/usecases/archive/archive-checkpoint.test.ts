@@ -155,18 +155,76 @@ describe("archiveCheckpoint", () => {
     expect(world.storage.copies).toEqual([]);
   });
 
-  it("retries when the file is missing, and refuses unknown checkpoints", async () => {
+  it("retries once when the file is missing, then says so instead of retrying into the DLQ", async () => {
     const world = archiveWorld();
-    await completedCheckpoint(world);
-    await world.storage.deleteMany("snapshots", [
-      (await world.checkpoints.get("c-1"))?.location?.key ?? "",
-    ]);
+    const checkpoint = await completedCheckpoint(world);
+    await world.storage.deleteMany("snapshots", [checkpoint.location?.key ?? ""]);
+
+    // A person's delete removes the file first and marks the record after: give it that time.
+    const first = archiveCheckpoint({ checkpointId: "c-1", attempt: 1 }, world);
+    await expect(first).rejects.toBeInstanceOf(RetryLaterError);
+    await expect(first).rejects.toMatchObject({ delaySeconds: 30 });
+
+    const second = await archiveCheckpoint({ checkpointId: "c-1", attempt: 2 }, world);
+    expect(second).toMatchObject({
+      outcome: "missing",
+      checkpointId: "c-1",
+      reason: expect.stringMatching(
+        /^snapshot file s3:\/\/snapshots\/simsnap\/.*\.zip is gone, yet the checkpoint is still COMPLETE and was never archived/,
+      ),
+    });
+    expect(world.storage.copies).toEqual([]);
+    expect(await world.checkpoints.get("c-1")).toEqual(checkpoint);
+    expect(world.events.events).toEqual([]);
+    await expect(archiveCheckpoint({ checkpointId: "nope" }, world)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it("skips a checkpoint deleted while its file was being copied, instead of failing on NoSuchKey", async () => {
+    const world = archiveWorld();
+    const checkpoint = await completedCheckpoint(world);
+    const copy = world.storage.copy.bind(world.storage);
+    // A person deletes the checkpoint between the HeadObject and the CopyObject: the file goes
+    // first, then the record becomes DELETED (what deleteCheckpoint does).
+    world.storage.copy = async (...args) => {
+      await world.storage.deleteMany("snapshots", [checkpoint.location?.key ?? ""]);
+      await world.checkpoints.save(markCheckpointDeleted(checkpoint, world.clock.now()));
+      return copy(...args);
+    };
+
+    const result = await archiveCheckpoint({ checkpointId: "c-1" }, world);
+
+    expect(result).toEqual({
+      outcome: "skipped",
+      checkpointId: "c-1",
+      reason: "checkpoint is DELETED: its file was deleted before it could be archived",
+    });
+    expect(world.storage.text(manifest)).toBeUndefined();
+    expect((await world.checkpoints.get("c-1"))?.archive).toBeUndefined();
+    expect(world.events.events).toEqual([]);
+  });
+
+  it("retries a file deleted mid-copy while its record is not yet DELETED, and rethrows other copy failures", async () => {
+    const world = archiveWorld();
+    const checkpoint = await completedCheckpoint(world);
+    const copy = world.storage.copy.bind(world.storage);
+    world.storage.copy = async (...args) => {
+      await world.storage.deleteMany("snapshots", [checkpoint.location?.key ?? ""]);
+      return copy(...args);
+    };
 
     await expect(archiveCheckpoint({ checkpointId: "c-1" }, world)).rejects.toBeInstanceOf(
       RetryLaterError,
     );
-    await expect(archiveCheckpoint({ checkpointId: "nope" }, world)).rejects.toBeInstanceOf(
-      NotFoundError,
+
+    const other = archiveWorld();
+    await completedCheckpoint(other);
+    other.storage.copy = async () => {
+      throw Object.assign(new Error("Access Denied"), { name: "AccessDenied" });
+    };
+    await expect(archiveCheckpoint({ checkpointId: "c-1" }, other)).rejects.toThrow(
+      "Access Denied",
     );
   });
 

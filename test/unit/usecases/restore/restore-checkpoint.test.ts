@@ -29,7 +29,13 @@ class StartingProvider extends FakeProvider {
   /** Statuses a new simulation goes through, one per describe call, the last one sticking. */
   startSequence: SimulationDetails["status"][] = ["STARTING", "STARTED"];
   startError?: string;
+  /** The platform's own name rule, when a test gives it one (`simulationNameRefusal`). */
+  nameRule?: (name: string) => string | undefined;
   private readonly tokens = new Map<string, string>();
+
+  simulationNameRefusal(name: string): string | undefined {
+    return this.nameRule?.(name);
+  }
 
   override async startSimulation(input: StartSimulationInput) {
     this.starts.push(input);
@@ -237,6 +243,28 @@ describe("restoreCheckpoint", () => {
       restoreCheckpoint(request, { ...world, restore: { ...world.restore, roleArn: undefined } }),
     ).rejects.toThrow(ConfigError);
     expect(world.restoreSteps.sent).toEqual([]);
+  });
+
+  it("refuses at once a simulationName simsnap allows but the provider's platform does not", async () => {
+    const world = restoreWorld();
+    await completedCheckpoint(world);
+    // As SimSpace Weaver's provider declares it: letters, digits, _ . - only.
+    world.provider.nameRule = (name) =>
+      /^[a-zA-Z0-9_.-]{1,64}$/.test(name) ? undefined : "must match ^[a-zA-Z0-9_.-]+$";
+
+    const refused = await restoreCheckpoint(
+      { ...request, simulationName: "My Replay" },
+      world,
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).details).toEqual([
+      { path: "simulationName", message: "must match ^[a-zA-Z0-9_.-]+$" },
+    ]);
+    expect(world.restoreSteps.sent).toEqual([]);
+    expect(world.provider.starts).toEqual([]);
+
+    const accepted = await restoreCheckpoint({ ...request, simulationName: "my-replay" }, world);
+    expect(accepted).toMatchObject({ outcome: "started", simulationName: "my-replay" });
   });
 
   it("returns the same job for a repeated request and starts one simulation", async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { SimsnapConfigSchema } from "../../../../lib/domain/config-file.ts";
-import { ScheduleTickSchema, type SnapshotRequest } from "../../../../lib/domain/messages.ts";
+import {
+  ScheduleTickSchema,
+  type SnapshotRequest,
+  type StopRequestedEvent,
+} from "../../../../lib/domain/messages.ts";
 import { scheduleInput, snapshotSchedules } from "../../../../lib/topology.ts";
 import { planSnapshots } from "../../../../lib/usecases/snapshot/plan-snapshots.ts";
 import { takeSnapshot } from "../../../../lib/usecases/snapshot/take-snapshot.ts";
@@ -20,7 +24,11 @@ describe("planSnapshots", () => {
     });
     const requests = new MemoryQueue<SnapshotRequest>();
 
-    const result = await planSnapshots(tick, { providers: world.providers, requests });
+    const result = await planSnapshots(tick, {
+      providers: world.providers,
+      requests,
+      stops: new MemoryQueue<StopRequestedEvent>(),
+    });
 
     expect(result.requested).toEqual(["sim-a", "sim-b"]);
     expect(requests.sent.map((s) => s.message)).toEqual([
@@ -55,11 +63,11 @@ describe("planSnapshots", () => {
 
     const byName = await planSnapshots(
       { ...tick, selector: { names: ["ocean-*", "lake-?"] } },
-      { providers: world.providers, requests },
+      { providers: world.providers, requests, stops: new MemoryQueue<StopRequestedEvent>() },
     );
     const byBoth = await planSnapshots(
       { ...tick, selector: { names: ["ocean-*"], tags: { tier: "gold" } } },
-      { providers: world.providers, requests },
+      { providers: world.providers, requests, stops: new MemoryQueue<StopRequestedEvent>() },
     );
 
     expect(byName.requested).toEqual(["ocean-a", "ocean-b"]);
@@ -88,11 +96,36 @@ describe("planSnapshots", () => {
     expect(scheduleInput(hourly).scheduledTime).toBe("<aws.scheduler.scheduled-time>");
   });
 
+  it("carries a cycle schedule's action in its input, and no action for a snapshot schedule", () => {
+    const { schedules } = SimsnapConfigSchema.parse({
+      schedules: [
+        { name: "nightly", expression: "cron(0 2 * * ? *)", action: "cycle" },
+        { name: "hourly", expression: "cron(0 * * * ? *)" },
+      ],
+    });
+    expect(schedules.map((s) => s.action)).toEqual(["cycle", "snapshot"]);
+    const [nightly, hourly] = snapshotSchedules(schedules, "aws").map((s) =>
+      ScheduleTickSchema.parse(scheduleInput(s, tick.scheduledTime)),
+    );
+
+    expect(nightly).toMatchObject({ schedule: "nightly", action: "cycle" });
+    expect(hourly).not.toHaveProperty("action");
+    expect(() =>
+      SimsnapConfigSchema.parse({
+        schedules: [{ name: "x", expression: "cron(0 2 * * ? *)", action: "restart" }],
+      }),
+    ).toThrow(/action/);
+  });
+
   it("selects every running simulation when the tick has no selector, without reading tags", async () => {
     const world = snapshotWorld({ "sim-a": "STARTED", "sim-b": "STARTED" });
     const requests = new MemoryQueue<SnapshotRequest>();
 
-    const result = await planSnapshots(tick, { providers: world.providers, requests });
+    const result = await planSnapshots(tick, {
+      providers: world.providers,
+      requests,
+      stops: new MemoryQueue<StopRequestedEvent>(),
+    });
 
     expect(result.requested).toEqual(["sim-a", "sim-b"]);
     expect(world.provider.tagCalls).toEqual([]);
@@ -101,8 +134,16 @@ describe("planSnapshots", () => {
   it("yields one snapshot per simulation when the tick arrives twice", async () => {
     const world = snapshotWorld({ "sim-a": "STARTED" });
     const requests = new MemoryQueue<SnapshotRequest>();
-    await planSnapshots(tick, { providers: world.providers, requests });
-    await planSnapshots(tick, { providers: world.providers, requests });
+    await planSnapshots(tick, {
+      providers: world.providers,
+      requests,
+      stops: new MemoryQueue<StopRequestedEvent>(),
+    });
+    await planSnapshots(tick, {
+      providers: world.providers,
+      requests,
+      stops: new MemoryQueue<StopRequestedEvent>(),
+    });
 
     for (const { message } of requests.sent) await takeSnapshot(message, world);
 

@@ -15,6 +15,7 @@ describe("snapshots of a platform that checkpoints only while stopping", () => {
 
     expect(result).toEqual({
       requested: ["sim-a"],
+      cycled: [],
       skipped: [
         {
           simulation: "air-sim",
@@ -24,6 +25,9 @@ describe("snapshots of a platform that checkpoints only while stopping", () => {
       ],
     });
     expect(world.requests.sent.map((s) => s.message.simulation)).toEqual(["sim-a"]);
+    // The default action never stops a simulation to checkpoint it.
+    expect(world.stops.sent).toEqual([]);
+    expect(world.platform.calls).toEqual([]);
   });
 
   it("picks nothing there by tags, which its simulations do not have", async () => {
@@ -31,7 +35,7 @@ describe("snapshots of a platform that checkpoints only while stopping", () => {
 
     const result = await planSnapshots({ ...tick, selector: { tags: { team: "x" } } }, world);
 
-    expect(result).toEqual({ requested: [], skipped: [] });
+    expect(result).toEqual({ requested: [], cycled: [], skipped: [] });
     expect(world.platform.calls).toEqual([]);
   });
 
@@ -42,7 +46,7 @@ describe("snapshots of a platform that checkpoints only while stopping", () => {
     const providers = ["fake" as ProviderName];
     const result = await planSnapshots({ ...tick, selector: { providers } }, world);
 
-    expect(result).toEqual({ requested: ["sim-a"], skipped: [] });
+    expect(result).toEqual({ requested: ["sim-a"], cycled: [], skipped: [] });
     expect(world.platform.calls).toEqual([]);
   });
 
