@@ -6,7 +6,7 @@ import {
   simulationRegistryItem,
 } from "../../lib/adapters/dynamodb/checkpoint-store.ts";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../lib/domain/checkpoint.ts";
-import { forEachConcurrently } from "./async.ts";
+import { forEachLimited } from "../../lib/usecases/for-each-limited.ts";
 
 /** DynamoDB's limit of items in one BatchWriteItem request. */
 const BATCH_SIZE = 25;
@@ -22,7 +22,7 @@ export async function batchPut(
 ): Promise<void> {
   const batches: Record<string, unknown>[][] = [];
   for (let i = 0; i < items.length; i += BATCH_SIZE) batches.push(items.slice(i, i + BATCH_SIZE));
-  await forEachConcurrently(batches, 4, async (batch) => {
+  await forEachLimited(batches, 4, async (batch) => {
     let requests = batch.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 1; requests.length > 0; attempt++) {
       if (attempt > 10) throw new Error(`BatchWriteItem left ${requests.length} items unwritten`);
@@ -60,7 +60,7 @@ export async function putObjects(
   locations: readonly S3Location[],
   body: string,
 ): Promise<void> {
-  await forEachConcurrently(locations, 16, (location) =>
+  await forEachLimited(locations, 16, (location) =>
     s3.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: body })),
   );
 }

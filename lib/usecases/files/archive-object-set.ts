@@ -20,7 +20,8 @@ import type { Clock } from "../../ports/messaging.ts";
 import { SIMSNAP_VERSION } from "../../version.ts";
 import { requireArchiveSettings, type ArchiveSettings } from "../archive/archive-checkpoint.ts";
 import { copyVerified } from "../archive/verified-copy.ts";
-import { forEachLimited, listObjectSet, type SetMember } from "./object-set-listing.ts";
+import { forEachLimited } from "../for-each-limited.ts";
+import { listObjectSet, type SetMember } from "./object-set-listing.ts";
 
 /** What archiving a set needs; `archive` as for single snapshot files. */
 export interface ArchiveObjectSetDeps {

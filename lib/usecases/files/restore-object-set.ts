@@ -11,7 +11,7 @@ import {
 import { ObjectSetManifestSchema, type ObjectSetEntry } from "../../domain/object-set-manifest.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type { ArchiveStore, RestoreTier, StoredObject } from "../../ports/archive-store.ts";
-import { forEachLimited } from "./object-set-listing.ts";
+import { forEachLimited } from "../for-each-limited.ts";
 
 /** What restoring a set needs. */
 export interface RestoreObjectSetDeps {

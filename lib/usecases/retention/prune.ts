@@ -19,6 +19,7 @@ import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import { MAX_DELETE_KEYS, type ObjectStore } from "../../ports/object-store.ts";
 import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
 import { deletedByPlatform } from "../../domain/platform-checkpoint.ts";
+import { forEachLimited } from "../for-each-limited.ts";
 
 /** What the prune use case needs. */
 export interface PruneDeps {
@@ -65,18 +66,6 @@ export interface PruneSimulationResult {
 }
 
 const CONCURRENCY = 16;
-
-async function forEachLimited<T>(
-  items: readonly T[],
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-}
 
 /** The prune job id of one simulation in one run. */
 export const pruneJobId = (runId: string, simulation: string): string =>
@@ -257,9 +246,10 @@ async function removeFiles(doomed: Checkpoint[], deps: PruneDeps) {
   };
 
   const withoutFile = doomed.filter((c) => !c.location && !c.platformId);
-  await forEachLimited(withoutFile, (c) => markDeleted(c));
+  await forEachLimited(withoutFile, CONCURRENCY, (c) => markDeleted(c));
   await forEachLimited(
     doomed.filter((c) => c.platformId !== undefined),
+    CONCURRENCY,
     async (checkpoint) => {
       const outcome = await removeHeld(checkpoint, deps);
       if (outcome.kind === "failed") failed.push({ id: checkpoint.id, ...outcome.failure });
@@ -298,6 +288,7 @@ async function removeFiles(doomed: Checkpoint[], deps: PruneDeps) {
       }
       await forEachLimited(
         gone.map((key) => byKey.get(key)).filter((c): c is Checkpoint => c !== undefined),
+        CONCURRENCY,
         (c) => markDeleted(c),
       );
     }
@@ -366,7 +357,7 @@ async function removeHeld(checkpoint: Checkpoint, deps: PruneDeps): Promise<Held
 /** Re-reads a batch just before deletion and drops any checkpoint that became favorite or changed state. */
 async function stillRemovable(batch: Checkpoint[], deps: PruneDeps): Promise<Checkpoint[]> {
   const fresh: Checkpoint[] = [];
-  await forEachLimited(batch, async (checkpoint) => {
+  await forEachLimited(batch, CONCURRENCY, async (checkpoint) => {
     const current = await deps.checkpoints.get(checkpoint.id);
     if (current && current.state === "COMPLETE" && !current.favorite) fresh.push(current);
   });
