@@ -464,7 +464,10 @@ const queues = {
   "snapshot-files": {
     consumer: "complete-snapshot",
     visibilityTimeoutSeconds: 180,
-    maxReceiveCount: 5,
+    // A file stamped while a CreateSnapshot call may still be answering waits for that call
+    // (a few seconds per delivery, for as long as its claim lasts), and every wait is a receive:
+    // enough receives to outlast the claim, so the event is not dead-lettered meanwhile.
+    maxReceiveCount: 20,
     batchSize: 10,
   },
   "status-checks": {

@@ -39,7 +39,7 @@ export interface TakeSnapshotResult {
 }
 
 /** How long one delivery holds a job while it calls CreateSnapshot. */
-const CLAIM_SECONDS = 60;
+export const CLAIM_SECONDS = 60;
 
 /** The checkpoint and job ids of a request, stable across deliveries. */
 export const snapshotIdsFor = (requestId: string) => ({
