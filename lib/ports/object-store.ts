@@ -20,6 +20,13 @@ export interface ObjectStore {
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   put(location: S3Location, body: string | Uint8Array, contentType?: string): Promise<void>;
   /**
+   * The object's content as UTF-8 text, read with a cap so a small sidecar another tool writes
+   * (a `trainer_state.json` grows with a run) can never make a function buffer an unbounded body.
+   * Undefined when the object does not exist or is larger than `maxBytes`: a reader of optional
+   * metadata treats both as "no value".
+   */
+  getText(location: S3Location, maxBytes: number): Promise<string | undefined>;
+  /**
    * Deletes up to 1,000 keys of one bucket in one request (S3's DeleteObjects limit) and reports
    * per key, so a caller can act only on what is really gone. A key that did not exist counts as
    * deleted, as S3 reports it.

@@ -147,6 +147,20 @@ export class MemoryArchiveStore implements ArchiveStore {
     this.mustGet(location).restore = { ongoing: false };
   }
 
+  /** As S3 reads: a cold object not restored is refused (`InvalidObjectState`), as on a copy. */
+  async getText(location: S3Location, maxBytes: number): Promise<string | undefined> {
+    const stored = this.objects.get(name(location));
+    if (!stored || stored.body.byteLength > maxBytes) return undefined;
+    if (stored.storageClass === "GLACIER" || stored.storageClass === "DEEP_ARCHIVE") {
+      if (stored.restore?.ongoing !== false) {
+        throw Object.assign(new Error("Object is in a cold storage class"), {
+          name: "InvalidObjectState",
+        });
+      }
+    }
+    return new TextDecoder().decode(stored.body);
+  }
+
   /** The stored bytes, for tests that compare content. */
   bytes(location: S3Location): Uint8Array | undefined {
     const stored = this.objects.get(name(location));

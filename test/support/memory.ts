@@ -274,6 +274,16 @@ export class MemoryObjectStore implements ObjectStore {
     });
   }
 
+  /** Every getText call's location, to check what a use case read. */
+  readonly getTextCalls: S3Location[] = [];
+
+  async getText(location: S3Location, maxBytes: number): Promise<string | undefined> {
+    this.getTextCalls.push({ ...location });
+    const object = this.objects.get(`${location.bucket}/${location.key}`);
+    if (object === undefined || object.size > maxBytes) return undefined;
+    return new TextDecoder().decode(object.body);
+  }
+
   /** Keys whose deletion fails, as S3 reports a per-key error (e.g. AccessDenied). */
   readonly failingDeletes = new Set<string>();
   /** Every deleteMany call's keys, to count requests and check batch sizes. */

@@ -1,5 +1,6 @@
 import {
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -139,6 +140,37 @@ export class S3ObjectStore implements ObjectStore {
         ContentType: contentType,
       }),
     );
+  }
+
+  /**
+   * One GetObject whose body is read only when S3's `Content-Length` is within the cap; a larger
+   * body is dropped unread (its stream destroyed), so the cap bounds memory, not just the result.
+   * Not a `Range` request: S3 answers a range on an empty object with 416, and s3rver never
+   * answers it at all, while an empty sidecar is a normal (if useless) file.
+   */
+  async getText(location: S3Location, maxBytes: number): Promise<string | undefined> {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new ValidationError(`getText needs a cap of 0 or more bytes, got ${maxBytes}`, [
+        { path: "maxBytes", message: "must be a whole number of bytes, 0 or more" },
+      ]);
+    }
+    let result;
+    try {
+      result = await this.client.send(
+        new GetObjectCommand({ Bucket: location.bucket, Key: location.key }),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const body = result.Body;
+    if (body === undefined) return "";
+    if ((result.ContentLength ?? 0) > maxBytes) {
+      if ("destroy" in body && typeof body.destroy === "function") body.destroy();
+      return undefined;
+    }
+    const bytes = await body.transformToByteArray();
+    return bytes.byteLength > maxBytes ? undefined : new TextDecoder().decode(bytes);
   }
 
   /** One DeleteObjects request in quiet mode: S3 then lists only the keys it failed to delete. */

@@ -61,6 +61,9 @@ class CrashingStore implements ObjectStore {
   put(location: S3Location, body: string | Uint8Array) {
     return this.inner.put(location, body);
   }
+  getText(location: S3Location, maxBytes: number) {
+    return this.inner.getText(location, maxBytes);
+  }
   async deleteMany(bucket: string, keys: readonly string[]): Promise<DeleteManyResult> {
     if (++this.calls === this.crashAt && this.when === "before") throw new Error("crash");
     const result = await this.inner.deleteMany(bucket, keys);
