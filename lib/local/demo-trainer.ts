@@ -3,6 +3,7 @@ import * as z from "zod";
 import { formatLayout } from "../domain/file-layout.ts";
 import { compileFileSource, FileSourceConfigSchema } from "../domain/file-source.ts";
 import { FILE_PRESETS } from "../domain/file-presets.ts";
+import { seededRandom } from "./faults.ts";
 
 /**
  * A stand-in for a Hugging Face `Trainer` run on the local stack, so the files provider has
@@ -60,18 +61,6 @@ export interface DemoCheckpointPlan {
   writeCount: number;
 }
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; `Math.random` cannot be seeded. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const randomBytes = (random: () => number, size: number): Uint8Array =>
   Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
 
@@ -119,7 +108,7 @@ export function* planDemoCheckpoints(
   outputDir: string,
   marker: string,
 ): Generator<DemoCheckpointPlan> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const logHistory: Record<string, number>[] = [];
   let best: { loss: number; step: number } | undefined;
   for (let step = DEMO_SAVE_STEPS; ; step += DEMO_SAVE_STEPS) {
