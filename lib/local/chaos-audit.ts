@@ -84,7 +84,12 @@ export interface ChaosReport {
   jobsByKind: Partial<Record<JobKind, Record<JobOutcome, number>>>;
   /** Error codes of the FAILED jobs, so a run shows which faults jobs gave up on. */
   failureCodes: Record<string, number>;
-  checkpoints: Record<Checkpoint["state"], number> & { total: number; discovered: number };
+  /** `platformHeld`: checkpoints a platform holds (no file to check; see `auditChaosRun`). */
+  checkpoints: Record<Checkpoint["state"], number> & {
+    total: number;
+    discovered: number;
+    platformHeld: number;
+  };
   violations: Record<ChaosViolationKind, number> & { total: number };
   details: ChaosViolation[];
 }
@@ -229,6 +234,7 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
     checkpoints: {
       total: input.checkpoints.length,
       discovered: 0,
+      platformHeld: 0,
       PENDING: 0,
       COMPLETE: 0,
       FAILED: 0,
@@ -264,6 +270,7 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
   for (const checkpoint of input.checkpoints) {
     report.checkpoints[checkpoint.state] += 1;
     if (checkpoint.trigger === "discovered") report.checkpoints.discovered += 1;
+    if (checkpoint.platformId !== undefined) report.checkpoints.platformHeld += 1;
     const { location } = checkpoint;
     const job = jobOf(checkpoint);
 
@@ -282,7 +289,9 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
         );
       }
     }
-    if (checkpoint.state === "COMPLETE" && !location) {
+    // A checkpoint its platform holds (NVIDIA Air) has no file: its platform confirmed it COMPLETE,
+    // and the platform is gone once the run ends, so it is counted (`platformHeld`), not judged.
+    if (checkpoint.state === "COMPLETE" && !location && checkpoint.platformId === undefined) {
       add("phantom-complete", checkpoint.id, "COMPLETE checkpoint with no location");
     }
     if (!location) continue;

@@ -148,6 +148,7 @@ describe("auditChaosRun", () => {
     expect(report.checkpoints).toEqual({
       total: 5,
       discovered: 1,
+      platformHeld: 0,
       PENDING: 1,
       COMPLETE: 2,
       FAILED: 1,
@@ -232,6 +233,17 @@ describe("auditChaosRun", () => {
     expect(kinds(missing)).toEqual(["phantom-complete"]);
     const noLocation = replaceCheckpoint(healthyRun(), "cp-discovered", { location: undefined });
     expect(kinds(noLocation)).toEqual(["phantom-complete"]);
+  });
+
+  it("counts a COMPLETE checkpoint its platform holds instead of calling it a phantom", () => {
+    const held = replaceCheckpoint(healthyRun(), "cp-discovered", {
+      location: undefined,
+      platformId: "air-checkpoint-1",
+      provider: "air",
+    });
+    const report = auditChaosRun(held);
+    expect(kinds(held)).toEqual([]);
+    expect(report.checkpoints.platformHeld).toBe(1);
   });
 
   it("reports a DELETED checkpoint whose hot file is still there, not its archive copy", () => {
