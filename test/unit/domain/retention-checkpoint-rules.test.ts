@@ -13,6 +13,7 @@ import {
 } from "../../../lib/domain/retention.ts";
 import { bestEntries } from "../../../lib/domain/retention-checkpoint-rules.ts";
 import { parseInput } from "../../../lib/domain/validation.ts";
+import { kept, planOne as planWith, removed } from "../../support/retention-plan.ts";
 
 interface Spec {
   id: string;
@@ -45,17 +46,8 @@ function planOne(
   policy: RetentionPolicyInput,
   options: Partial<RetentionPlanOptions> = {},
 ): RetentionPlan {
-  const plans = planRetention(candidates(specs), policy, {
-    now: NOW,
-    maxRemoveFraction: 1,
-    ...options,
-  });
-  expect(plans).toHaveLength(1);
-  return plans[0]!;
+  return planWith(candidates(specs), policy, NOW, options);
 }
-
-const kept = (plan: RetentionPlan): [string, string[]][] => plan.keep.map((k) => [k.id, k.reasons]);
-const removed = (plan: RetentionPlan): string[] => plan.remove.map((r) => r.id);
 
 /** Checkpoints of a training run, one an hour, oldest first; loss falls, then rises (overfitting). */
 const TRAINING: Spec[] = [

@@ -14,6 +14,7 @@ import {
   type RetentionPolicyInput,
 } from "../../../lib/domain/retention.ts";
 import { parseInput } from "../../../lib/domain/validation.ts";
+import { kept, planOne as planWith, removed } from "../../support/retention-plan.ts";
 
 interface Spec {
   at: string;
@@ -41,18 +42,8 @@ function planOne(
   policy: RetentionPolicyInput,
   options: Partial<RetentionPlanOptions> = {},
 ): RetentionPlan {
-  const plans = planRetention(candidates(specs), policy, {
-    now: NOW,
-    maxRemoveFraction: 1,
-    ...options,
-  });
-  expect(plans).toHaveLength(1);
-  return plans[0]!;
+  return planWith(candidates(specs), policy, NOW, options);
 }
-
-/** `[id, reasons]` of the kept checkpoints, newest first. */
-const kept = (plan: RetentionPlan): [string, string[]][] => plan.keep.map((k) => [k.id, k.reasons]);
-const removed = (plan: RetentionPlan): string[] => plan.remove.map((r) => r.id);
 
 // restic's `testExpireSnapshots` (internal/restic/snapshot_policy_test.go), in its order.
 const RESTIC_SNAPSHOTS: Spec[] = (
