@@ -1,10 +1,9 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { Checkpoint } from "../domain/checkpoint.ts";
 import { isJobFinished, type Job } from "../domain/job.ts";
 import type { RestoreStep } from "../domain/restore.ts";
 import { retryTransient } from "../handlers/retry-transient.ts";
-import type { CheckpointStore } from "../ports/catalog.ts";
 import { systemClock } from "../ports/messaging.ts";
+import { loadSimulationCheckpoints } from "../usecases/catalog/list-checkpoints.ts";
 import { restoreCheckpoint } from "../usecases/restore/restore-checkpoint.ts";
 import { catalog } from "../wiring/catalog.ts";
 import { eventPublisher } from "../wiring/events.ts";
@@ -22,20 +21,6 @@ export interface RestoreDemoOptions {
   s3: S3Client;
   print: (line: string) => void;
   timeoutMs: number;
-}
-
-async function allCheckpoints(
-  checkpoints: CheckpointStore,
-  simulation: string,
-): Promise<Checkpoint[]> {
-  const all: Checkpoint[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await checkpoints.listBySimulation(simulation, { cursor, newestFirst: true });
-    all.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
 }
 
 /** The tick a snapshot file recorded (`state.json` in the simulator's zip). */
@@ -71,7 +56,10 @@ export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
     owned: snapshotOwnership(settings),
     restoreSteps: queue<RestoreStep>("api", "restore-steps"),
   };
-  const checkpoints = await allCheckpoints(adapters.checkpoints, options.simulation);
+  // Newest first: the demo restores the newest archived (else COMPLETE) checkpoint.
+  const checkpoints = (
+    await loadSimulationCheckpoints(adapters.checkpoints, options.simulation)
+  ).reverse();
   const chosen =
     checkpoints.find((c) => c.state === "DELETED" && c.archive) ??
     checkpoints.find((c) => c.state === "COMPLETE");

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { AppError, ProviderError } from "../../domain/errors.ts";
+import { parseJsonOrUndefined } from "../lenient-json.ts";
 
 /**
  * The token scopes of the Air v3 API (docs.nvidia.com/dsx-air/api-reference), named in a 403's
@@ -557,7 +558,7 @@ export class AirClient {
       );
     }
 
-    const parsed = parseJson(text);
+    const parsed = parseJsonOrUndefined(text);
     if (response.status >= 300 && response.status < 400) {
       throw new ProviderError(
         "UnexpectedRedirect",
@@ -593,13 +594,4 @@ function describeCause(error: unknown): string {
   const message = (error as Error | undefined)?.message ?? String(error);
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
   return cause?.code !== undefined ? `${message} (${cause.code})` : message;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

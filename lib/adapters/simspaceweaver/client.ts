@@ -5,6 +5,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { HttpRequest, type HttpHandler, type HttpResponse } from "@smithy/protocol-http";
 import { SignatureV4, type SignatureV4Init } from "@smithy/signature-v4";
 import { ProviderError } from "../../domain/errors.ts";
+import { parseJsonOrUndefined } from "../lenient-json.ts";
 
 /** Statuses from the model; `string` stays open because the service may add new ones. */
 export type SimulationStatus =
@@ -399,7 +400,7 @@ export class SimSpaceWeaverClient {
       );
     }
 
-    const parsed = parseJson(text);
+    const parsed = parseJsonOrUndefined(text);
     if (response.statusCode >= 200 && response.statusCode < 300) {
       if (parsed === undefined && text.trim() !== "") {
         throw new ProviderError(
@@ -411,15 +412,6 @@ export class SimSpaceWeaverClient {
       return isRecord(parsed) ? parsed : {};
     }
     throw toServiceError(response, parsed, call.operation);
-  }
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Checkpoint } from "../../domain/checkpoint.ts";
 import { queryCheckpoints, type CheckpointQuery } from "../../domain/checkpoint-query.ts";
 import { NotFoundError } from "../../domain/errors.ts";
 import type { CheckpointStore, Page } from "../../ports/catalog.ts";
+import { forEachLimited } from "../for-each-limited.ts";
 
 /** What the catalog queries need. */
 export interface CatalogReadDeps {
@@ -31,15 +32,9 @@ export async function loadCheckpoints(
   simulations: readonly string[],
 ): Promise<Checkpoint[][]> {
   const results: Checkpoint[][] = new Array<Checkpoint[]>(simulations.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(READ_CONCURRENCY, simulations.length) }, async () => {
-      while (next < simulations.length) {
-        const index = next++;
-        results[index] = await loadSimulationCheckpoints(checkpoints, simulations[index] as string);
-      }
-    }),
-  );
+  await forEachLimited([...simulations.keys()], READ_CONCURRENCY, async (index) => {
+    results[index] = await loadSimulationCheckpoints(checkpoints, simulations[index] as string);
+  });
   return results;
 }
 
