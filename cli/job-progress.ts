@@ -1,7 +1,8 @@
-import type { SimsnapClient } from "../lib/client/client.ts";
-import type { Job } from "../lib/client/types.ts";
+import type { SimsnapClient } from "../packages/client/src/client.ts";
+import type { Job } from "../packages/client/src/types.ts";
 import { clientFor, fields, formatBytes, formatTime, type ApiOptions } from "./api-command.ts";
 import type { CliIo } from "./io.ts";
+import { inCliTerms } from "./people.ts";
 
 /** How long `--wait` and `jobs wait` poll. */
 export interface WaitSettings {
@@ -14,9 +15,32 @@ function progressOf(job: Job): string {
   const parts: string[] = [job.status];
   const step = job.steps?.find((s) => s.status === "RUNNING") ?? job.steps?.at(-1);
   if (step) parts.push(`${step.name} ${step.status}${step.message ? ` (${step.message})` : ""}`);
-  if (job.restore) parts.push(`${job.restore.phase} → ${job.restore.target}`);
+  if (job.restore) {
+    if (job.status === "RUNNING") parts.push(`${job.restore.phase} → ${job.restore.target}`);
+    else parts[0] = `${job.status} → ${job.restore.target}`;
+  }
   if (job.attempts > 1) parts.push(`attempt ${job.attempts}`);
   return parts.join(", ");
+}
+
+const RESTORED_FROM = {
+  hot: "from the checkpoint's file",
+  archive: "from its archive copy",
+  platform: "from the checkpoint its platform holds",
+} as const;
+
+/**
+ * A restore's target and where it stands: the phase only while the job runs (a finished job's
+ * last phase, `waiting`, would read as if it still waited), then where it was restored from.
+ */
+function restoreOf(job: Job, restore: NonNullable<Job["restore"]>): string {
+  // A set of files copied under a prefix: where to point the tool, once the copy is verified.
+  if (restore.uri !== undefined) return `${restore.uri} (from its archive, matches its manifest)`;
+  if (restore.prefix !== undefined) return `${restore.prefix} (${restore.phase})`;
+  if (job.status === "RUNNING") return `${restore.target} (${restore.phase})`;
+  return restore.from === undefined
+    ? restore.target
+    : `${restore.target} (${RESTORED_FROM[restore.from]})`;
 }
 
 /** The detail view of one job. */
@@ -31,11 +55,11 @@ export function describeJob(job: Job): string[] {
   ];
   if (job.checkpointId !== undefined) entries.push(["checkpoint", job.checkpointId]);
   if (job.aborted) entries.push(["aborted", "yes"]);
-  if (job.error !== undefined) entries.push(["error", `${job.error.code}: ${job.error.message}`]);
-  entries.push(["stats", `${job.stats.objects} objects, ${formatBytes(job.stats.bytes)}`]);
-  if (job.restore !== undefined) {
-    entries.push(["restore", `${job.restore.target} (${job.restore.phase})`]);
+  if (job.error !== undefined) {
+    entries.push(["error", `${job.error.code}: ${inCliTerms(job.error.message)}`]);
   }
+  entries.push(["stats", `${job.stats.objects} objects, ${formatBytes(job.stats.bytes)}`]);
+  if (job.restore !== undefined) entries.push(["restore", restoreOf(job, job.restore)]);
   for (const step of job.steps ?? []) {
     entries.push([
       `step ${step.name}`,
@@ -82,7 +106,7 @@ export function reportFinished(job: Job, json: boolean, io: CliIo): void {
   if (json) io.out(JSON.stringify(job));
   else for (const line of describeJob(job)) io.out(line);
   if (job.status !== "SUCCEEDED") {
-    const why = job.error ? `: ${job.error.code}: ${job.error.message}` : "";
+    const why = job.error ? `: ${job.error.code}: ${inCliTerms(job.error.message)}` : "";
     throw new Error(`job ${job.id} ${job.status}${why}`);
   }
 }

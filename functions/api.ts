@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { SnapshotRequest, StatusCheck } from "../lib/domain/messages.ts";
@@ -5,16 +6,18 @@ import type { PruneRequest } from "../lib/domain/prune-request.ts";
 import type { RestoreStep } from "../lib/domain/restore.ts";
 import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { apiRoutes } from "../lib/http/api-routes.ts";
+import { consoleFiles } from "../lib/http/console-files.ts";
 import { HttpApiEventSchema } from "../lib/http/http-api-event.ts";
 import { httpApi } from "../lib/http/router.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
-import { archiveStore, snapshotObjects } from "../lib/wiring/objects.ts";
+import { archiveStore, fileObjects, snapshotObjects } from "../lib/wiring/objects.ts";
 import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue } from "../lib/wiring/queues.ts";
 import {
+  fileSourcesOf,
   restoreSettings,
   settingsFor,
   snapshotDestination,
@@ -32,10 +35,16 @@ const adapters = {
   events: eventPublisher(name),
   clock: systemClock,
   retention: settings.SIMSNAP_RETENTION,
+  freshness: { watches: settings.SIMSNAP_FRESHNESS_WATCHES, clock: systemClock },
   archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
   reports: snapshotDestination(settings),
   destination: snapshotDestination(settings),
   owned: snapshotOwnership(settings),
+  // Checkpoints other tools write: deleted object by object, restored under a source's prefix.
+  files: fileSourcesOf(settings),
+  fileObjects: fileObjects(name),
+  // DELETE moves a snapshot file to the trash for destination.trashDays; undelete copies it back.
+  trash: { days: settings.SIMSNAP_TRASH_DAYS, store: archiveStore(name) },
   timing: snapshotTiming(settings),
   restore: restoreSettings(settings),
   requests: queue<SnapshotRequest>(name, "snapshot-requests"),
@@ -44,7 +53,12 @@ const adapters = {
   statusChecks: queue<StatusCheck>(name, "status-checks"),
 };
 
-/** The catalog HTTP API (API Gateway HTTP API, payload format 2.0). */
-export const handler = middy(httpApi(apiRoutes(adapters)))
+// The web console's files: next to this bundle in Lambda (the stack builds them there), where
+// the local runtime built them otherwise.
+const consoleDirectory =
+  settings.SIMSNAP_CONSOLE_DIR ?? fileURLToPath(new URL("./console/", import.meta.url));
+
+/** The catalog HTTP API (API Gateway HTTP API, payload format 2.0), and the web console at `/`. */
+export const handler = middy(httpApi(apiRoutes(adapters), consoleFiles(consoleDirectory)))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(parseEvent(HttpApiEventSchema, "HTTP API event"));

@@ -12,7 +12,12 @@ import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore } from "../lib/wiring/objects.ts";
 import { redelivery } from "../lib/wiring/queues.ts";
-import { archiveSettings, settingsFor, snapshotOwnership } from "../lib/wiring/settings.ts";
+import {
+  archiveSettings,
+  fileSourcesOf,
+  settingsFor,
+  snapshotOwnership,
+} from "../lib/wiring/settings.ts";
 
 const name = "archive-checkpoint";
 const settings = settingsFor(name);
@@ -25,6 +30,8 @@ const adapters = {
   clock: systemClock,
   archive: archiveSettings(settings),
   owned: snapshotOwnership(settings),
+  // A files checkpoint is archived as a set: every object, then its manifest.
+  files: fileSourcesOf(settings),
   redelivery: redelivery(name),
 };
 

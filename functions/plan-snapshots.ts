@@ -14,7 +14,7 @@ import { metrics, recordSchedulePlanned } from "../lib/observability/metrics.ts"
 import { systemClock } from "../lib/ports/messaging.ts";
 import { checkpointFreshness } from "../lib/usecases/snapshot/checkpoint-freshness.ts";
 import { planSnapshots } from "../lib/usecases/snapshot/plan-snapshots.ts";
-import { catalog } from "../lib/wiring/catalog.ts";
+import { catalog, tagCache } from "../lib/wiring/catalog.ts";
 import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue } from "../lib/wiring/queues.ts";
 
@@ -23,6 +23,7 @@ const adapters = {
   checkpoints: catalog(name).checkpoints,
   providers: providerDirectory(name),
   clock: systemClock,
+  tags: { cache: tagCache(name), clock: systemClock },
 };
 const requests = queue<SnapshotRequest>(name, "snapshot-requests");
 // A `cycle` schedule's stops, read by request-stop as `Simulation Stop Requested` events.
@@ -32,7 +33,8 @@ const stops = queue<StopRequestedEvent>(name, "stop-requests");
 export const handler = middy(async (tick: ScheduleTick) => {
   // A tick is one invocation: a transient provider fault is retried here, within seconds.
   const result = await retryTransient(
-    () => planSnapshots(tick, { providers: adapters.providers, requests, stops }),
+    () =>
+      planSnapshots(tick, { providers: adapters.providers, requests, stops, tags: adapters.tags }),
     { what: "schedule tick", ...SCHEDULED_RETRY },
   );
   // How stale each selected simulation is, for the schedule's no-completed-checkpoint alarm; a
@@ -46,6 +48,9 @@ export const handler = middy(async (tick: ScheduleTick) => {
     ...(result.cycled.length > 0 ? { cycled: result.cycled } : {}),
     // Picked, but on a platform that cannot snapshot a running simulation (with the reason).
     skipped: result.skipped,
+    // With a tag selector: tags read from the provider now, taken from the cache, and when the
+    // oldest cached ones were read (how stale this tick's view of tags may be).
+    ...(result.tags ? { tags: result.tags } : {}),
     checkpointAgeSeconds: Object.fromEntries(freshness.map((f) => [f.simulation, f.ageSeconds])),
   });
   return result;

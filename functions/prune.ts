@@ -18,10 +18,15 @@ import { systemClock } from "../lib/ports/messaging.ts";
 import { prune } from "../lib/usecases/retention/prune.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
-import { snapshotObjects } from "../lib/wiring/objects.ts";
+import { archiveStore, fileObjects, snapshotObjects } from "../lib/wiring/objects.ts";
 import { providerDirectory } from "../lib/wiring/provider.ts";
-import { redelivery } from "../lib/wiring/queues.ts";
-import { settingsFor, snapshotDestination, snapshotOwnership } from "../lib/wiring/settings.ts";
+import { queue, redelivery } from "../lib/wiring/queues.ts";
+import {
+  fileSourcesOf,
+  settingsFor,
+  snapshotDestination,
+  snapshotOwnership,
+} from "../lib/wiring/settings.ts";
 
 const name = "prune";
 const settings = settingsFor(name);
@@ -36,8 +41,15 @@ const adapters = {
   reports: snapshotDestination(settings),
   archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
   owned: snapshotOwnership(settings),
+  // A files checkpoint (a set of objects another tool wrote) is deleted object by object.
+  files: fileSourcesOf(settings),
+  fileObjects: fileObjects(name),
+  // Snapshot files go to the trash (server-side copies) for destination.trashDays.
+  trash: { days: settings.SIMSNAP_TRASH_DAYS, store: archiveStore(name) },
   pruneDebounceSeconds: settings.SIMSNAP_PRUNE_DEBOUNCE_SECONDS,
   redelivery: redelivery(name),
+  // A run larger than one invocation's budget (PRUNE_BUDGET) continues through this queue.
+  continuation: queue<PruneRequest>(name, "prune-requests"),
 };
 
 async function run(request: PruneRequest, log: Logger) {

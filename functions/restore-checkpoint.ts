@@ -12,7 +12,12 @@ import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore } from "../lib/wiring/objects.ts";
 import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue, redelivery } from "../lib/wiring/queues.ts";
-import { restoreSettings, settingsFor, snapshotOwnership } from "../lib/wiring/settings.ts";
+import {
+  fileSourcesOf,
+  restoreSettings,
+  settingsFor,
+  snapshotOwnership,
+} from "../lib/wiring/settings.ts";
 
 const name = "restore-checkpoint";
 const settings = settingsFor(name);
@@ -24,6 +29,8 @@ const adapters = {
   clock: systemClock,
   restore: restoreSettings(settings),
   owned: snapshotOwnership(settings),
+  // A files checkpoint is copied from its archive under a prefix of its source.
+  files: fileSourcesOf(settings),
   redelivery: redelivery(name),
 };
 const restoreSteps = queue<RestoreStep>(name, "restore-steps");

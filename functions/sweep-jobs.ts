@@ -5,6 +5,7 @@ import { AppError } from "../lib/domain/errors.ts";
 import type { FinalSnapshotEvent, SnapshotRequest, StatusCheck } from "../lib/domain/messages.ts";
 import { ScheduleTickSchema, type ScheduleTick } from "../lib/domain/messages.ts";
 import type { RestoreStep } from "../lib/domain/restore.ts";
+import type { VerificationStep } from "../lib/domain/verification.ts";
 import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { logger } from "../lib/observability/logger.ts";
 import { metrics, recordSweep } from "../lib/observability/metrics.ts";
@@ -31,6 +32,7 @@ const deps = {
   requests: queue<SnapshotRequest>(name, "snapshot-requests"),
   restoreSteps: queue<RestoreStep>(name, "restore-steps"),
   finalSnapshots: queue<FinalSnapshotEvent>(name, "final-snapshots"),
+  verificationSteps: queue<VerificationStep>(name, "verification-steps"),
   deadlines: {
     snapshot: snapshotTiming(settings),
     restoreDeadlineSeconds: settings.SIMSNAP_RESTORE_DEADLINE_SECONDS,
@@ -40,6 +42,7 @@ const deps = {
     snapshotRequest: grace(stepGraceSeconds("snapshot-requests") + CONFLICT_RETRY_WAIT_SECONDS),
     restoreStep: grace(stepGraceSeconds("restore-steps")),
     finalSnapshot: grace(stepGraceSeconds("final-snapshots")),
+    verificationStep: grace(stepGraceSeconds("verification-steps")),
   },
 };
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { App, Validations, type AppProps } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { SnapshotPrefixSchema, type SimsnapConfig } from "../lib/domain/config-file.ts";
+import { userCheckFor } from "../lib/domain/verification.ts";
 import { configFilePath, loadConfigFile } from "../lib/load-config-file.ts";
 import { schedulesFor } from "../lib/topology.ts";
 import { readArchiveOptions, type ArchiveBucketOptions } from "./archive-bucket.ts";
@@ -87,7 +88,10 @@ export function createSimsnapApp(props: AppProps = {}) {
     airToken: options.config.providers.air?.token,
   });
   const air = options.config.providers.air;
+  const files = options.config.providers.files;
   const airSecret = stateful.airTokenSecret;
+  // In AWS the restore tests' user check is a Lambda function; a local command is not deployed.
+  const check = userCheckFor(options.config.verification?.check, "aws");
   const stateless = new StatelessStack(app, "SimsnapStateless", {
     description: "simsnap functions, queues, rules and schedules, generated from lib/topology.ts",
     snapshotBucket: stateful.snapshotBucket,
@@ -96,6 +100,7 @@ export function createSimsnapApp(props: AppProps = {}) {
     eventBus: stateful.eventBus,
     snapshotPrefix: options.snapshotPrefix,
     adoptedPrefixes: options.config.destination.adoptPrefixes,
+    trashDays: options.config.destination.trashDays,
     retention: options.config.retention,
     schedules: schedulesFor(options.config, "aws"),
     archiveBucket: stateful.archiveBucket,
@@ -104,6 +109,7 @@ export function createSimsnapApp(props: AppProps = {}) {
     simulationRoleArn: options.simulationRoleArn,
     archiveRetention: options.config.archive?.retention,
     alarmEmail: options.alarmEmail,
+    verificationCheck: check && "lambdaArn" in check ? check : undefined,
     air:
       air && airSecret
         ? {
@@ -112,6 +118,11 @@ export function createSimsnapApp(props: AppProps = {}) {
             policyArn: airSecret.policyArn,
           }
         : undefined,
+    // A files bucket named like the destination's is the snapshot bucket this app creates.
+    files: files && {
+      ...files,
+      bucket: files.bucket === options.config.destination.bucket ? undefined : files.bucket,
+    },
   });
 
   Validations.of(app).addPlugins(

@@ -12,9 +12,11 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { callsAir } from "../lib/settings.ts";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
 import { normalizePrefix, snapshotFolder } from "../lib/domain/snapshot-key.ts";
+import { trashFolder } from "../lib/domain/trash.ts";
 import {
   topology,
   type ArchiveAction,
+  type FilesAccess,
   type FunctionName,
   type FunctionNeeds,
   type ProviderOperation,
@@ -39,14 +41,22 @@ export interface GrantableResources {
   simulationRoleArn?: string;
   /** The ARN the NVIDIA Air token's secret is granted by (see `AirTokenSecret`), when configured. */
   airTokenSecretArn?: string;
+  /** The restore tests' user check function (config `verification.check.lambdaArn`), if any. */
+  userCheckFunctionArn?: string;
+  /**
+   * The files bucket and its sources' prefixes (config `providers.files`), when configured:
+   * `bucketArn` as a policy renders it, `nagName` as cdk-nag names it in a finding's resource.
+   */
+  files?: { bucketArn: string; nagName: string; prefixes: readonly string[] };
 }
 
 /**
  * Grants function `name` what its declaration says, each grant on the narrowest resource that
  * still works: the catalog's operations (Scan only as declared), `events:PutEvents` on the bus,
  * send rights on its queues, its SimSpace Weaver operations, reading the NVIDIA Air token (only
- * where Air operations are declared), snapshot files under the owned prefixes, archive copies,
- * and passing the simulation role.
+ * where Air operations are declared), snapshot files under the owned prefixes, checkpoint files
+ * of other tools under the files sources' prefixes, archive copies, and passing the simulation
+ * role.
  */
 export function grantNeeds(
   fn: SimsnapFunction,
@@ -76,7 +86,30 @@ export function grantNeeds(
   if (snapshots.restoreCopies) {
     grantSnapshotWrite(fn, resources, "restore", ["s3:PutObject", "s3:AbortMultipartUpload"]);
   }
+  if (snapshots.trash === "write") {
+    grantOwnedFolders(fn, resources, trashFolder, [
+      "s3:PutObject",
+      "s3:AbortMultipartUpload",
+      "s3:DeleteObject",
+    ]);
+  }
+  if (snapshots.trash === "delete") {
+    grantOwnedFolders(fn, resources, trashFolder, ["s3:DeleteObject"]);
+  }
+  if (snapshots.undelete) {
+    grantOwnedFolders(fn, resources, snapshotFolder, ["s3:PutObject", "s3:AbortMultipartUpload"]);
+  }
+  if (needs.files && resources.files) grantFiles(fn, needs.files, resources.files);
   if (needs.archive && needs.archive.length > 0) grantArchive(fn, needs.archive, resources);
+  if (needs.userCheck && resources.userCheckFunctionArn !== undefined) {
+    // That one function, synchronously: the check is the operator's code, not a wildcard.
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["lambda:InvokeFunction"],
+        resources: [resources.userCheckFunctionArn],
+      }),
+    );
+  }
   if (needs.passRole && resources.simulationRoleArn) {
     fn.role.addToPrincipalPolicy(
       new PolicyStatement({
@@ -90,13 +123,16 @@ export function grantNeeds(
 
 /**
  * The catalog operations the DynamoDB stores send (a test reads them from
- * `lib/adapters/dynamodb/`): reads by key and index, conditional puts when writing, `Scan` only
+ * `lib/adapters/dynamodb/`): reads by key (one or 100 at a time) and index; conditional puts and
+ * updates (the registry's times) when writing; batch puts (the tag cache) and the registry's
+ * backfill for a function that keeps the cache; `Scan` only
  * as declared. `jobs` scans the table itself (`GET /jobs` across simulations: jobs have no
  * registry); `openJobs` the sparse `openJobs` index alone, which holds RUNNING jobs only.
  */
 function grantCatalog(fn: SimsnapFunction, table: ITable, needs: FunctionNeeds): void {
-  const actions = ["dynamodb:GetItem", "dynamodb:Query"];
-  if (needs.catalog === "write") actions.push("dynamodb:PutItem");
+  const actions = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+  if (needs.catalog === "cache") actions.push("dynamodb:UpdateItem", "dynamodb:BatchWriteItem");
+  if (needs.catalog === "write") actions.push("dynamodb:PutItem", "dynamodb:UpdateItem");
   if (needs.scan === "jobs") actions.push("dynamodb:Scan");
   fn.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [table.tableArn] }));
   fn.role.addToPrincipalPolicy(
@@ -206,6 +242,32 @@ function grantSnapshotDelete(fn: SimsnapFunction, resources: GrantableResources)
 }
 
 /**
+ * The trash's writes, in one folder of each owned prefix: `trash/` (a deleted file copied in, a
+ * purged or undeleted copy removed) or the snapshot folder (an undeleted file copied back). The
+ * keys hold checkpoint ids, known only at run time.
+ */
+function grantOwnedFolders(
+  fn: SimsnapFunction,
+  resources: GrantableResources,
+  folderOf: (prefix: string) => string,
+  actions: string[],
+): void {
+  const bucketArn = Fn.importValue(resources.snapshotBucketArnExport);
+  const folders = [...new Set(resources.ownedPrefixes.map(folderOf))];
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions, resources: folders.map((folder) => `${bucketArn}/${folder}*`) }),
+  );
+  for (const folder of folders) {
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${resources.snapshotBucketArnExport}/${folder}*]`,
+      reason:
+        "Trashed snapshot files are copied to and from keys named by checkpoint ids at run " +
+        "time; limited to the trash and snapshot folders of the prefixes simsnap owns.",
+    });
+  }
+}
+
+/**
  * Writing under one folder of the destination prefix: `reports/` (a prune's plan report, one key
  * per run) or `restore/` (an archived file copied back, where the restored simulation reads it).
  */
@@ -227,6 +289,54 @@ function grantSnapshotWrite(
         ? "Plan reports are written under one key per run, named at run time."
         : "One copied-back file per restored checkpoint, under a key named at run time.",
   });
+}
+
+/**
+ * Access to the checkpoints other tools write, under the files sources' prefixes and nowhere else
+ * in their bucket (which may be the snapshot bucket, or one the tools already write to). Listing
+ * is granted with an `s3:prefix` condition per source, so a listing of anything else is refused.
+ * ListBucketMultipartUploads (an upload in progress keeps a checkpoint PENDING) takes no
+ * `s3:prefix` condition in IAM, so it is granted on the bucket: it shows key names and upload
+ * ids of uploads in progress, never an object's content.
+ */
+function grantFiles(
+  fn: SimsnapFunction,
+  access: FilesAccess,
+  files: NonNullable<GrantableResources["files"]>,
+): void {
+  const objects = files.prefixes.map((prefix) => `${files.bucketArn}/${prefix}/*`);
+  const actions = [
+    ...(access.read ? ["s3:GetObject"] : []),
+    ...(access.delete ? ["s3:DeleteObject"] : []),
+    ...(access.write ? ["s3:PutObject", "s3:AbortMultipartUpload"] : []),
+  ];
+  if (access.read) {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [files.bucketArn],
+        conditions: {
+          StringLike: { "s3:prefix": files.prefixes.flatMap((p) => [p, `${p}/*`]) },
+        },
+      }),
+    );
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucketMultipartUploads"],
+        resources: [files.bucketArn],
+      }),
+    );
+  }
+  if (actions.length === 0) return;
+  fn.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: objects }));
+  for (const prefix of files.prefixes) {
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${files.nagName}/${prefix}/*]`,
+      reason:
+        "Checkpoints other tools write are found by listing at run time; limited to the " +
+        "prefixes the files sources configure.",
+    });
+  }
 }
 
 /**

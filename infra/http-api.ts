@@ -1,6 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import { HttpApi, HttpStage, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -27,14 +33,34 @@ export class SimsnapHttpApi extends Construct {
 
   constructor(scope: Construct, id: string, props: SimsnapHttpApiProps) {
     super(scope, id);
+    const integration = new HttpLambdaIntegration("Integration", props.handler.function, {
+      timeout: Duration.seconds(29),
+    });
     this.api = new HttpApi(this, "HttpApi", {
       description: props.description,
-      defaultIntegration: new HttpLambdaIntegration("Integration", props.handler.function, {
-        timeout: Duration.seconds(29),
-      }),
+      defaultIntegration: integration,
       defaultAuthorizer: new HttpIamAuthorizer(),
       createDefaultStage: false,
     });
+    // The web console's page, script and styles (docs/console.md): a browser cannot sign the
+    // request that loads a page, so these three paths take no authorization. They hold no data;
+    // every API call the page makes is signed with the credentials its user types in.
+    for (const [id, path] of [
+      ["ConsolePage", "/"],
+      ["ConsoleAssets", "/console/{file}"],
+    ] as const) {
+      for (const route of this.api.addRoutes({
+        path,
+        methods: [HttpMethod.GET],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      })) {
+        Validations.of(route).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason: `${id}: the web console's static files, which a browser loads unsigned; they hold no data, and every API route stays IAM-authorized`,
+        });
+      }
+    }
     this.accessLogs = new LogGroup(this, "AccessLogs", {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -62,7 +88,8 @@ export class SimsnapHttpApi extends Construct {
       },
     });
     new CfnOutput(this, "Url", {
-      description: "Endpoint of the simsnap API (SigV4-signed requests, service execute-api)",
+      description:
+        "Endpoint of the simsnap API (SigV4-signed requests, service execute-api); the web console is at its root",
       value: this.api.apiEndpoint,
     });
   }

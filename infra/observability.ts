@@ -124,6 +124,8 @@ export class SimsnapObservability extends Construct {
   readonly topic: Topic;
   readonly deadLetterAlarms: Record<QueueName, Alarm>;
   readonly failedJobsAlarm: Alarm;
+  /** A restore test FAILED: a checkpoint did not restore (or its user check said it was wrong). */
+  readonly failedVerificationsAlarm: Alarm;
   /** By schedule name: enabled snapshot schedules with a period (not one-time `at(…)`). */
   readonly staleCheckpointAlarms: Record<string, Alarm>;
   /**
@@ -211,6 +213,24 @@ export class SimsnapObservability extends Construct {
       }),
     );
 
+    this.failedVerificationsAlarm = notifying(
+      simsnapMetric("VerificationsFailed", "Sum", ALARM_PERIOD).createAlarm(
+        this,
+        "FailedVerifications",
+        {
+          alarmName: `${stackName}-failed-verifications`,
+          alarmDescription:
+            "A restore test FAILED: a checkpoint did not restore into a throwaway simulation, or " +
+            "the user check rejected it. `simsnap jobs list --kind verify --status FAILED` and " +
+            "the checkpoint's `verification.detail` say why (docs/verification.md).",
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        },
+      ),
+    );
+
     const watched = watchedSchedules(props.schedules);
     this.staleCheckpointAlarms = Object.fromEntries(
       watched.map(({ spec, intervalMs }) => {
@@ -272,6 +292,7 @@ export class SimsnapObservability extends Construct {
       widgets: dashboardRows(props, watched, [
         ...Object.values(this.deadLetterAlarms),
         this.failedJobsAlarm,
+        this.failedVerificationsAlarm,
         ...Object.values(this.staleCheckpointAlarms),
         ...Object.values(this.functionErrorAlarms),
       ]),
@@ -334,9 +355,16 @@ function dashboardRows(
         "Retention per hour",
         sums(["CheckpointsPruned", "PruneDeleteFailures", "ArchivesPruned"]),
       ),
-      graph("Archives and restores per hour", sums(["CheckpointsArchived", "RestoresCompleted"]), [
-        simsnapMetric("ArchivedBytes", "Sum", hour),
-      ]),
+      graph(
+        "Archives, restores and restore tests per hour",
+        sums([
+          "CheckpointsArchived",
+          "RestoresCompleted",
+          "CheckpointsVerified",
+          "VerificationsFailed",
+        ]),
+        [simsnapMetric("ArchivedBytes", "Sum", hour)],
+      ),
     ],
     [
       graph(

@@ -13,6 +13,7 @@ import {
   Tracing,
 } from "aws-cdk-lib/aws-lambda";
 import {
+  type ICommandHooks,
   NodejsFunction,
   OutputFormat,
   type BundlingOptions,
@@ -72,6 +73,18 @@ export const SIMSNAP_BUNDLING = {
   externalModules: UNREACHABLE_IN_LAMBDA,
 } satisfies BundlingOptions;
 
+/**
+ * The API function serves the web console at `/` (docs/console.md): its files are built from
+ * console/ beside the function's bundle, in `console/`, where `functions/api.ts` looks for them.
+ */
+const WITH_CONSOLE: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    `cd "${inputDir}" && "${process.execPath}" --import tsx console/build.ts "${outputDir}/console"`,
+  ],
+};
+
 /** What a function needs beyond its topology entry: the names of the resources it talks to. */
 export interface SimsnapFunctionProps {
   name: FunctionName;
@@ -127,7 +140,10 @@ export class SimsnapFunction extends Construct {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         NODE_OPTIONS: "--enable-source-maps",
       },
-      bundling: SIMSNAP_BUNDLING,
+      bundling:
+        props.name === topology.httpApi.target
+          ? { ...SIMSNAP_BUNDLING, commandHooks: WITH_CONSOLE }
+          : SIMSNAP_BUNDLING,
     };
     this.function = new NodejsFunction(this, "Function", {
       ...this.#props,

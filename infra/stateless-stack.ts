@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { Aws, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, type EventPattern, type IEventBus } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
@@ -8,17 +8,21 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { CfnSchedule } from "aws-cdk-lib/aws-scheduler";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import type { FileSourceConfig } from "../lib/domain/file-source.ts";
+import { freshnessWatches } from "../lib/domain/freshness.ts";
 import { ownedPrefixes } from "../lib/domain/snapshot-key.ts";
 import type { RetentionConfigInput } from "../lib/domain/retention.ts";
 import {
   PRUNE_DEBOUNCE_SECONDS,
   SCHEDULE_RETRY,
   scheduleInput,
+  SNAPSHOT_SCHEDULE_TARGET,
   topology,
   type FunctionName,
   type QueueName,
   type QueueSpec,
   type ScheduleSpec,
+  type TopologyNames,
 } from "../lib/topology.ts";
 import { environmentFor, type DeploymentValues } from "../lib/settings.ts";
 import { grantNeeds, type GrantableResources } from "./grants.ts";
@@ -40,6 +44,8 @@ export interface StatelessStackProps extends StackProps {
    * snapshot files are routed to it and may be deleted by it. None when absent.
    */
   adoptedPrefixes?: readonly string[];
+  /** Days a deleted snapshot file stays in the trash (config `destination.trashDays`); 7 if absent. */
+  trashDays?: number;
   /** Retention settings for the prune function; the functions' documented default when absent. */
   retention?: RetentionConfigInput;
   /**
@@ -64,6 +70,16 @@ export interface StatelessStackProps extends StackProps {
    * when absent.
    */
   air?: { endpoint: string; tokenSecret: string; policyArn: string };
+  /**
+   * Checkpoint files other tools write (config `providers.files`): their bucket (the snapshot
+   * bucket when absent) and sources. No files functions, rules or grants when absent.
+   */
+  files?: { bucket?: string; sources: readonly FileSourceConfig[] };
+  /**
+   * The restore tests' user check in AWS (config `verification.check.lambdaArn`), invoked by
+   * verify-checkpoint alone. No user check when absent.
+   */
+  verificationCheck?: { lambdaArn: string; timeoutSeconds: number };
 }
 
 /**
@@ -108,6 +124,7 @@ export class StatelessStack extends Stack {
       snapshotBucket: props.snapshotBucket.bucketName,
       snapshotPrefix: props.snapshotPrefix,
       adoptedPrefixes: adopted,
+      trashDays: props.trashDays,
       eventBus: props.eventBus.eventBusName,
       queueUrls: mapNames(this.queues, (_name, queue) => queue.queueUrl),
       pruneDebounceSeconds: PRUNE_DEBOUNCE_SECONDS,
@@ -115,8 +132,17 @@ export class StatelessStack extends Stack {
       archiveStorageClass: props.archiveStorageClass,
       simulationRoleArn: props.simulationRoleArn,
       retention: props.retention,
+      freshnessWatches: freshnessWatches(
+        props.schedules ?? topology.schedules,
+        SNAPSHOT_SCHEDULE_TARGET,
+      ),
       archiveRetention: props.archiveRetention,
       air: props.air && { endpoint: props.air.endpoint, tokenSecret: props.air.tokenSecret },
+      files: props.files && {
+        bucket: props.files.bucket ?? props.snapshotBucket.bucketName,
+        sources: props.files.sources,
+      },
+      verificationCheck: props.verificationCheck,
     };
     const resources: GrantableResources = {
       table: props.catalogTable,
@@ -128,6 +154,19 @@ export class StatelessStack extends Stack {
       archiveBucketArnExport: props.archiveBucketArnExport,
       simulationRoleArn: props.simulationRoleArn,
       airTokenSecretArn: props.air?.policyArn,
+      userCheckFunctionArn: props.verificationCheck?.lambdaArn,
+      files: props.files && {
+        ...(props.files.bucket === undefined
+          ? {
+              bucketArn: Fn.importValue(props.snapshotBucketArnExport),
+              nagName: props.snapshotBucketArnExport,
+            }
+          : {
+              bucketArn: `arn:${Aws.PARTITION}:s3:::${props.files.bucket}`,
+              nagName: `arn:<AWS::Partition>:s3:::${props.files.bucket}`,
+            }),
+        prefixes: props.files.sources.map((source) => source.prefix),
+      },
     };
     this.functions = mapNames(topology.functions, (name) => {
       const environment = environmentFor(name, deployment);
@@ -152,17 +191,24 @@ export class StatelessStack extends Stack {
       description: topology.httpApi.description,
     });
 
-    const topologyNames = {
+    const topologyNames: TopologyNames = {
       snapshotBucket: props.snapshotBucket.bucketName,
       snapshotPrefixes: owned,
+      files: props.files && {
+        bucket: props.files.bucket ?? props.snapshotBucket.bucketName,
+        prefixes: props.files.sources.map((source) => source.prefix),
+      },
     };
     for (const spec of topology.rules) {
+      const pattern = spec.pattern(topologyNames);
+      // A rule about what this deployment does not configure (files sources) is not deployed.
+      if (pattern === undefined) continue;
       new Rule(this, `${constructId(spec.name)}Rule`, {
         description: spec.description,
         eventBus: spec.bus === "simsnap" ? props.eventBus : undefined,
         // Topology patterns are EventBridge's own JSON; CDK passes unknown keys such as
         // `detail-type` through unchanged.
-        eventPattern: spec.pattern(topologyNames) as EventPattern,
+        eventPattern: pattern as EventPattern,
         targets: [new SqsQueue(this.queues[spec.targetQueue])],
       });
     }

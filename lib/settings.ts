@@ -1,9 +1,13 @@
 import * as z from "zod";
 import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/archive.ts";
 import { SnapshotPrefixSchema } from "./domain/config-file.ts";
+import { FileSourcesSchema, type FileSourceConfig } from "./domain/file-source.ts";
 import { EnvVarNameSchema } from "./domain/providers.ts";
 import { ConfigError } from "./domain/errors.ts";
+import { FreshnessWatchSchema, type FreshnessWatch } from "./domain/freshness.ts";
 import { parseInput } from "./domain/validation.ts";
+import { UserCheckSettingSchema, type UserCheckSetting } from "./domain/verification.ts";
+import { DEFAULT_TRASH_DAYS, TrashDaysSchema } from "./domain/trash.ts";
 import {
   DEFAULT_RETENTION,
   RetentionConfigSchema,
@@ -75,12 +79,23 @@ export const SettingsSchema = z.object({
   SIMSNAP_CONFLICT_MAX_ATTEMPTS: seconds(8),
   /** Completions within this window prune once; equals the prune queue's delivery delay. */
   SIMSNAP_PRUNE_DEBOUNCE_SECONDS: seconds(PRUNE_DEBOUNCE_SECONDS),
+  /** Days a deleted snapshot file stays recoverable in the trash (config `destination.trashDays`). */
+  SIMSNAP_TRASH_DAYS: z.coerce.number().pipe(TrashDaysSchema).default(DEFAULT_TRASH_DAYS),
   /** Retention settings as JSON (`RetentionConfigSchema`); `DEFAULT_RETENTION` when unset. */
   SIMSNAP_RETENTION: z
     .string()
     .default(JSON.stringify(DEFAULT_RETENTION))
     .transform(parseJsonText)
     .pipe(RetentionConfigSchema),
+  /**
+   * The snapshot schedules' staleness thresholds as JSON (`FreshnessWatchSchema[]`), so the API
+   * says fresh or late by the alarms' rule; unset, no schedule watches any simulation.
+   */
+  SIMSNAP_FRESHNESS_WATCHES: z
+    .string()
+    .default("[]")
+    .transform(parseJsonText)
+    .pipe(z.array(FreshnessWatchSchema)),
   /** Archive bucket; unset in functions that do not archive (archiving then fails loudly). */
   SIMSNAP_ARCHIVE_BUCKET: z.string().min(3).optional(),
   /** Storage class of archive copies; lifecycle rules move them colder later. */
@@ -129,6 +144,37 @@ export const SettingsSchema = z.object({
   SIMSNAP_AIR_TOKEN_SECRET: z.string().min(1).optional(),
   /** The environment variable holding the Air API token, locally (config `providers.air.token.env`). */
   SIMSNAP_AIR_TOKEN_ENV: EnvVarNameSchema.optional(),
+  /**
+   * Where the built web console is (console/build.ts); the local runtime builds it into its data
+   * directory and sets this. Unset, the API function looks next to its own bundle (`console/`),
+   * where the stack puts it.
+   */
+  SIMSNAP_CONSOLE_DIR: z.string().min(1).optional(),
+  /** The bucket other tools write checkpoints to (config `providers.files.bucket`, or the snapshot bucket). */
+  SIMSNAP_FILES_BUCKET: z.string().min(3).optional(),
+  /**
+   * The files sources as JSON (config `providers.files.sources`, `FileSourcesSchema`), set for the
+   * functions that declare `files` access or the `fileSources` setting; unset, the deployment
+   * has no files sources.
+   */
+  SIMSNAP_FILE_SOURCES: z
+    .string()
+    .optional()
+    .transform((text, ctx) =>
+      text === undefined || text.trim() === "" ? undefined : parseJsonText(text, ctx),
+    )
+    .pipe(FileSourcesSchema.optional()),
+  /**
+   * The restore tests' user check as JSON (`UserCheckSettingSchema`): the Lambda function in AWS,
+   * the command locally (config `verification.check`). Unset, restore tests run no user check.
+   */
+  SIMSNAP_VERIFICATION_CHECK: z
+    .string()
+    .optional()
+    .transform((text, ctx) =>
+      text === undefined || text.trim() === "" ? undefined : parseJsonText(text, ctx),
+    )
+    .pipe(UserCheckSettingSchema.optional()),
 });
 /** Validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -155,6 +201,18 @@ function checkAirSettings(settings: Settings): void {
   }
 }
 
+/** Sources without their bucket (or the reverse) would list nothing or the wrong bucket: refused. */
+function checkFilesSettings(settings: Settings): void {
+  if (
+    (settings.SIMSNAP_FILE_SOURCES === undefined) !==
+    (settings.SIMSNAP_FILES_BUCKET === undefined)
+  ) {
+    throw new ConfigError(
+      "SIMSNAP_FILE_SOURCES and SIMSNAP_FILES_BUCKET are set together (the files sources and their bucket), or neither",
+    );
+  }
+}
+
 /** Reads and validates the environment; a missing or bad value fails loudly, naming the variable. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   let settings: Settings;
@@ -164,6 +222,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new ConfigError((error as Error).message, { cause: error });
   }
   checkAirSettings(settings);
+  checkFilesSettings(settings);
   return settings;
 }
 
@@ -188,16 +247,26 @@ export interface DeploymentValues {
   queueUrls: Readonly<Record<QueueName, string>>;
   pruneDebounceSeconds: number;
   /** Absent values are left out of every environment, so the functions' defaults apply. */
+  trashDays?: number;
   archiveBucket?: string;
   archiveStorageClass?: string;
   simulationRoleArn?: string;
   retention?: RetentionConfigInput;
+  /** The snapshot schedules' staleness thresholds (`freshnessWatches`), for the API. */
+  freshnessWatches?: readonly FreshnessWatch[];
   archiveRetention?: RetentionConfigInput;
   /**
    * NVIDIA Air, when configured: its endpoint and the token's source, a secret in AWS (its ARN or
    * name) or an environment variable locally. Only functions declaring Air operations get them.
    */
   air?: { endpoint: string; tokenSecret?: string; tokenEnv?: string };
+  /**
+   * Checkpoint files of other tools (config `providers.files`), when configured: their bucket and
+   * sources. Only functions declaring `files` access or the `fileSources` setting get them.
+   */
+  files?: { bucket: string; sources: readonly FileSourceConfig[] };
+  /** The restore tests' user check this deployment runs (`userCheckFor`), when configured. */
+  verificationCheck?: UserCheckSetting;
 }
 
 interface Variable {
@@ -212,6 +281,9 @@ const declares = (needs: FunctionNeeds, setting: NonNullable<FunctionNeeds["sett
 const archives = (needs: FunctionNeeds) => (needs.archive?.length ?? 0) > 0;
 /** The function calls NVIDIA Air: only then does it get Air's endpoint and token source. */
 export const callsAir = (needs: FunctionNeeds): boolean => (needs.air?.length ?? 0) > 0;
+/** The function works on files sources: it gets their bucket and configuration. */
+export const readsFileSources = (needs: FunctionNeeds): boolean =>
+  needs.files !== undefined || declares(needs, "fileSources");
 const json = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
 
 /**
@@ -245,6 +317,16 @@ const VARIABLES: readonly Variable[] = [
     value: (v) => json(v.retention),
   },
   {
+    name: "SIMSNAP_FRESHNESS_WATCHES",
+    when: (n) => declares(n, "freshnessWatches"),
+    value: (v) => json(v.freshnessWatches),
+  },
+  {
+    name: "SIMSNAP_TRASH_DAYS",
+    when: (n) => declares(n, "trashDays"),
+    value: (v) => (v.trashDays === undefined ? undefined : String(v.trashDays)),
+  },
+  {
     name: "SIMSNAP_PRUNE_DEBOUNCE_SECONDS",
     when: (n) => declares(n, "pruneDebounce"),
     value: (v) => String(v.pruneDebounceSeconds),
@@ -257,6 +339,13 @@ const VARIABLES: readonly Variable[] = [
   { name: "SIMSNAP_AIR_ENDPOINT", when: callsAir, value: (v) => v.air?.endpoint },
   { name: "SIMSNAP_AIR_TOKEN_SECRET", when: callsAir, value: (v) => v.air?.tokenSecret },
   { name: "SIMSNAP_AIR_TOKEN_ENV", when: callsAir, value: (v) => v.air?.tokenEnv },
+  { name: "SIMSNAP_FILES_BUCKET", when: readsFileSources, value: (v) => v.files?.bucket },
+  { name: "SIMSNAP_FILE_SOURCES", when: readsFileSources, value: (v) => json(v.files?.sources) },
+  {
+    name: "SIMSNAP_VERIFICATION_CHECK",
+    when: (n) => n.userCheck === true,
+    value: (v) => json(v.verificationCheck),
+  },
 ];
 
 const needsOf = (name: FunctionName): FunctionNeeds => topology.functions[name].needs;

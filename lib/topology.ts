@@ -10,6 +10,7 @@
 import type { ScheduleConfig } from "./domain/config-file.ts";
 import { ValidationError } from "./domain/errors.ts";
 import { snapshotFolder } from "./domain/snapshot-key.ts";
+import type { VerificationConfig } from "./domain/verification.ts";
 
 /** The functions, by name. */
 export type FunctionName =
@@ -26,7 +27,11 @@ export type FunctionName =
   | "restore-checkpoint"
   | "prune-archives"
   | "sweep-jobs"
-  | "sync-checkpoints";
+  | "sync-checkpoints"
+  | "plan-verifications"
+  | "verify-checkpoint"
+  | "discover-files"
+  | "purge-trash";
 
 /** The queues, by name. */
 export type QueueName =
@@ -38,7 +43,9 @@ export type QueueName =
   | "status-checks"
   | "prune-requests"
   | "archive-requests"
-  | "restore-steps";
+  | "restore-steps"
+  | "verification-steps"
+  | "file-events";
 
 /** A Lambda function: its entry file under `functions/` and its sizing. */
 export interface FunctionSpec {
@@ -101,6 +108,28 @@ export interface SnapshotAccess {
   reports?: boolean;
   /** PutObject (multipart) of copied-back archives under the destination prefix's `restore/`. */
   restoreCopies?: boolean;
+  /**
+   * The trash (`lib/domain/trash.ts`) under each owned prefix's `trash/`: `write` is PutObject,
+   * AbortMultipartUpload and DeleteObject (a deleted file copied in, an undeleted copy removed),
+   * `delete` DeleteObject alone (the purge).
+   */
+  trash?: "write" | "delete";
+  /** PutObject and AbortMultipartUpload in the snapshot folders: an undeleted file copied back. */
+  undelete?: boolean;
+}
+
+/**
+ * Access to the files bucket (config `providers.files`), never beyond the configured sources'
+ * prefixes: the checkpoints other tools write there are simsnap's to catalog, prune and restore,
+ * the rest of the bucket is not.
+ */
+export interface FilesAccess {
+  /** ListBucket (with an `s3:prefix` condition per source), GetObject, ListBucketMultipartUploads. */
+  read?: boolean;
+  /** DeleteObject under the sources' prefixes (pruning and deleting a checkpoint's objects). */
+  delete?: boolean;
+  /** PutObject and AbortMultipartUpload under the sources' prefixes (restores into a source). */
+  write?: boolean;
 }
 
 /**
@@ -109,10 +138,20 @@ export interface SnapshotAccess {
  * `pruneDebounce` (`SIMSNAP_PRUNE_DEBOUNCE_SECONDS`), `archiveRetention`
  * (`SIMSNAP_ARCHIVE_RETENTION`), `archiveBucket` (the archive bucket's name without access to it,
  * `SIMSNAP_ARCHIVE_BUCKET`), `simulationRole` (the role's ARN without passing it,
- * `SIMSNAP_SIMULATION_ROLE_ARN`).
+ * `SIMSNAP_SIMULATION_ROLE_ARN`), `fileSources` (the files sources and their bucket without access
+ * to them, `SIMSNAP_FILE_SOURCES` and `SIMSNAP_FILES_BUCKET`; a `files` need implies it),
+ * `freshnessWatches` (the snapshot schedules' staleness thresholds, `SIMSNAP_FRESHNESS_WATCHES`),
+ * `trashDays` (how long a deleted snapshot file stays in the trash, `SIMSNAP_TRASH_DAYS`).
  */
 export type SettingNeed =
-  "retention" | "pruneDebounce" | "archiveRetention" | "archiveBucket" | "simulationRole";
+  | "retention"
+  | "pruneDebounce"
+  | "archiveRetention"
+  | "archiveBucket"
+  | "simulationRole"
+  | "fileSources"
+  | "freshnessWatches"
+  | "trashDays";
 
 /**
  * What a function uses, declared once. The stack derives its IAM grants and its environment
@@ -121,8 +160,12 @@ export type SettingNeed =
  * outgrows its declaration fails in tests and locally, not with an AccessDenied in AWS.
  */
 export interface FunctionNeeds {
-  /** The catalog table: `read` (GetItem, Query) or `write` (its conditional PutItem too). */
-  catalog: "read" | "write";
+  /**
+   * The catalog table: `read` (GetItem, BatchGetItem, Query); `cache`, reading and keeping what
+   * is derived from the records, never a record (the tag cache's BatchWriteItem, the registry's
+   * one-time backfill by UpdateItem); or `write` (conditional PutItem and UpdateItem too).
+   */
+  catalog: "read" | "cache" | "write";
   /**
    * A listing across simulations, the only Scan allowed: `jobs` scans the table (`GET /jobs`,
    * jobs have no registry), `openJobs` the sparse index of RUNNING jobs (the sweeper).
@@ -143,10 +186,17 @@ export interface FunctionNeeds {
    */
   air?: readonly AirOperation[];
   snapshots?: SnapshotAccess;
+  /** Checkpoint files of other tools, under the configured sources' prefixes only. */
+  files?: FilesAccess;
   /** Actions on archive copies, anywhere in the archive bucket. */
   archive?: readonly ArchiveAction[];
   /** Passes the simulation role to SimSpace Weaver (a restore's StartSimulation). */
   passRole?: boolean;
+  /**
+   * Runs the restore tests' user check (config `verification.check`): gets its setting
+   * (`SIMSNAP_VERIFICATION_CHECK`) and, in AWS, `lambda:InvokeFunction` on that one function.
+   */
+  userCheck?: boolean;
   settings?: readonly SettingNeed[];
 }
 
@@ -172,6 +222,11 @@ export interface TopologyNames {
   snapshotBucket: string;
   /** The prefixes simsnap owns (`ownedPrefixes`): only files under these are routed to it. */
   snapshotPrefixes: readonly string[];
+  /**
+   * The files bucket and its sources' prefixes (config `providers.files`), when configured: only
+   * objects under these are routed to discovery. Absent, the rules about them are not deployed.
+   */
+  files?: { bucket: string; prefixes: readonly string[] };
 }
 
 /** EventBridge's wildcard operand matching `text` literally (`*` and `\` escaped). */
@@ -182,7 +237,11 @@ export interface RuleSpec {
   name: string;
   description: string;
   bus: "default" | "simsnap";
-  pattern: (names: TopologyNames) => Record<string, unknown>;
+  /**
+   * The rule's event pattern with the deployment's names; undefined when the deployment lacks
+   * what the rule is about (no files sources), and then neither side deploys it.
+   */
+  pattern: (names: TopologyNames) => Record<string, unknown> | undefined;
   targetQueue: QueueName;
 }
 
@@ -236,8 +295,10 @@ const functions = {
     // stop-requests: a `cycle` schedule stops an Air simulation with a checkpoint and restarts it.
     sendsTo: ["snapshot-requests", "stop-requests"],
     needs: {
-      // Reads the catalog only for each simulation's checkpoint age; publishes nothing.
-      catalog: "read",
+      // Reads each simulation's checkpoint age from the registry; keeps the tag cache (tags read
+      // for selectors) and, once per simulation cataloged before the registry kept ages, its
+      // backfill; never a record. Publishes nothing.
+      catalog: "cache",
       events: false,
       provider: ["ListSimulations", "DescribeSimulation", "ListTagsForResource"],
       // Air cannot snapshot a running simulation: its simulations are listed to cycle them (a
@@ -295,16 +356,20 @@ const functions = {
     description: "Applies the retention policy: daily, and after snapshots complete (debounced)",
     timeoutSeconds: 300,
     memoryMb: 512,
-    sendsTo: [],
+    // A run larger than one invocation's budget sends the rest of itself to its own queue.
+    sendsTo: ["prune-requests"],
     needs: {
       catalog: "write",
       events: true,
       provider: [],
       // An Air checkpoint is removed with Air's DELETE, read before and after.
       air: ["checkpoints.get", "checkpoints.delete"],
-      snapshots: { delete: true, reports: true },
+      // A snapshot file is moved to the trash: read (the copy's source), copied there, deleted.
+      snapshots: { read: true, delete: true, reports: true, trash: "write" },
+      // A files checkpoint's objects are listed and deleted (marker first, then batches).
+      files: { read: true, delete: true },
       // With an archive bucket, a checkpoint leaves the hot bucket only once it is archived.
-      settings: ["retention", "pruneDebounce", "archiveBucket"],
+      settings: ["retention", "pruneDebounce", "archiveBucket", "trashDays"],
     },
   },
   api: {
@@ -330,10 +395,15 @@ const functions = {
         "checkpoints.update",
         "checkpoints.delete",
       ],
-      // POST /checkpoints/{id}/restore checks that the file is there; DELETE removes it.
-      snapshots: { read: true, delete: true },
-      // POST /prune plans with the prune function's policy; a restore request is checked at once.
-      settings: ["retention", "archiveBucket", "simulationRole"],
+      // POST /checkpoints/{id}/restore checks that the file is there; DELETE moves it to the
+      // trash (or removes it), POST /checkpoints/{id}/undelete copies it back.
+      snapshots: { read: true, delete: true, trash: "write", undelete: true },
+      // DELETE of a files checkpoint lists and deletes its objects; a restore's target prefix is
+      // checked against the sources.
+      files: { read: true, delete: true },
+      // POST /prune plans with the prune function's policy; a restore request is checked at once;
+      // GET /simulations says fresh or late by the staleness alarms' thresholds.
+      settings: ["retention", "archiveBucket", "simulationRole", "freshnessWatches", "trashDays"],
     },
   },
   "request-stop": {
@@ -384,6 +454,8 @@ const functions = {
       provider: [],
       // The copy is server-side: reading its source is GetObject on the snapshot file.
       snapshots: { read: true },
+      // A files checkpoint's objects are listed and copied (GetObject) the same way.
+      files: { read: true },
       archive: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
     },
   },
@@ -400,6 +472,9 @@ const functions = {
       // Air restores its own checkpoints: the same simulation started from one, or a clone.
       air: ["describeSimulation", "checkpoints.get", "checkpoints.restore"],
       snapshots: { read: true, restoreCopies: true },
+      // A files checkpoint is copied back under a prefix of its source: the target is listed,
+      // written, and a copy that does not match its manifest is deleted again.
+      files: { read: true, write: true, delete: true },
       archive: ["s3:GetObject", "s3:RestoreObject"],
       passRole: true,
     },
@@ -423,7 +498,13 @@ const functions = {
     description: "Finds open jobs whose messages were lost: re-sends their step or fails them",
     timeoutSeconds: 120,
     memoryMb: 256,
-    sendsTo: ["snapshot-requests", "status-checks", "restore-steps", "final-snapshots"],
+    sendsTo: [
+      "snapshot-requests",
+      "status-checks",
+      "restore-steps",
+      "final-snapshots",
+      "verification-steps",
+    ],
     needs: {
       catalog: "write",
       scan: "openJobs",
@@ -444,6 +525,76 @@ const functions = {
       events: true,
       provider: [],
       air: ["listSimulations", "checkpoints.list", "checkpoints.get", "checkpoints.update"],
+    },
+  },
+  "plan-verifications": {
+    entry: "functions/plan-verifications.ts",
+    description:
+      "Verification tick: a restore test job per chosen checkpoint, within the cost guard",
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    sendsTo: ["verification-steps"],
+    needs: {
+      catalog: "write",
+      // The cost guard counts the open verification jobs, across simulations.
+      scan: "openJobs",
+      events: false,
+      // Only the providers' capabilities (can they host a restore test): no call.
+      provider: [],
+    },
+  },
+  "verify-checkpoint": {
+    entry: "functions/verify-checkpoint.ts",
+    description:
+      "Runs restore tests: a throwaway simulation from the checkpoint, checked, then stopped and deleted",
+    // A user check may take up to 600 s (its own timeout), within one step.
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    sendsTo: ["verification-steps"],
+    needs: {
+      catalog: "write",
+      events: true,
+      // ListTagsForResource: a throwaway is stopped and deleted only when it carries its job's tag.
+      provider: [
+        "StartSimulation",
+        "DescribeSimulation",
+        "ListTagsForResource",
+        "StopSimulation",
+        "DeleteSimulation",
+      ],
+      passRole: true,
+      userCheck: true,
+    },
+  },
+  "discover-files": {
+    entry: "functions/discover-files.ts",
+    description:
+      "Catalogs the checkpoints other tools write under the files sources: S3 events and a scan",
+    // A scan lists every source's prefix and reads the PENDING records of every simulation.
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    // Its own queue: a checkpoint left settling is looked at again when its period ends.
+    sendsTo: ["file-events"],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: [],
+      files: { read: true },
+    },
+  },
+  "purge-trash": {
+    entry: "functions/purge-trash.ts",
+    description:
+      "Makes deletions final: removes trashed snapshot files past their purgeAfter, and orphans",
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    sendsTo: [],
+    needs: {
+      catalog: "write",
+      events: true,
+      provider: [],
+      // Lists the trash folders; removes a purged copy and any original a move left behind.
+      snapshots: { read: true, delete: true, trash: "delete" },
     },
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
@@ -515,6 +666,20 @@ const queues = {
     maxReceiveCount: 6,
     batchSize: 1,
   },
+  // One restore test step at a time: a user check may run for minutes.
+  "verification-steps": {
+    consumer: "verify-checkpoint",
+    visibilityTimeoutSeconds: 1800,
+    maxReceiveCount: 6,
+    batchSize: 1,
+  },
+  // S3 events of the files sources and delayed re-checks: each re-lists one checkpoint.
+  "file-events": {
+    consumer: "discover-files",
+    visibilityTimeoutSeconds: 600,
+    maxReceiveCount: 5,
+    batchSize: 10,
+  },
 } as const satisfies Record<QueueName, QueueSpec>;
 
 const rules: RuleSpec[] = [
@@ -572,6 +737,23 @@ const rules: RuleSpec[] = [
     targetQueue: "snapshot-files",
   },
   {
+    name: "checkpoint-file-changed",
+    description: "An object was written or deleted under a files source (a tool's checkpoint)",
+    bus: "default",
+    // Under the sources' prefixes only, never the rest of the bucket: discovery checks the
+    // layout of each key (and skips temporary names) itself.
+    pattern: (names) =>
+      names.files && {
+        source: ["aws.s3"],
+        "detail-type": ["Object Created", "Object Deleted"],
+        detail: {
+          bucket: { name: [names.files.bucket] },
+          object: { key: names.files.prefixes.map((prefix) => ({ prefix: `${prefix}/` })) },
+        },
+      },
+    targetQueue: "file-events",
+  },
+  {
     name: "prune-after-completion",
     description: "A checkpoint completed: prune its simulation once the debounce delay has passed",
     bus: "simsnap",
@@ -610,6 +792,13 @@ const schedules: ScheduleSpec[] = [
     target: "prune",
     handler: "dailyHandler",
     extraInput: { source: "schedule" },
+  },
+  {
+    name: "purge-trash-daily",
+    description: "Makes the deletions of trashed checkpoints past their purgeAfter final",
+    expression: "cron(0 5 * * ? *)",
+    timeZone: "UTC",
+    target: "purge-trash",
   },
   {
     name: "archive-prune-daily",
@@ -690,10 +879,18 @@ export function snapshotSchedules(
  * would answer to the same name.
  */
 export function schedulesFor(
-  config: { schedules: readonly ScheduleConfig[] },
+  config: {
+    schedules: readonly ScheduleConfig[];
+    verification?: VerificationConfig;
+    providers?: { files?: unknown };
+  },
   where: "aws" | "local",
 ): ScheduleSpec[] {
-  const own = new Set(schedules.map((s) => s.name.toLowerCase()));
+  const own = new Set([
+    ...schedules.map((s) => s.name.toLowerCase()),
+    VERIFICATION_SCHEDULE,
+    FILES_SCAN_SCHEDULE.name,
+  ]);
   const clash = config.schedules.find((s) => own.has(s.name.toLowerCase()));
   if (clash) {
     throw new ValidationError(`Schedule name ${clash.name} is reserved by simsnap`, [
@@ -707,7 +904,72 @@ export function schedulesFor(
           expression: localExpression ?? spec.expression,
         }))
       : schedules;
-  return [...ownSchedules, ...snapshotSchedules(config.schedules, where)];
+  return [
+    ...ownSchedules,
+    ...snapshotSchedules(config.schedules, where),
+    ...verificationSchedules(config.verification, where),
+    ...(config.providers?.files === undefined
+      ? []
+      : [
+          {
+            ...FILES_SCAN_SCHEDULE,
+            expression:
+              where === "local"
+                ? FILES_SCAN_SCHEDULE.localExpression
+                : FILES_SCAN_SCHEDULE.expression,
+          },
+        ]),
+  ];
+}
+
+/**
+ * The scan of the files sources, deployed only with `providers.files` (see `schedulesFor`): S3
+ * events are best effort (EventBridge notifications may be off, an event may be lost), so every
+ * source is listed every five minutes, and what events missed is cataloged then.
+ */
+export const FILES_SCAN_SCHEDULE = {
+  name: "discover-files",
+  description: "Lists the files sources and makes the catalog agree with the checkpoints there",
+  expression: "rate(5 minutes)",
+  // The demo trainer writes a checkpoint every few seconds.
+  localExpression: "rate(5 seconds)",
+  timeZone: "UTC",
+  target: "discover-files",
+  handler: "scanHandler",
+} as const satisfies ScheduleSpec;
+
+/** The name of the restore-test schedule (config `verification`), reserved like simsnap's own. */
+export const VERIFICATION_SCHEDULE = "verify-checkpoints";
+
+/**
+ * The configured restore tests as a topology schedule (none without a `verification` section):
+ * it invokes plan-verifications with the selection and the cost guard in its input, so the
+ * function needs no config at run time.
+ */
+export function verificationSchedules(
+  verification: VerificationConfig | undefined,
+  where: "aws" | "local",
+): ScheduleSpec[] {
+  if (!verification) return [];
+  return [
+    {
+      name: VERIFICATION_SCHEDULE,
+      description: "Restores chosen checkpoints into throwaway simulations to prove they restore",
+      expression:
+        where === "local"
+          ? (verification.localExpression ?? verification.expression)
+          : verification.expression,
+      timeZone: verification.timeZone,
+      target: "plan-verifications",
+      extraInput: {
+        selector: verification.selector,
+        checkpoints: verification.checkpoints,
+        maxConcurrent: verification.maxConcurrent,
+        maximumDuration: verification.maximumDuration,
+      },
+      enabled: verification.enabled,
+    },
+  ];
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import type { Checkpoint, CheckpointOrdering } from "../../lib/client/types.ts";
+import type { Checkpoint, CheckpointOrdering } from "../../packages/client/src/types.ts";
 import { CHECKPOINT_ORDER_FIELDS } from "../../lib/domain/checkpoint-query.ts";
 import { CheckpointStateSchema } from "../../lib/domain/checkpoint.ts";
 import { SimulationNameSchema } from "../../lib/domain/names.ts";
@@ -14,6 +14,7 @@ import {
   table,
   withApiOptions,
 } from "../api-command.ts";
+import { resolveCheckpoint } from "../ids.ts";
 import type { CliIo } from "../io.ts";
 
 const isoTime = z.iso.datetime({
@@ -62,6 +63,7 @@ function rowOf(checkpoint: Checkpoint): string[] {
     checkpoint.simulation,
     checkpoint.state,
     checkpoint.favorite ? "★" : "",
+    checkpoint.verification?.status ?? "",
     formatTime(checkpoint.createdAt),
     formatBytes(checkpoint.size),
     checkpoint.name,
@@ -95,9 +97,24 @@ export function describeCheckpoint(checkpoint: Checkpoint): string[] {
       `s3://${checkpoint.archive.bucket}/${checkpoint.archive.key} (${checkpoint.archive.storageClass})`,
     ]);
   }
+  // In the trash: where the file waits and until when it can be undeleted; or when it was purged.
+  if (checkpoint.trash !== undefined) {
+    entries.push([
+      "trash",
+      `s3://${checkpoint.trash.bucket}/${checkpoint.trash.key} until ${formatTime(checkpoint.purgeAfter ?? "")} (undelete to keep it)`,
+    ]);
+  }
+  if (checkpoint.purgedAt !== undefined) entries.push(["purged", formatTime(checkpoint.purgedAt)]);
   if (checkpoint.error !== undefined)
     entries.push(["error", `${checkpoint.error.code}: ${checkpoint.error.message}`]);
   if (checkpoint.jobId !== undefined) entries.push(["job", checkpoint.jobId]);
+  if (checkpoint.verification !== undefined) {
+    const v = checkpoint.verification;
+    entries.push([
+      "verified",
+      `${v.status} ${formatTime(v.at)} in ${(v.durationMs / 1000).toFixed(1)} s: ${v.detail}`,
+    ]);
+  }
   entries.push(["version", String(checkpoint.version)]);
   return fields(entries);
 }
@@ -108,7 +125,7 @@ function print(io: CliIo, json: boolean, checkpoint: Checkpoint, summary: string
 }
 
 /**
- * `simsnap checkpoints list|show|rename|favorite|unfavorite|delete`: the catalog, by hand. Listing
+ * `simsnap checkpoints list|show|rename|favorite|unfavorite|delete|undelete`: the catalog, by hand. Listing
  * follows the API's pages until `--limit` checkpoints are shown; filters are the API's own.
  */
 export function registerCheckpointCommands(program: Command, io: CliIo): void {
@@ -161,7 +178,17 @@ export function registerCheckpointCommands(program: Command, io: CliIo): void {
       io.out("no checkpoints match");
       return;
     }
-    const header = ["ID", "SIMULATION", "STATE", "FAV", "CREATED", "SIZE", "NAME", "TAGS"];
+    const header = [
+      "ID",
+      "SIMULATION",
+      "STATE",
+      "FAV",
+      "VERIFIED",
+      "CREATED",
+      "SIZE",
+      "NAME",
+      "TAGS",
+    ];
     for (const line of table(header, shown.map(rowOf))) io.out(line);
     if (found.length > options.limit) {
       io.out(`(first ${options.limit} shown; more match: raise --limit or narrow the filters)`);
@@ -172,7 +199,7 @@ export function registerCheckpointCommands(program: Command, io: CliIo): void {
     checkpoints.command("show <id>").description("show one checkpoint in full"),
   ).action(async (id: string, raw: Record<string, unknown>) => {
     const options = parseCommandInput(IdInputSchema, { ...raw, id }, ["id"]);
-    const checkpoint = await clientFor(options).checkpoints.get(options.id);
+    const checkpoint = await resolveCheckpoint(clientFor(options), options.id);
     if (options.json) io.out(JSON.stringify(checkpoint));
     else for (const line of describeCheckpoint(checkpoint)) io.out(line);
   });
@@ -181,9 +208,9 @@ export function registerCheckpointCommands(program: Command, io: CliIo): void {
     checkpoints.command("rename <id> <name>").description("give a checkpoint a new name"),
   ).action(async (id: string, name: string, raw: Record<string, unknown>) => {
     const options = parseCommandInput(RenameInputSchema, { ...raw, id, name }, ["id", "name"]);
-    const checkpoint = await clientFor(options).checkpoints.update(options.id, {
-      name: options.name,
-    });
+    const client = clientFor(options);
+    const { id: full } = await resolveCheckpoint(client, options.id);
+    const checkpoint = await client.checkpoints.update(full, { name: options.name });
     print(io, options.json, checkpoint, `renamed ${checkpoint.id} to "${checkpoint.name}"`);
   });
 
@@ -201,7 +228,9 @@ export function registerCheckpointCommands(program: Command, io: CliIo): void {
         ),
     ).action(async (id: string, raw: Record<string, unknown>) => {
       const options = parseCommandInput(IdInputSchema, { ...raw, id }, ["id"]);
-      const checkpoint = await clientFor(options).checkpoints.update(options.id, { favorite });
+      const client = clientFor(options);
+      const { id: full } = await resolveCheckpoint(client, options.id);
+      const checkpoint = await client.checkpoints.update(full, { favorite });
       print(
         io,
         options.json,
@@ -214,13 +243,38 @@ export function registerCheckpointCommands(program: Command, io: CliIo): void {
   withApiOptions(
     checkpoints
       .command("delete <id>")
-      .description("delete a COMPLETE checkpoint's file and mark it DELETED")
+      .description(
+        "delete a COMPLETE checkpoint: DELETED, its file in the trash until purgeAfter (trashDays)",
+      )
       .option("--force", "delete it even if it is a favorite"),
   ).action(async (id: string, raw: Record<string, unknown>) => {
     const options = parseCommandInput(DeleteInputSchema, { ...raw, id }, ["id"]);
-    const checkpoint = await clientFor(options).checkpoints.delete(options.id, {
-      force: options.force,
-    });
-    print(io, options.json, checkpoint, `deleted ${checkpoint.id} (${checkpoint.name})`);
+    const client = clientFor(options);
+    const { id: full } = await resolveCheckpoint(client, options.id);
+    const checkpoint = await client.checkpoints.delete(full, { force: options.force });
+    const until = checkpoint.purgeAfter && `; in the trash until ${checkpoint.purgeAfter}`;
+    print(
+      io,
+      options.json,
+      checkpoint,
+      `deleted ${checkpoint.id} (${checkpoint.name})${until ?? ""}`,
+    );
+  });
+
+  withApiOptions(
+    checkpoints
+      .command("undelete <id>")
+      .description("bring a DELETED checkpoint back from the trash to COMPLETE (file and catalog)"),
+  ).action(async (id: string, raw: Record<string, unknown>) => {
+    const options = parseCommandInput(IdInputSchema, { ...raw, id }, ["id"]);
+    const client = clientFor(options);
+    const { id: full } = await resolveCheckpoint(client, options.id);
+    const checkpoint = await client.checkpoints.undelete(full);
+    print(
+      io,
+      options.json,
+      checkpoint,
+      `undeleted ${checkpoint.id} (${checkpoint.name}): COMPLETE`,
+    );
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import type { Job } from "../../lib/client/types.ts";
+import type { Job } from "../../packages/client/src/types.ts";
 import { JobKindSchema, JobStatusSchema } from "../../lib/domain/job.ts";
 import { SimulationNameSchema } from "../../lib/domain/names.ts";
 import {
@@ -11,6 +11,7 @@ import {
   table,
   withApiOptions,
 } from "../api-command.ts";
+import { resolveJob } from "../ids.ts";
 import type { CliIo } from "../io.ts";
 import { describeJob, reportFinished, waitWithProgress } from "../job-progress.ts";
 
@@ -101,7 +102,7 @@ export function registerJobCommands(program: Command, io: CliIo): void {
   withApiOptions(jobs.command("show <id>").description("show one job")).action(
     async (id: string, raw: Record<string, unknown>) => {
       const options = parseCommandInput(IdInputSchema, { ...raw, id }, ["id"]);
-      const job = await clientFor(options).jobs.get(options.id);
+      const job = await resolveJob(clientFor(options), options.id);
       if (options.json) io.out(JSON.stringify(job));
       else for (const line of describeJob(job)) io.out(line);
     },
@@ -115,9 +116,11 @@ export function registerJobCommands(program: Command, io: CliIo): void {
     ),
   ).action(async (id: string, raw: Record<string, unknown>) => {
     const options = parseCommandInput(WaitInputSchema, { ...raw, id }, ["id"]);
+    const client = clientFor(options);
+    const { id: full } = await resolveJob(client, options.id);
     const job = await waitWithProgress(
-      clientFor(options),
-      options.id,
+      client,
+      full,
       { timeoutSeconds: options.timeout, intervalSeconds: options.interval },
       io,
     );

@@ -1,7 +1,9 @@
 import { randomInt } from "node:crypto";
+import { constants } from "node:os";
 import type { Command } from "commander";
 import { z } from "zod";
 import { LocalConfigSchema } from "../../lib/local/demo-config.ts";
+import { DEFAULT_DATA_DIR } from "../../lib/local/endpoint-file.ts";
 import { runLocal } from "../../lib/local/runtime.ts";
 import {
   CONFIG_FILE_ENV,
@@ -46,13 +48,53 @@ function chaosFrom(options: z.output<typeof LocalOptionsSchema>) {
   };
 }
 
+/**
+ * A Ctrl-C in a terminal reaches every process of the group: this one, and npm and tsx, which
+ * relay it again within milliseconds. Signals this soon after the first are that same Ctrl-C.
+ */
+const SAME_INTERRUPT_MS = 1500;
+
+/**
+ * What SIGINT and SIGTERM do: the first starts the clean stop (as the end of `--duration` does);
+ * a second one, pressed after the first was acknowledged, quits at once without it.
+ */
+export function interruptHandler(
+  controller: AbortController,
+  io: CliIo,
+  options: {
+    restoreDemo: boolean;
+    exit?: (code: number) => void;
+    now?: () => number;
+  },
+): (signal: NodeJS.Signals) => void {
+  const { exit = (code: number) => process.exit(code), now = Date.now } = options;
+  const steps = options.restoreDemo ? "open jobs, restore demo, summary" : "open jobs, summary";
+  let first: number | undefined;
+  return (signal) => {
+    const at = now();
+    if (first === undefined) {
+      first = at;
+      io.out(
+        `${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping cleanly (${steps}); Ctrl-C again quits at once`,
+      );
+      controller.abort();
+      return;
+    }
+    if (at - first < SAME_INTERRUPT_MS) return;
+    io.out(
+      `${signal === "SIGINT" ? "Ctrl-C" : signal} again: quitting at once, without the clean stop`,
+    );
+    exit(128 + constants.signals[signal]);
+  };
+}
+
 /** `simsnap local`: the whole stack on this machine (what `npm start` runs). */
 export function registerLocalCommand(program: Command, io: CliIo): void {
   program
     .command("local")
     .description("run the whole simsnap stack locally on embedded servers (no AWS account needed)")
     .option("--duration <seconds>", "stop after this many seconds and print a JSON summary")
-    .option("--data-dir <dir>", "where local data lives", ".simsnap")
+    .option("--data-dir <dir>", "where local data lives", DEFAULT_DATA_DIR)
     .option("--keep-data", "keep the data of the previous run instead of starting fresh")
     .option(
       "--config <file>",
@@ -86,9 +128,9 @@ export function registerLocalCommand(program: Command, io: CliIo): void {
       const options = parseCommandInput(LocalOptionsSchema, raw);
       const configFile = loadConfigFile(configFilePath(options.config));
       const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      const stop = interruptHandler(controller, io, { restoreDemo: options.restoreDemo });
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
       try {
         const summary = await runLocal({
           config: LocalConfigSchema.parse({

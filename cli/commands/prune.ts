@@ -1,15 +1,18 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import type { Job, PrunePlan } from "../../lib/client/types.ts";
+import type { SimsnapClient } from "../../packages/client/src/client.ts";
+import type { Checkpoint, Job, PrunePlan } from "../../packages/client/src/types.ts";
 import { SimulationNameSchema } from "../../lib/domain/names.ts";
 import {
   ApiOptionsSchema,
   clientFor,
+  formatTime,
   parseCommandInput,
   table,
   withApiOptions,
 } from "../api-command.ts";
 import type { CliIo } from "../io.ts";
+import { inCliTerms } from "../people.ts";
 import { waitWithProgress } from "../job-progress.ts";
 import { WaitOptionsSchema, withWaitOptions } from "./jobs.ts";
 
@@ -20,17 +23,49 @@ const PruneInputSchema = ApiOptionsSchema.extend(WaitOptionsSchema.shape).extend
   wait: z.boolean().default(false),
 });
 
-function printPlans(plans: readonly PrunePlan[], io: CliIo): void {
+/**
+ * The plans' checkpoints as the catalog has them: a plan names only ids, and a person deciding
+ * whether to let it run needs each one's time and name beside its reasons.
+ */
+async function checkpointsOf(
+  client: SimsnapClient,
+  plans: readonly PrunePlan[],
+): Promise<Map<string, Checkpoint>> {
+  const known = new Map<string, Checkpoint>();
+  for (const plan of plans) {
+    for await (const checkpoint of client.checkpoints.list({
+      simulation: plan.simulation,
+      limit: 1000,
+    })) {
+      known.set(checkpoint.id, checkpoint);
+    }
+  }
+  return known;
+}
+
+function printPlans(
+  plans: readonly PrunePlan[],
+  known: ReadonlyMap<string, Checkpoint>,
+  io: CliIo,
+): void {
   if (plans.length === 0) io.out("no simulations with checkpoints");
+  const row = (action: string, id: string, reasons: string): string[] => [
+    action,
+    id,
+    formatTime(known.get(id)?.createdAt),
+    known.get(id)?.name ?? "-",
+    reasons,
+  ];
   for (const [i, plan] of plans.entries()) {
     if (i > 0) io.out("");
     io.out(`simulation ${plan.simulation}: keep ${plan.keep.length}, remove ${plan.remove.length}`);
     const rows = [
-      ...plan.keep.map((k) => ["keep", k.id, k.reasons.join(", ")]),
-      ...plan.remove.map((r) => ["remove", r.id, ""]),
+      ...plan.keep.map((k) => row("keep", k.id, k.reasons.join(", "))),
+      ...plan.remove.map((r) => row("remove", r.id, "")),
     ];
-    if (rows.length > 0) for (const line of table(["", "ID", "REASONS"], rows)) io.out(`  ${line}`);
-    if (plan.refused !== null) io.out(`REFUSED: ${plan.refused}`);
+    const header = ["", "ID", "CREATED", "NAME", "REASONS"];
+    if (rows.length > 0) for (const line of table(header, rows)) io.out(`  ${line}`);
+    if (plan.refused !== null) io.out(`REFUSED: ${inCliTerms(plan.refused)}`);
   }
 }
 
@@ -71,7 +106,7 @@ export function registerPruneCommand(program: Command, io: CliIo): void {
     });
     if (result.dryRun) {
       if (options.json) io.out(JSON.stringify(result));
-      else printPlans(result.plans, io);
+      else printPlans(result.plans, await checkpointsOf(client, result.plans), io);
       return;
     }
     const jobs = options.wait

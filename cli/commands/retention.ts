@@ -1,7 +1,11 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
-import { CheckpointSchema, CheckpointStateSchema } from "../../lib/domain/checkpoint.ts";
+import {
+  CheckpointSchema,
+  CheckpointStateSchema,
+  VerificationStatusSchema,
+} from "../../lib/domain/checkpoint.ts";
 import { isTimeZone } from "../../lib/domain/duration.ts";
 import { ValidationError } from "../../lib/domain/errors.ts";
 import { SimulationNameSchema } from "../../lib/domain/names.ts";
@@ -10,10 +14,13 @@ import {
   RetentionPolicySchema,
   type RetentionPlan,
 } from "../../lib/domain/retention.ts";
+import { formatTimeIn } from "../api-command.ts";
 import type { CliIo } from "../io.ts";
+import { forPeople, inCliTerms } from "../people.ts";
 
 const CheckpointRecordSchema = z.object({
   id: z.string().min(1, "must not be empty"),
+  name: z.string().optional(),
   simulation: SimulationNameSchema,
   createdAt: z.iso.datetime({
     offset: true,
@@ -24,6 +31,8 @@ const CheckpointRecordSchema = z.object({
   tags: z.array(z.string()).default([]),
   step: CheckpointSchema.shape.step,
   metrics: CheckpointSchema.shape.metrics,
+  // keepVerified reads the latest restore test's status; a record from the API carries it whole.
+  verification: z.looseObject({ status: VerificationStatusSchema }).optional(),
 });
 type CheckpointRecord = z.output<typeof CheckpointRecordSchema>;
 
@@ -77,7 +86,7 @@ function parseWith<S extends z.ZodType>(
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({
     path: where(label, issue.path),
-    message: issue.message,
+    message: forPeople(issue.message),
   }));
   const source = file === undefined ? "" : ` in ${file}`;
   const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
@@ -123,30 +132,41 @@ function table(rows: readonly string[][]): string[] {
   return rows.map((row) => `  ${line(row)}`.trimEnd());
 }
 
+/**
+ * Each plan, its checkpoints with their time (in the policy's zone, which decides the days and
+ * weeks the rules count, with the offset shown) and name beside the id and reasons.
+ */
 function printPlans(
   plans: readonly RetentionPlan[],
   records: readonly CheckpointRecord[],
+  timeZone: string,
   io: CliIo,
 ): void {
   if (plans.length === 0) {
     io.out("no checkpoints");
     return;
   }
-  const createdAt = new Map(records.map((r) => [r.id, r.createdAt]));
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const when = (id: string): string => {
+    const createdAt = byId.get(id)?.createdAt;
+    return createdAt === undefined ? "-" : formatTimeIn(createdAt, timeZone);
+  };
+  const name = (id: string): string => byId.get(id)?.name ?? "-";
+  const created = `CREATED (${timeZone})`;
   plans.forEach((plan, i) => {
     if (i > 0) io.out("");
     io.out(`simulation ${plan.simulation}: keep ${plan.keep.length}, remove ${plan.remove.length}`);
     if (plan.keep.length > 0) {
       io.out(`keep ${plan.keep.length} checkpoints:`);
-      const rows = plan.keep.map((k) => [k.id, createdAt.get(k.id) ?? "", k.reasons.join(", ")]);
-      for (const line of table([["ID", "CREATED", "REASONS"], ...rows])) io.out(line);
+      const rows = plan.keep.map((k) => [k.id, when(k.id), name(k.id), k.reasons.join(", ")]);
+      for (const line of table([["ID", created, "NAME", "REASONS"], ...rows])) io.out(line);
     }
     if (plan.remove.length > 0) {
       io.out(`remove ${plan.remove.length} checkpoints:`);
-      const rows = plan.remove.map((r) => [r.id, createdAt.get(r.id) ?? ""]);
-      for (const line of table([["ID", "CREATED"], ...rows])) io.out(line);
+      const rows = plan.remove.map((r) => [r.id, when(r.id), name(r.id)]);
+      for (const line of table([["ID", created, "NAME"], ...rows])) io.out(line);
     }
-    if (plan.refused !== null) io.out(`REFUSED: ${plan.refused}`);
+    if (plan.refused !== null) io.out(`REFUSED: ${inCliTerms(plan.refused)}`);
   });
 }
 
@@ -168,11 +188,11 @@ export function registerRetentionCommands(program: Command, io: CliIo): void {
     )
     .requiredOption(
       "--checkpoints <file>",
-      "JSON array of checkpoint records (id, simulation, createdAt, state, favorite, tags, step, metrics)",
+      "JSON array of checkpoint records (id, simulation, createdAt, state, favorite, tags, step, metrics, verification)",
     )
     .requiredOption(
       "--policy <file>",
-      "JSON retention policy (keepLast, keepDaily, keepWithin, keepTags, keepBest, keepEveryNSteps, keepSteps, timeZone, …)",
+      "JSON retention policy (keepLast, keepDaily, keepWithin, keepTags, keepBest, keepEveryNSteps, keepSteps, keepVerified, timeZone, …)",
     )
     .option("--now <iso>", "evaluate as of this instant instead of the current time")
     .option("--time-zone <tz>", "IANA time zone for period boundaries, overriding the policy's")
@@ -206,6 +226,6 @@ export function registerRetentionCommands(program: Command, io: CliIo): void {
         maxRemoveFraction: options.maxRemoveFraction,
       });
       if (options.json) io.out(JSON.stringify({ plans }));
-      else printPlans(plans, records, io);
+      else printPlans(plans, records, policy.timeZone, io);
     });
 }

@@ -30,3 +30,16 @@ export function fullJitterSeconds(
   );
   return Math.max(1, Math.ceil(random() * window));
 }
+
+/** SQS's longest delivery delay. */
+const MAX_QUEUE_DELAY_SECONDS = 900;
+
+/**
+ * The delivery delay of a step due at `due`: whole seconds from `now` (rounded up, so the step
+ * never arrives before it is due), none for a step already due, and at most SQS's 900 s (a step
+ * due later arrives early). One rule for every use case that polls through a delayed queue.
+ */
+export function queueDelaySeconds(due: Date, now: Date): number {
+  const seconds = Math.ceil((due.getTime() - now.getTime()) / 1000);
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, seconds));
+}

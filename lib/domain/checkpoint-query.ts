@@ -80,17 +80,23 @@ export const CheckpointQuerySchema = knownFieldsOnly(
       .string()
       .transform(commaList)
       .pipe(z.array(CheckpointStateSchema).min(1, "must name at least one state"))
-      .optional(),
+      .optional()
+      .describe(`Comma list, any of: ${CheckpointStateSchema.options.join(", ")}`),
     favorite: booleanParam.optional(),
     tag: z
       .string()
       .transform(commaList)
       .pipe(z.array(z.string().max(128)).min(1, "must name at least one tag"))
-      .optional(),
+      .optional()
+      .describe("Comma list (or the parameter repeated): the checkpoint has every tag"),
     search: z.string().min(1).max(256).optional(),
     createdAfter: isoDate.optional(),
     createdBefore: isoDate.optional(),
-    ordering: orderingSchema.default([{ field: "createdAt", descending: true }]),
+    ordering: orderingSchema
+      .default([{ field: "createdAt", descending: true }])
+      .describe(
+        `Comma list of ${CHECKPOINT_ORDER_FIELDS.join(", ")}, each may start with - for descending; default -createdAt`,
+      ),
     limit: limitParam,
     cursor: z.string().min(1).max(2048).optional(),
   },

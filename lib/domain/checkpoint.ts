@@ -24,6 +24,26 @@ export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 const IsoDate = z.iso.datetime({ offset: true });
 
+/** Outcome of one restore test, as the checkpoint records it and its events carry it. */
+export const VerificationStatusSchema = z.enum(["PASSED", "FAILED"]);
+/** PASSED or FAILED. */
+export type VerificationStatus = z.infer<typeof VerificationStatusSchema>;
+
+/**
+ * The latest restore test of a checkpoint (`lib/domain/verification.ts`), on its catalog record:
+ * retention can keep proven checkpoints and a person sees at a glance which backups were ever
+ * restored. `jobId` names the verification job, so a repeated step records its result once.
+ */
+export const CheckpointVerificationSchema = z.object({
+  status: VerificationStatusSchema,
+  at: IsoDate,
+  durationMs: z.number().int().nonnegative(),
+  detail: z.string().max(2000),
+  jobId: z.string().min(1),
+});
+/** The latest restore test of a checkpoint. */
+export type CheckpointVerification = z.infer<typeof CheckpointVerificationSchema>;
+
 /**
  * The catalog record of one snapshot file. `version` increments on every write and is the
  * condition of every conditional write, which is what prevents lost updates.
@@ -77,16 +97,35 @@ export const CheckpointSchema = z.object({
       z.number({ error: "must be a finite number" }),
     )
     .optional(),
+  /**
+   * The verified archive copy. For a snapshot file, `key` is the copy, its manifest beside it; for
+   * a set of objects (a files checkpoint), `key` is the set's manifest, beside the folder of
+   * copies, and `objects` and `bytes` say what it holds, as the manifest lists it.
+   */
   archive: z
     .object({
       bucket: z.string(),
       key: z.string(),
       storageClass: z.string(),
       archivedAt: IsoDate,
+      objects: z.number().int().positive().optional(),
+      bytes: z.number().int().nonnegative().optional(),
     })
     .optional(),
   error: ErrorInfoSchema.optional(),
   jobId: z.string().optional(),
+  /** The latest restore test (`verification` schedule); absent until one has run. */
+  verification: CheckpointVerificationSchema.optional(),
+  /**
+   * Where the bytes of a DELETED checkpoint wait in the trash (`lib/domain/trash.ts`) until
+   * `purgeAfter`, so an undelete can bring them back; absent once purged, or when the delete was
+   * final (trash off, or bytes simsnap cannot keep: a platform's checkpoint, a set of objects).
+   */
+  trash: S3LocationSchema.optional(),
+  /** When the daily purge makes a trashed checkpoint's deletion final. */
+  purgeAfter: IsoDate.optional(),
+  /** When the purge removed the trashed bytes: from then on the deletion is final. */
+  purgedAt: IsoDate.optional(),
 });
 /** The catalog record of one snapshot file. */
 export type Checkpoint = z.infer<typeof CheckpointSchema>;

@@ -2,13 +2,17 @@ import * as z from "zod";
 import { ArchiveStorageClassSchema } from "./archive.ts";
 import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
+import { SourcePrefixSchema } from "./file-source.ts";
 import { ScheduleActionSchema } from "./messages.ts";
 import { SimSpaceWeaverNameSchema, SimulationNameSchema } from "./names.ts";
 import { ProviderNameSchema, ProvidersConfigSchema } from "./providers.ts";
 import { RetentionConfigSchema } from "./retention.ts";
+import { TrashDaysSchema } from "./trash.ts";
 import { hasDotSegment } from "./s3-key.ts";
+import { ownedPrefixes } from "./snapshot-key.ts";
 import { parseScheduleExpression } from "./schedule-expression.ts";
 import { SimulationSelectorSchema } from "./selector.ts";
+import { VerificationConfigSchema } from "./verification.ts";
 
 /** S3's naming rule, checked here so a typo fails the config, not the first snapshot. */
 export const BucketNameSchema = z
@@ -45,6 +49,12 @@ export const DestinationSchema = z.strictObject({
    * writes beside simsnap's are never touched unless the config says so here.
    */
   adoptPrefixes: z.array(SnapshotPrefixSchema).default([]),
+  /**
+   * Days a deleted checkpoint's snapshot file stays in the trash, recoverable by an undelete,
+   * before the daily purge removes it (docs/trash.md); 0 deletes at once. Unset: 7
+   * (`DEFAULT_TRASH_DAYS`, the functions' default of `SIMSNAP_TRASH_DAYS`).
+   */
+  trashDays: TrashDaysSchema.optional(),
 });
 
 /** The bucket the local runtime uses when the config names none. */
@@ -126,6 +136,11 @@ export const LocalDemoSchema = z.strictObject({
           provider: ProviderNameSchema.default("simspaceweaver"),
           tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
         })
+        .refine((s) => s.provider !== "files", {
+          message:
+            "a files run is written by a training or HPC tool, not started by simsnap: configure providers.files.sources instead",
+          path: ["provider"],
+        })
         .refine((s) => s.provider !== "air" || Object.keys(s.tags).length === 0, {
           message: "NVIDIA Air simulations have no tags",
           path: ["tags"],
@@ -154,7 +169,33 @@ export const LocalDemoSchema = z.strictObject({
         seen.add(simulation.name);
       });
     }),
+  /**
+   * The demo trainer `npm start` runs beside the demo simulations: it writes Hugging Face-style
+   * checkpoints of run `run` under `prefix` every `everyMs`, leaving a `halfWrittenRate` share
+   * half-written, all from `seed`. Locally that prefix is a files source (the `huggingface`
+   * preset, settling 5 s) unless `providers.files` has a source there already; the CDK app
+   * ignores it, so a deployment of the sample scans nothing.
+   */
+  trainer: z
+    .strictObject({
+      prefix: SourcePrefixSchema,
+      run: z
+        .string()
+        .min(1, "must name the run")
+        .max(128, "must be at most 128 characters (a simulation name)")
+        .refine((run) => !run.includes("/") && run.trim() === run, {
+          message: 'must be one path segment, without "/" or white space at an edge',
+        }),
+      everyMs: z.number().int().positive().default(4_000),
+      halfWrittenRate: z.number().min(0).max(1).default(0.25),
+      seed: z.number().int().default(16),
+    })
+    .optional(),
 });
+
+/** True when one prefix is the other or lies below it (`""`, the bucket's root, holds every key). */
+const prefixesNest = (a: string, b: string): boolean =>
+  a === "" || b === "" || `${a}/`.startsWith(`${b}/`) || `${b}/`.startsWith(`${a}/`);
 
 /**
  * `simsnap.config.json`: the one file that says what a deployment does. The CDK app turns its
@@ -162,31 +203,72 @@ export const LocalDemoSchema = z.strictObject({
  * settings; the local runtime runs the same file. Unknown fields are refused, so a misspelt
  * setting is an error instead of a silently ignored line.
  */
-export const SimsnapConfigSchema = z.strictObject({
-  destination: DestinationSchema.prefault({}),
-  schedules: z
-    .array(ScheduleConfigSchema)
-    .default([])
-    .superRefine((schedules, ctx) => {
-      const seen = new Map<string, number>();
-      schedules.forEach((schedule, index) => {
-        const key = schedule.name.toLowerCase();
-        const first = seen.get(key);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: [index, "name"],
-            message: `must be unique ignoring case; schedules.${first} is also named ${JSON.stringify(schedules[first]?.name)}`,
-          });
-        } else seen.set(key, index);
+export const SimsnapConfigSchema = z
+  .strictObject({
+    /**
+     * Where an editor finds the file's JSON Schema (`schema/simsnap.config.schema.json`), so it
+     * completes and checks the file as it is typed; simsnap itself ignores it.
+     */
+    $schema: z.string().optional(),
+    destination: DestinationSchema.prefault({}),
+    schedules: z
+      .array(ScheduleConfigSchema)
+      .default([])
+      .superRefine((schedules, ctx) => {
+        const seen = new Map<string, number>();
+        schedules.forEach((schedule, index) => {
+          const key = schedule.name.toLowerCase();
+          const first = seen.get(key);
+          if (first !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: [index, "name"],
+              message: `must be unique ignoring case; schedules.${first} is also named ${JSON.stringify(schedules[first]?.name)}`,
+            });
+          } else seen.set(key, index);
+        });
+      }),
+    retention: RetentionConfigSchema.optional(),
+    archive: ArchiveSettingsSchema.optional(),
+    /** Restore tests of chosen checkpoints on a schedule (`VerificationConfigSchema`); none without. */
+    verification: VerificationConfigSchema.optional(),
+    /** The platforms whose simulations simsnap manages: SimSpace Weaver, and NVIDIA Air when set. */
+    providers: ProvidersConfigSchema.prefault({}),
+    local: LocalDemoSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const files = config.providers.files;
+    const owned = ownedPrefixes(config.destination.prefix, config.destination.adoptPrefixes);
+    const ownedClash = (prefix: string, path: (string | number)[]) => {
+      const clash = owned.find((mine) => prefixesNest(mine, prefix));
+      if (clash === undefined) return;
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `must not nest with ${clash}, a prefix simsnap owns in the same bucket (destination.prefix or adoptPrefixes): its snapshot files would become another tool's checkpoints`,
       });
-    }),
-  retention: RetentionConfigSchema.optional(),
-  archive: ArchiveSettingsSchema.optional(),
-  /** The platforms whose simulations simsnap manages: SimSpace Weaver, and NVIDIA Air when set. */
-  providers: ProvidersConfigSchema.prefault({}),
-  local: LocalDemoSchema.prefault({}),
-});
+    };
+    // Another bucket than the destination's cannot hold simsnap's snapshots.
+    const sameBucket = files?.bucket === undefined || files.bucket === config.destination.bucket;
+    if (sameBucket) {
+      files?.sources.forEach((source, index) =>
+        ownedClash(source.prefix, ["providers", "files", "sources", index, "prefix"]),
+      );
+    }
+    const trainer = config.local.trainer;
+    if (trainer === undefined) return;
+    if (sameBucket) ownedClash(trainer.prefix, ["local", "trainer", "prefix"]);
+    const nesting = files?.sources.find(
+      (source) => source.prefix !== trainer.prefix && prefixesNest(source.prefix, trainer.prefix),
+    );
+    if (nesting !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["local", "trainer", "prefix"],
+        message: `must be a source's prefix or nest with none; it nests with the files source ${nesting.prefix}`,
+      });
+    }
+  });
 /** A validated config file. */
 export type SimsnapConfig = z.output<typeof SimsnapConfigSchema>;
 /** A config file as written (defaults not yet applied). */

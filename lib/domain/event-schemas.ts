@@ -2,6 +2,7 @@ import * as z from "zod";
 import {
   CheckpointStateSchema,
   CheckpointTriggerSchema,
+  CheckpointVerificationSchema,
   ErrorInfoSchema,
   S3LocationSchema,
 } from "./checkpoint.ts";
@@ -37,6 +38,14 @@ export const CheckpointSummarySchema = z.object({
   size: z.number().int().nonnegative().optional(),
   error: ErrorInfoSchema.optional(),
   jobId: z.string().optional(),
+  /** The training step of a checkpoint another tool wrote (the files provider), from its layout. */
+  step: z.number().int().nonnegative().optional(),
+  /** Metrics read from such a checkpoint's sidecar when it completed (`keepBest` ranks by them). */
+  metrics: z.record(z.string(), z.number()).optional(),
+  /** A DELETED checkpoint's file in the trash, recoverable until `purgeAfter` (docs/trash.md). */
+  trash: S3LocationSchema.optional(),
+  /** When the daily purge makes a trashed checkpoint's deletion final. */
+  purgeAfter: IsoDate.optional(),
 });
 /** A checkpoint as events carry it. */
 export type CheckpointSummary = z.output<typeof CheckpointSummarySchema>;
@@ -73,10 +82,33 @@ export const CheckpointFailedDetailSchema = z.object({
   }),
 });
 
-/** `Checkpoint Deleted`: a person (or the platform holding it) deleted the checkpoint. */
+/**
+ * `Checkpoint Deleted`: a person (or the platform holding it) deleted the checkpoint; with
+ * `checkpoint.trash` and `purgeAfter` its file can be undeleted until then.
+ */
 export const CheckpointDeletedDetailSchema = z.object({
   version: Version,
   checkpoint: CheckpointSummarySchema.extend({ state: z.literal("DELETED") }),
+});
+
+/** `Checkpoint Undeleted`: back from the trash, COMPLETE, its file at `checkpoint.location`. */
+export const CheckpointUndeletedDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema.extend({
+    state: z.literal("COMPLETE"),
+    location: S3LocationSchema,
+  }),
+});
+
+/** `Checkpoints Purged`: one purge run made these deletions final (lists capped at 1,000 ids). */
+export const CheckpointsPurgedDetailSchema = z.object({
+  version: Version,
+  purgedCount: z.number().int().nonnegative(),
+  purged: z.array(z.string()),
+  failedCount: z.number().int().nonnegative(),
+  failed: z.array(z.string()),
+  orphans: z.number().int().nonnegative(),
+  truncated: z.boolean(),
 });
 
 /** `Checkpoints Pruned`: one retention run over one simulation; the report has everything. */
@@ -89,6 +121,12 @@ export const CheckpointsPrunedDetailSchema = z.object({
   kept: z.array(z.object({ id: z.string(), reasons: z.array(z.string()) })),
   failedCount: z.number().int().nonnegative(),
   failed: z.array(z.string()),
+  /** How many of the removed went to the trash (absent in events of older versions). */
+  trashedCount: z.number().int().nonnegative().optional(),
+  /** The removed checkpoints whose files went to the trash; the others are gone for good. */
+  trashed: z.array(z.string()).optional(),
+  /** When the trashed ones are purged; absent when nothing went to the trash. */
+  purgeAfter: IsoDate.optional(),
   truncated: z.boolean(),
   report: S3LocationSchema,
 });
@@ -183,8 +221,13 @@ const RestoreDetailSchema = z.object({
   target: SimulationNameSchema,
   from: z.enum(["hot", "archive", "platform"]).optional(),
   snapshot: S3LocationSchema.optional(),
-  /** A restore of a checkpoint a platform holds: into the same simulation, or a new one. */
-  into: z.enum(["same", "new"]).optional(),
+  /**
+   * A restore of a checkpoint a platform holds: into the same simulation, or a new one; `prefix`:
+   * a set of files copied from its archive under `prefix` (in the files bucket), `uri` once done.
+   */
+  into: z.enum(["same", "new", "prefix"]).optional(),
+  prefix: z.string().optional(),
+  uri: z.string().startsWith("s3://").optional(),
 });
 
 /** `Restore Requested`: a restore job was accepted and is RUNNING. */
@@ -198,13 +241,33 @@ export const CheckpointRestoredDetailSchema = RestoreDetailSchema.extend({
   from: z.enum(["hot", "archive", "platform"]),
   arn: z.string().optional(),
   executionId: z.string().optional(),
-}).refine((detail) => detail.from === "platform" || detail.snapshot !== undefined, {
-  message: "a restore from a file names the file (snapshot)",
+}).refine((detail) => detail.from === "platform" || (detail.snapshot ?? detail.uri) !== undefined, {
+  message: "a restore from a file names the file (snapshot), one into a prefix its uri",
   path: ["snapshot"],
 });
 
 /** `Restore Failed`: the restore job FAILED; `error` says why. */
 export const RestoreFailedDetailSchema = RestoreDetailSchema.extend({ error: ErrorInfoSchema });
+
+/** A restore test's outcome: the checkpoint, the verification it recorded, the job, the throwaway. */
+const VerificationDetailSchema = z.object({
+  version: Version,
+  checkpoint: CheckpointSummarySchema,
+  verification: CheckpointVerificationSchema,
+  jobId: z.string().min(1),
+  /** The throwaway simulation the checkpoint was restored into (stopped and deleted since). */
+  throwaway: SimulationNameSchema,
+});
+
+/** `Checkpoint Verified`: the checkpoint restored into a throwaway simulation and passed. */
+export const CheckpointVerifiedDetailSchema = VerificationDetailSchema.extend({
+  verification: CheckpointVerificationSchema.extend({ status: z.literal("PASSED") }),
+});
+
+/** `Checkpoint Verification Failed`: its restore test FAILED; `verification.detail` says why. */
+export const CheckpointVerificationFailedDetailSchema = VerificationDetailSchema.extend({
+  verification: CheckpointVerificationSchema.extend({ status: z.literal("FAILED") }),
+});
 
 /**
  * Every detail-type on the `simsnap` bus with its detail schema: the ones simsnap publishes
@@ -216,6 +279,8 @@ export const EVENT_DETAIL_SCHEMAS = {
   "Checkpoint Completed": CheckpointCompletedDetailSchema,
   "Checkpoint Failed": CheckpointFailedDetailSchema,
   "Checkpoint Deleted": CheckpointDeletedDetailSchema,
+  "Checkpoint Undeleted": CheckpointUndeletedDetailSchema,
+  "Checkpoints Purged": CheckpointsPurgedDetailSchema,
   "Checkpoints Pruned": CheckpointsPrunedDetailSchema,
   "Simulation Stop Requested": SimulationStopRequestedDetailSchema,
   "Simulation Stopped": SimulationStoppedDetailSchema,
@@ -225,6 +290,8 @@ export const EVENT_DETAIL_SCHEMAS = {
   "Restore Requested": RestoreRequestedDetailSchema,
   "Checkpoint Restored": CheckpointRestoredDetailSchema,
   "Restore Failed": RestoreFailedDetailSchema,
+  "Checkpoint Verified": CheckpointVerifiedDetailSchema,
+  "Checkpoint Verification Failed": CheckpointVerificationFailedDetailSchema,
 } as const satisfies Record<string, z.ZodType>;
 /** A detail-type with a documented schema. */
 export type DetailType = keyof typeof EVENT_DETAIL_SCHEMAS;

@@ -32,6 +32,10 @@ const checkpointSummary = (checkpoint: Checkpoint) => ({
   size: checkpoint.size,
   error: checkpoint.error,
   jobId: checkpoint.jobId,
+  step: checkpoint.step,
+  metrics: checkpoint.metrics,
+  trash: checkpoint.trash,
+  purgeAfter: checkpoint.purgeAfter,
 });
 
 /** A snapshot was asked of the provider: the checkpoint is PENDING, its job RUNNING. */
@@ -55,11 +59,40 @@ export const checkpointCompleted = (checkpoint: Checkpoint): DomainEvent => ({
 
 /**
  * A checkpoint is gone and its record DELETED: a person deleted it, or the platform holding it
- * did (`checkpoint.error` then says so).
+ * did (`checkpoint.error` then says so). With `checkpoint.trash` its file waits there until
+ * `checkpoint.purgeAfter` and can be undeleted until then; without, the delete is final.
  */
 export const checkpointDeleted = (checkpoint: Checkpoint): DomainEvent => ({
   detailType: "Checkpoint Deleted",
   detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
+});
+
+/** A DELETED checkpoint came back from the trash: COMPLETE again, its file at its location. */
+export const checkpointUndeleted = (checkpoint: Checkpoint): DomainEvent => ({
+  detailType: "Checkpoint Undeleted",
+  detail: { version: EVENT_SCHEMA_VERSION, checkpoint: checkpointSummary(checkpoint) },
+});
+
+/**
+ * One purge run made deletions final: the trashed files of these checkpoints, past their
+ * `purgeAfter`, are gone (ids capped at `MAX_EVENT_IDS`), and `orphans` trash copies no record
+ * pointed at (leftovers of interrupted moves) were removed.
+ */
+export const checkpointsPurged = (input: {
+  purged: string[];
+  failed: string[];
+  orphans: number;
+}): DomainEvent => ({
+  detailType: "Checkpoints Purged",
+  detail: {
+    version: EVENT_SCHEMA_VERSION,
+    purgedCount: input.purged.length,
+    purged: input.purged.slice(0, MAX_EVENT_IDS),
+    failedCount: input.failed.length,
+    failed: input.failed.slice(0, MAX_EVENT_IDS),
+    orphans: input.orphans,
+    truncated: input.purged.length > MAX_EVENT_IDS || input.failed.length > MAX_EVENT_IDS,
+  },
 });
 
 /** The snapshot could not be taken; `checkpoint.error` says why. */
@@ -74,6 +107,8 @@ export const MAX_EVENT_IDS = 1000;
 /**
  * One retention run removed checkpoints of a simulation. Lists are capped at `MAX_EVENT_IDS`
  * (EventBridge details are limited to 256 KB); the report in S3 has everything, with reasons.
+ * `trashed` are the removed ones whose files went to the trash, recoverable until `purgeAfter`;
+ * the other removed ones are gone for good.
  */
 export const checkpointsPruned = (input: {
   simulation: string;
@@ -82,6 +117,8 @@ export const checkpointsPruned = (input: {
   kept: { id: string; reasons: string[] }[];
   failed: string[];
   report: { bucket: string; key: string };
+  trashed?: string[];
+  purgeAfter?: string;
 }): DomainEvent => ({
   detailType: "Checkpoints Pruned",
   detail: {
@@ -93,6 +130,9 @@ export const checkpointsPruned = (input: {
     kept: input.kept.slice(0, MAX_EVENT_IDS),
     failedCount: input.failed.length,
     failed: input.failed.slice(0, MAX_EVENT_IDS),
+    trashedCount: input.trashed?.length ?? 0,
+    trashed: (input.trashed ?? []).slice(0, MAX_EVENT_IDS),
+    purgeAfter: input.purgeAfter,
     truncated:
       input.removed.length > MAX_EVENT_IDS ||
       input.kept.length > MAX_EVENT_IDS ||
@@ -129,6 +169,8 @@ const restoreSummary = (job: Job) => ({
   from: job.restore?.from,
   snapshot: job.restore?.snapshot,
   into: job.restore?.into,
+  prefix: job.restore?.prefix,
+  uri: job.restore?.uri,
 });
 
 /** A restore of a checkpoint into a new simulation was accepted; its job is RUNNING. */
@@ -206,3 +248,27 @@ export const archivesPruned = (input: {
     truncated: input.removed.length > MAX_EVENT_IDS || input.failed.length > MAX_EVENT_IDS,
   },
 });
+
+/**
+ * A restore test ended: `Checkpoint Verified` when the throwaway simulation resumed from the
+ * checkpoint (and the user check, if any, passed), `Checkpoint Verification Failed` otherwise,
+ * with the detail saying why. The job and throwaway name let a subscriber find the test's logs.
+ */
+export const checkpointVerification = (
+  checkpoint: Checkpoint,
+  job: Pick<Job, "id">,
+  throwaway: string,
+): DomainEvent => {
+  const verification = checkpoint.verification;
+  return {
+    detailType:
+      verification?.status === "PASSED" ? "Checkpoint Verified" : "Checkpoint Verification Failed",
+    detail: {
+      version: EVENT_SCHEMA_VERSION,
+      checkpoint: checkpointSummary(checkpoint),
+      verification,
+      jobId: job.id,
+      throwaway,
+    },
+  };
+};

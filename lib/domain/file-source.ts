@@ -44,7 +44,7 @@ import { hasDotSegment } from "./s3-key.ts";
  * name of its own, it reads and deletes what the tool wrote, so the prefix is the tool's choice.
  * Never the whole bucket: discovery lists only under configured prefixes.
  */
-const SourcePrefixSchema = z
+export const SourcePrefixSchema = z
   .string()
   .min(1, "must name a prefix; simsnap never scans a whole bucket")
   .refine(

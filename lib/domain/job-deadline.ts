@@ -95,7 +95,9 @@ export function jobDeadline(
       return plus(start, defaults.restoreDeadlineSeconds);
     case "prune":
       return pruneDeadline(start);
+    // A verification job always records its deadline (verdict, then cleanup); never derived.
     case "archive":
+    case "verify":
       return plus(start, OTHER_DEADLINE_SECONDS);
   }
 }

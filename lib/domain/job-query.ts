@@ -16,12 +16,14 @@ export const JobQuerySchema = knownFieldsOnly(
       .string()
       .transform(commaList)
       .pipe(z.array(JobKindSchema).min(1, "must name at least one kind"))
-      .optional(),
+      .optional()
+      .describe(`Comma list, any of: ${JobKindSchema.options.join(", ")}`),
     status: z
       .string()
       .transform(commaList)
       .pipe(z.array(JobStatusSchema).min(1, "must name at least one status"))
-      .optional(),
+      .optional()
+      .describe(`Comma list, any of: ${JobStatusSchema.options.join(", ")}`),
     limit: limitParam,
     cursor: z.string().min(1).max(2048).optional(),
   },

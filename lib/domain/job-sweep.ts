@@ -19,6 +19,8 @@ export interface SweepGrace {
   restoreStep: number;
   /** The end of a stop's final snapshot reaching finish-stop (`final-snapshots`). */
   finalSnapshot: number;
+  /** A verification job's step (`verification-steps`). */
+  verificationStep: number;
 }
 
 /** What the sweeper knows of one open job besides the job itself. */
@@ -48,7 +50,8 @@ export type SweepStep =
   | "snapshot-request"
   | "restore-step"
   | "final-snapshot-request"
-  | "final-snapshot-ended";
+  | "final-snapshot-ended"
+  | "verification-step";
 
 /** True once `graceSeconds` have passed since `since` (an ISO time or epoch milliseconds). */
 const overdue = (since: string | number, graceSeconds: number, now: Date): boolean =>
@@ -76,6 +79,8 @@ export function sweepDecision(job: Job, context: SweepContext): SweepDecision {
       return stopDecision(job, context);
     case "restore":
       return restoreDecision(job, context);
+    case "verify":
+      return verificationDecision(job, context);
     case "prune":
     case "archive":
       return pastDeadline(context)
@@ -212,5 +217,24 @@ function restoreDecision(job: Job, context: SweepContext): SweepDecision {
   }
   return overdue(job.nextCheckAt ?? job.startTime, context.grace.restoreStep, context.now)
     ? { action: "resend", step: "restore-step" }
+    : { action: "none" };
+}
+
+/**
+ * A verification job past its deadline fails through its own path, which first decides a FAILED
+ * verdict (no verdict by then: the throwaway never proved anything) and goes on to clean up; past
+ * the cleanup deadline it ends, naming the throwaway that may be left. Either way the message
+ * names the phase it stopped in. An overdue step is sent again, as for a restore.
+ */
+function verificationDecision(job: Job, context: SweepContext): SweepDecision {
+  if (pastDeadline(context)) {
+    const progress = job.verify;
+    const waitingFor = progress?.verdict
+      ? `it was cleaning up (${progress.phase}) throwaway simulation ${progress.target}, which its MaximumDuration ${progress.maximumDuration} stops if nothing else does`
+      : `it was ${progress?.phase ?? "in an unknown phase"} throwaway simulation ${progress?.target ?? "(none)"} and reached no verdict`;
+    return { action: "fail", error: deadlineError(job, context.deadline, waitingFor) };
+  }
+  return overdue(job.nextCheckAt ?? job.startTime, context.grace.verificationStep, context.now)
+    ? { action: "resend", step: "verification-step" }
     : { action: "none" };
 }

@@ -2,11 +2,13 @@ import * as z from "zod";
 import { ErrorInfoSchema, type ErrorInfo } from "./checkpoint.ts";
 import { IllegalTransitionError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
+import { PruneProgressSchema } from "./prune-request.ts";
 import { RestoreProgressSchema } from "./restore.ts";
 import { StopOptionsSchema } from "./stop.ts";
+import { VerificationProgressSchema } from "./verification.ts";
 
 /** The long-running actions simsnap tracks as jobs. */
-export const JobKindSchema = z.enum(["snapshot", "prune", "archive", "restore", "stop"]);
+export const JobKindSchema = z.enum(["snapshot", "prune", "archive", "restore", "stop", "verify"]);
 /** One of the job kinds. */
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -85,8 +87,12 @@ export const JobSchema = z.object({
   requestId: z.string().min(1).max(512).optional(),
   /** What a `restore` job was asked for and how far it got. */
   restore: RestoreProgressSchema.optional(),
+  /** How far a `prune` job that continues over several invocations got. */
+  prune: PruneProgressSchema.optional(),
   /** What a `stop` job was asked for (final snapshot, force). */
   stop: StopOptionsSchema.optional(),
+  /** What a `verify` job (a restore test into a throwaway simulation) did and decided. */
+  verify: VerificationProgressSchema.optional(),
   /** The steps of a multi-step job, in order; absent on single-step jobs and older records. */
   steps: z.array(JobStepSchema).optional(),
 });

@@ -88,6 +88,34 @@ export const ObjectCreatedEventSchema = z.object({
 export type ObjectCreatedEvent = z.infer<typeof ObjectCreatedEventSchema>;
 
 /**
+ * What the file-events queue carries: S3's "Object Created" and "Object Deleted" events under a
+ * files source (the samples in `test/events/s3/` are whole events as AWS sends them), and
+ * discovery's own delayed re-check of one checkpoint whose settle or quiet period was running
+ * (`recheck`: its bucket and checkpoint key). Either names one key, and discovery re-lists the
+ * checkpoint it belongs to, so a duplicate or a late message changes nothing.
+ */
+export const FileEventSchema = z.union([
+  z.object({
+    source: z.literal("aws.s3"),
+    "detail-type": z.enum(["Object Created", "Object Deleted"]),
+    time: IsoDate,
+    detail: z.object({
+      bucket: z.object({ name: z.string().min(1) }),
+      object: z.object({ key: z.string().min(1) }),
+    }),
+  }),
+  z.strictObject({
+    recheck: z.strictObject({
+      bucket: z.string().min(1),
+      key: z.string().min(1),
+      dueAt: IsoDate,
+    }),
+  }),
+]);
+/** A message of the file-events queue. */
+export type FileEvent = z.infer<typeof FileEventSchema>;
+
+/**
  * A `Simulation Stop Requested` event as its rule delivers it to the stop-requests queue: the
  * whole EventBridge event, whose `id` identifies the request when the detail carries no
  * `requestId`.

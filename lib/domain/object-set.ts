@@ -134,6 +134,20 @@ export const objectSetManifestKey = (archivePrefix: string): string =>
   manifestKey(archivePrefix.slice(0, -1));
 
 /**
+ * The archive folder a set's manifest key describes (`objectSetManifestKey` backwards), or
+ * undefined for a key no set's manifest has: archive retention lists and deletes under it, so a
+ * catalog record must not steer it at the bucket's root or at snapshot archives.
+ */
+export function objectSetArchivePrefixOf(manifest: string): string | undefined {
+  const suffix = ".manifest.json";
+  if (!manifest.startsWith("files/") || !manifest.endsWith(suffix)) return undefined;
+  const folder = manifest.slice(0, -suffix.length);
+  const segments = folder.split("/");
+  // files/<source prefix>/<checkpoint path>/<checkpoint id>: four segments at least.
+  return segments.length < 4 || segments.includes("") ? undefined : `${folder}/`;
+}
+
+/**
  * A restore target as a prefix: leading and trailing `/` trimmed, then one `/` appended, so
  * `restored/exp7` cannot turn `model.bin` into `restored/exp7model.bin`. Undefined for an empty
  * prefix (the bucket's root, which no source owns).

@@ -1,19 +1,8 @@
 import * as z from "zod";
+import { FileSourcesSchema } from "./file-source.ts";
 
-/**
- * The platforms simsnap has an adapter for, by the name their checkpoint records, jobs and
- * messages carry. Configuration and schedule selectors name providers with these, so a typo is
- * a validation error rather than a selector that silently picks nothing. The adapters declare
- * the same names (`SIMSPACEWEAVER`, `AIR`); a test holds the two lists together.
- */
-export const PROVIDER_NAMES = ["simspaceweaver", "air"] as const;
-/** One provider's name. */
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-/** A provider's name, as configuration and selectors write it. */
-export const ProviderNameSchema = z.enum(PROVIDER_NAMES, {
-  error: `must be one of ${PROVIDER_NAMES.join(", ")}`,
-});
+// Kept in a module of their own so retention can name providers without importing the sources.
+export { PROVIDER_NAMES, ProviderNameSchema, type ProviderName } from "./provider-names.ts";
 
 /** What an environment variable's name may be (POSIX portable names), checked before it is read. */
 export const EnvVarNameSchema = z
@@ -64,12 +53,33 @@ export const AirProviderConfigSchema = z.strictObject({
 export type AirProviderConfig = z.output<typeof AirProviderConfigSchema>;
 
 /**
+ * Checkpoints other tools write (the `files` provider): the bucket they write to and one source
+ * per prefix, each with its tool's layout, commit rule and metrics (`FileSourcesSchema`). The
+ * bucket defaults to the destination's (the snapshot bucket). simsnap lists, reads, deletes and
+ * restores under the sources' prefixes and nowhere else in that bucket.
+ */
+export const FilesProviderConfigSchema = z.strictObject({
+  bucket: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      "must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
+    )
+    .optional(),
+  sources: FileSourcesSchema.min(1, "must list at least one source; leave files out otherwise"),
+});
+/** The files provider's configuration, validated. */
+export type FilesProviderConfig = z.output<typeof FilesProviderConfigSchema>;
+
+/**
  * The providers of a deployment. SimSpace Weaver is always one (its catalog records stay
  * restorable, and it needs nothing configured: its calls are signed with the function's role);
- * NVIDIA Air joins when `air` is set. Each simulation belongs to the one provider that lists it.
+ * NVIDIA Air joins when `air` is set, and checkpoint files other tools write when `files` is.
+ * Each simulation belongs to the one provider that lists it (or, for `files`, catalogs it).
  */
 export const ProvidersConfigSchema = z.strictObject({
   air: AirProviderConfigSchema.optional(),
+  files: FilesProviderConfigSchema.optional(),
 });
 /** The configured providers, validated. */
 export type ProvidersConfig = z.output<typeof ProvidersConfigSchema>;

@@ -10,9 +10,38 @@ export interface PruneRun {
   runId: string;
   /** Simulations to prune; all simulations in the catalog when absent. */
   simulations?: string[];
+  /**
+   * Where a run continued by another invocation resumes: at this simulation (its job holds how
+   * far it got), skipping the ones before it, which are done. Absent on a run's first invocation.
+   */
+  from?: string;
   dryRun: boolean;
   force: boolean;
 }
+
+/**
+ * How far a prune job that continues over several invocations got, saved on its job record when
+ * an invocation hands over: the first `done` entries of its plan's removals are handled, and
+ * `report` is the key of its report (in the reports bucket), written just before, which holds
+ * the plan and what was done so far. A continuation carries out that very plan instead of making
+ * a new one, which could differ, or be refused once part of it is done.
+ */
+export const PruneProgressSchema = z.object({
+  done: z.number().int().nonnegative(),
+  report: z.string().min(1).max(1024),
+});
+
+/**
+ * The message a prune invocation sends itself when its budget is spent before its run is done:
+ * the same run (so the same job ids), resumed at `from`.
+ */
+const ContinuedPruneRequestSchema = z.object({
+  source: z.literal("continue"),
+  runId: z.string().min(1).max(512),
+  simulations: z.array(SimulationNameSchema).max(1000).optional(),
+  from: SimulationNameSchema,
+  force: z.boolean(),
+});
 
 /** The daily schedule's input, which invokes the prune function's schedule entry directly. */
 export const ScheduledPruneRequestSchema = z.object({
@@ -26,7 +55,8 @@ export type ScheduledPruneRequest = z.infer<typeof ScheduledPruneRequestSchema>;
 /**
  * What starts a retention run: the daily schedule (`ScheduledPruneRequestSchema`), a
  * `Checkpoint Completed` event (delivered after the queue's debounce delay), or a person (the
- * API's `POST /prune`, through the queue).
+ * API's `POST /prune`, through the queue); or what continues one
+ * (`ContinuedPruneRequestSchema`).
  */
 export const PruneRequestSchema = z.union([
   ScheduledPruneRequestSchema,
@@ -43,6 +73,7 @@ export const PruneRequestSchema = z.union([
     dryRun: z.boolean().default(true),
     force: z.boolean().default(false),
   }),
+  ContinuedPruneRequestSchema,
 ]);
 /** What starts a retention run. */
 export type PruneRequest = z.infer<typeof PruneRequestSchema>;
@@ -74,6 +105,14 @@ export function pruneRunFor(request: PruneRequest, debounceSeconds: number): Pru
         runId: `manual/${request.requestId}`,
         simulations: request.simulation ? [request.simulation] : undefined,
         dryRun: request.dryRun,
+        force: request.force,
+      };
+    case "continue":
+      return {
+        runId: request.runId,
+        ...(request.simulations === undefined ? {} : { simulations: request.simulations }),
+        from: request.from,
+        dryRun: false,
         force: request.force,
       };
   }

@@ -44,6 +44,21 @@ export const RestoreTargetNameSchema = SimulationNameSchema.refine(
 );
 
 /**
+ * A restore's target prefix as a caller writes it (`restored/exp7`, with or without `/` at its
+ * ends). Only its form is checked here; which prefixes a restore may write under depends on the
+ * configured sources, and is checked by the use case.
+ */
+export const RestoreTargetSchema = z.strictObject(
+  {
+    prefix: z
+      .string({ error: "must be a string" })
+      .min(1, "must not be empty")
+      .max(1024, "must be at most 1024 characters (an S3 key's limit)"),
+  },
+  { error: "must be an object with only prefix" },
+);
+
+/**
  * A request to restore a checkpoint into a new simulation. `clientToken` makes it idempotent: the
  * same checkpoint and token always name the same restore job, so a retried request (an API client
  * timing out, a double click) starts one simulation.
@@ -58,6 +73,11 @@ export const RestoreRequestSchema = z.object({
     .min(1, "must not be empty")
     .max(128, "must be at most 128 characters")
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  /**
+   * Where a checkpoint of a provider that restores into a prefix (`restoreInto.prefix`: files
+   * another tool wrote) is copied to: a prefix inside one of its sources, checked by the use case.
+   */
+  target: RestoreTargetSchema.optional(),
 });
 /** A validated restore request. */
 export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
@@ -81,9 +101,16 @@ export const RestoreProgressSchema = z.object({
   phase: RestorePhaseSchema,
   /**
    * Set for a checkpoint a platform holds (no file): restored by the platform itself, into the
-   * same (stopped) simulation or a new one, as its `restoreInto` allows. Absent: from a file.
+   * same (stopped) simulation or a new one, as its `restoreInto` allows; `prefix` for a set of
+   * objects copied from its archive under a prefix (no simulation started). Absent: from a file.
    */
-  into: z.enum(["same", "new"]).optional(),
+  into: z.enum(["same", "new", "prefix"]).optional(),
+  /**
+   * With `into: "prefix"` (a set of objects another tool wrote): the prefix in the files bucket
+   * its archive is copied to, and once done, `uri`, where the tool resumes from it.
+   */
+  prefix: z.string().endsWith("/").optional(),
+  uri: z.string().startsWith("s3://").optional(),
   from: z.enum(["hot", "archive", "platform"]).optional(),
   /** The archive copy, while it is thawed or copied back. */
   source: S3LocationSchema.optional(),

@@ -10,7 +10,12 @@ import * as z from "zod";
 const KEEP_BEST_FIELDS = ["metric", "mode", "count", "keepWithoutMetric"] as const;
 
 /** The policy fields these rules add, in the order their reasons are listed. */
-export const CHECKPOINT_RULE_FIELDS = ["keepBest", "keepEveryNSteps", "keepSteps"] as const;
+export const CHECKPOINT_RULE_FIELDS = [
+  "keepBest",
+  "keepEveryNSteps",
+  "keepSteps",
+  "keepVerified",
+] as const;
 
 /**
  * `keepBest` (Lightning `save_top_k`, Ray `num_to_keep` with a score attribute, Orbax `best_fn`
@@ -69,11 +74,22 @@ export const KeepStepsSchema = z.array(
   { error: "must be a list of steps such as [1000, 5000]" },
 );
 
+/**
+ * `keepVerified` (AWS Backup restore testing, "never delete the last good backup"): keeps the K
+ * newest checkpoints whose latest restore test PASSED (`verification`). Set, it also refuses a
+ * prune that would leave the simulation without such a checkpoint (`verifiedRefusal`).
+ */
+export const KeepVerifiedSchema = z
+  .number({ error: "must be a positive count of verified checkpoints to keep" })
+  .int("must be a whole, positive count of verified checkpoints to keep")
+  .min(1, "must be a positive count of verified checkpoints to keep");
+
 /** The part of a policy these rules read. */
 export interface CheckpointRules {
   keepBest?: KeepBest;
   keepEveryNSteps?: number;
   keepSteps?: readonly number[];
+  keepVerified?: number;
 }
 
 /**
@@ -84,6 +100,7 @@ export function hasCheckpointRules(policy: Partial<Record<string, unknown>>): bo
   return (
     (policy.keepBest !== undefined && policy.keepBest !== null) ||
     policy.keepEveryNSteps !== undefined ||
+    policy.keepVerified !== undefined ||
     (Array.isArray(policy.keepSteps) && policy.keepSteps.length > 0)
   );
 }
@@ -92,7 +109,11 @@ export function hasCheckpointRules(policy: Partial<Record<string, unknown>>): bo
 export interface RuleEntry {
   readonly step?: number;
   readonly metrics?: Readonly<Record<string, number>>;
+  /** The latest restore test; only `PASSED` counts for `keepVerified`. */
+  readonly verification?: { readonly status: string };
 }
+
+const isVerified = (entry: RuleEntry): boolean => entry.verification?.status === "PASSED";
 
 /** A value that can be ranked: NaN and the infinities cannot, so they count as no value. */
 function metricOf(entry: RuleEntry, metric: string): number | undefined {
@@ -154,19 +175,20 @@ export function bestEntries(entries: readonly RuleEntry[], rule: KeepBest): numb
 }
 
 /**
- * Appends the reasons of these rules to `reasons` (one list per entry, entries newest first):
- * `best <metric> (<value>, <rank> of <count>)` or `no <metric>`, `every <N> steps`, `step <S>`.
- * In place, because a million checkpoints should not cost a second million arrays.
+ * Appends the reasons of these rules to `reasons` (a list per entry by position, entries newest
+ * first, absent for an entry nothing keeps yet):
+ * `best <metric> (<value>, <rank> of <count>)` or `no <metric>`, `every <N> steps`, `step <S>`,
+ * `verified`. In place, because a million checkpoints should not cost a second million arrays.
  */
 export function addCheckpointRuleReasons(
   entries: readonly RuleEntry[],
   rules: CheckpointRules,
-  reasons: string[][],
+  reasons: Map<number, string[]>,
 ): void {
-  const { keepBest, keepEveryNSteps, keepSteps } = rules;
+  const { keepBest, keepEveryNSteps, keepSteps, keepVerified } = rules;
   const push = (index: number, reason: string): void => {
-    const list = reasons[index];
-    if (list === undefined) reasons[index] = [reason];
+    const list = reasons.get(index);
+    if (list === undefined) reasons.set(index, [reason]);
     else list.push(reason);
   };
   if (keepBest !== undefined) {
@@ -181,6 +203,14 @@ export function addCheckpointRuleReasons(
       } else if (value === undefined && keepBest.keepWithoutMetric) push(index, missing);
     });
   }
+  if (keepVerified !== undefined) {
+    let left = keepVerified;
+    for (let index = 0; index < entries.length && left > 0; index++) {
+      if (!isVerified(entries[index] as RuleEntry)) continue;
+      push(index, "verified");
+      left--;
+    }
+  }
   const steps = new Set(keepSteps ?? []);
   if (keepEveryNSteps === undefined && steps.size === 0) return;
   entries.forEach((entry, index) => {
@@ -191,4 +221,26 @@ export function addCheckpointRuleReasons(
     }
     if (steps.has(step)) push(index, `step ${step}`);
   });
+}
+
+/**
+ * Why a plan must not run under `keepVerified`, or null: it would remove checkpoints while none
+ * of the simulation's COMPLETE checkpoints has passed a restore test. (When one has, the rule
+ * keeps the newest of them, so a plan can only leave none by having none.) Nothing proven would
+ * be left to fall back on, so, like the remove-all guard, not even `force` allows it; the
+ * simulation is pruned again once one of its checkpoints passes (the `verification` schedule) or
+ * when its policy drops `keepVerified`.
+ */
+export function verifiedRefusal(
+  simulation: string,
+  entries: readonly RuleEntry[],
+  removing: number,
+  rules: CheckpointRules,
+): string | null {
+  if (rules.keepVerified === undefined || removing === 0 || entries.some(isVerified)) return null;
+  return (
+    `keepVerified: the policy would remove ${removing} checkpoints of ${simulation} while none ` +
+    `of its ${entries.length} COMPLETE checkpoints has passed a restore test; refusing to prune ` +
+    `until one passes verification (see docs/verification.md), or drop keepVerified from its policy`
+  );
 }

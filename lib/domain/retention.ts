@@ -2,14 +2,16 @@ import * as z from "zod";
 import type { CheckpointState } from "./checkpoint.ts";
 import {
   canonicalTimeZone,
+  civilFromDays,
+  daysFromCivil,
   formatDuration,
+  InstantParser,
   isTimeZone,
   isZeroDuration,
   parseDuration,
   subtractDuration,
-  wallClock,
+  ZoneClock,
   type CalendarDuration,
-  type WallClock,
 } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import {
@@ -19,24 +21,30 @@ import {
   KeepBestSchema,
   KeepEveryNStepsSchema,
   KeepStepsSchema,
+  KeepVerifiedSchema,
+  verifiedRefusal,
 } from "./retention-checkpoint-rules.ts";
+import { ProviderNameSchema } from "./provider-names.ts";
 import { parseInput } from "./validation.ts";
 
+/** A calendar period restic cuts a clock into; `last` is the snapshot's position instead. */
+type Period = "last" | "hour" | "day" | "week" | "month" | "year";
+
 const COUNT_RULES = [
-  { field: "keepLast", reason: "last snapshot", bucket: (_c: WallClock, nr: number) => nr },
-  { field: "keepHourly", reason: "hourly snapshot", bucket: (c: WallClock) => ymdh(c) },
-  { field: "keepDaily", reason: "daily snapshot", bucket: (c: WallClock) => ymd(c) },
-  { field: "keepWeekly", reason: "weekly snapshot", bucket: (c: WallClock) => isoWeek(c) },
-  { field: "keepMonthly", reason: "monthly snapshot", bucket: (c: WallClock) => ym(c) },
-  { field: "keepYearly", reason: "yearly snapshot", bucket: (c: WallClock) => c.year },
+  { field: "keepLast", reason: "last snapshot", period: "last" },
+  { field: "keepHourly", reason: "hourly snapshot", period: "hour" },
+  { field: "keepDaily", reason: "daily snapshot", period: "day" },
+  { field: "keepWeekly", reason: "weekly snapshot", period: "week" },
+  { field: "keepMonthly", reason: "monthly snapshot", period: "month" },
+  { field: "keepYearly", reason: "yearly snapshot", period: "year" },
 ] as const;
 
 const WITHIN_RULES = [
-  { field: "keepWithinHourly", reason: "hourly within", bucket: (c: WallClock) => ymdh(c) },
-  { field: "keepWithinDaily", reason: "daily within", bucket: (c: WallClock) => ymd(c) },
-  { field: "keepWithinWeekly", reason: "weekly within", bucket: (c: WallClock) => isoWeek(c) },
-  { field: "keepWithinMonthly", reason: "monthly within", bucket: (c: WallClock) => ym(c) },
-  { field: "keepWithinYearly", reason: "yearly within", bucket: (c: WallClock) => c.year },
+  { field: "keepWithinHourly", reason: "hourly within", period: "hour" },
+  { field: "keepWithinDaily", reason: "daily within", period: "day" },
+  { field: "keepWithinWeekly", reason: "weekly within", period: "week" },
+  { field: "keepWithinMonthly", reason: "monthly within", period: "month" },
+  { field: "keepWithinYearly", reason: "yearly within", period: "year" },
 ] as const;
 
 const POLICY_FIELDS = [
@@ -48,31 +56,39 @@ const POLICY_FIELDS = [
   "timeZone",
 ];
 
-function ymdh(c: WallClock): number {
-  return c.year * 1_000_000 + c.month * 10_000 + c.day * 100 + c.hour;
-}
-
-function ymd(c: WallClock): number {
-  return c.year * 10_000 + c.month * 100 + c.day;
-}
-
-function ym(c: WallClock): number {
-  return c.year * 100 + c.month;
-}
-
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
-/** ISO-8601 week as `YYYYWW` (weeks start on Monday; week-year of the week's Thursday), like Go. */
-function isoWeek(c: WallClock): number {
-  const date = new Date(0);
-  date.setUTCFullYear(c.year, c.month - 1, c.day);
-  const weekday = ((date.getUTCDay() + 6) % 7) + 1;
-  const thursday = new Date(date.getTime() + (4 - weekday) * DAY_MS);
-  const weekYear = thursday.getUTCFullYear();
-  const januaryFirst = new Date(0);
-  januaryFirst.setUTCFullYear(weekYear, 0, 1);
-  const week = Math.floor((thursday.getTime() - januaryFirst.getTime()) / DAY_MS / 7) + 1;
-  return weekYear * 100 + week;
+const floorMod = (a: number, n: number): number => ((a % n) + n) % n;
+
+/**
+ * The periods of wall-clock readings (`ZoneClock.local`), numbered as restic compares them:
+ * `YYYYMMDDHH`, `YYYYMMDD`, ISO `YYYYWW` (weeks start on Monday; week-year of the week's
+ * Thursday, like Go), `YYYYMM`, `YYYY`. Plain arithmetic on the day count, no Date objects, and
+ * the last day's date is kept: checkpoints read in order mostly share their neighbour's day.
+ */
+class Periods {
+  private days = Number.NaN;
+  private date = 0;
+
+  of(period: Exclude<Period, "last">, local: number): number {
+    const days = Math.floor(local / DAY_MS);
+    if (period === "week") {
+      const thursday = days - floorMod(days + 3, 7) + 3;
+      const date = civilFromDays(thursday);
+      const weekYear = (date - floorMod(date, 10_000)) / 10_000;
+      return weekYear * 100 + Math.floor((thursday - daysFromCivil(weekYear, 1, 1)) / 7) + 1;
+    }
+    if (days !== this.days) {
+      this.days = days;
+      this.date = civilFromDays(days);
+    }
+    const date = this.date;
+    if (period === "hour") return date * 100 + Math.floor((local - days * DAY_MS) / HOUR_MS);
+    if (period === "day") return date;
+    const month = (date - floorMod(date, 100)) / 100;
+    return period === "month" ? month : (month - floorMod(month, 100)) / 100;
+  }
 }
 
 const KeepCountSchema = z
@@ -139,6 +155,7 @@ export const RetentionPolicySchema = z
       keepBest: KeepBestSchema.optional(),
       keepEveryNSteps: KeepEveryNStepsSchema.optional(),
       keepSteps: KeepStepsSchema.optional(),
+      keepVerified: KeepVerifiedSchema.optional(),
       timeZone: TimeZoneSchema.default("UTC"),
     },
     {
@@ -155,8 +172,8 @@ export const RetentionPolicySchema = z
         code: "custom",
         message:
           "the policy keeps nothing: set a keepLast/keepHourly/…/keepYearly count (-1 or more " +
-          "than 0), a non-zero keepWithin… duration, a keepTags list, keepBest, keepEveryNSteps " +
-          "or a keepSteps list",
+          "than 0), a non-zero keepWithin… duration, a keepTags list, keepBest, keepEveryNSteps, " +
+          "keepVerified or a keepSteps list",
       });
     }
   });
@@ -235,14 +252,21 @@ export const GlobSchema = z
 
 /**
  * Retention settings of a deployment: the policy every simulation gets, overrides for simulations
- * whose names match a glob (the first match wins and replaces the default whole, so an override
- * reads on its own), and the largest share of a simulation's COMPLETE checkpoints one run may
+ * whose names match a glob, and when an override names a `provider` only that provider's (a files
+ * run and a simulation differ in what is worth keeping: `keepBest` by a training loss, say); the
+ * first match wins and replaces the default whole, so an override reads on its own; and the largest share of a simulation's COMPLETE checkpoints one run may
  * remove without being forced, a guard against a mistaken policy emptying the catalog.
  */
 export const RetentionConfigSchema = z.strictObject({
   default: RetentionPolicySchema,
   overrides: z
-    .array(z.strictObject({ match: GlobSchema, policy: RetentionPolicySchema }))
+    .array(
+      z.strictObject({
+        match: GlobSchema,
+        provider: ProviderNameSchema.optional(),
+        policy: RetentionPolicySchema,
+      }),
+    )
     .default([]),
   maxRemoveFraction: z
     .number()
@@ -263,9 +287,22 @@ export const DEFAULT_RETENTION: RetentionConfigInput = {
   default: { keepLast: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 },
 };
 
-/** The policy that governs `simulation`: the first override whose glob matches, else the default. */
-export function policyFor(config: RetentionConfig, simulation: string): RetentionPolicy {
-  return config.overrides.find((o) => matchesGlob(o.match, simulation))?.policy ?? config.default;
+/**
+ * The policy that governs `simulation` of `provider` (the one its checkpoints name): the first
+ * override whose glob matches and whose provider, if it names one, is that provider; else the
+ * default. Without a provider, overrides that name one never apply.
+ */
+export function policyFor(
+  config: RetentionConfig,
+  simulation: string,
+  provider?: string,
+): RetentionPolicy {
+  return (
+    config.overrides.find(
+      (o) =>
+        matchesGlob(o.match, simulation) && (o.provider === undefined || o.provider === provider),
+    )?.policy ?? config.default
+  );
 }
 
 /**
@@ -283,6 +320,8 @@ export interface RetentionCandidate {
   readonly step?: number;
   /** Read by `keepBest`; values that are not finite numbers count as absent. */
   readonly metrics?: Readonly<Record<string, number>>;
+  /** Read by `keepVerified`: its latest restore test, of which only `PASSED` counts. */
+  readonly verification?: { readonly status: string };
 }
 
 /**
@@ -319,16 +358,6 @@ export interface RetentionPlanOptions {
 export type RetentionPolicySource =
   RetentionPolicyInput | ((simulation: string) => RetentionPolicyInput);
 
-interface Entry {
-  id: string;
-  time: number;
-  clock: WallClock;
-  tags: readonly string[];
-  favorite: boolean;
-  step: number | undefined;
-  metrics: Readonly<Record<string, number>> | undefined;
-}
-
 function hasTags(entryTags: readonly string[], list: readonly string[]): boolean {
   for (const tag of list) {
     if (tag === "" && entryTags.length === 0) return true;
@@ -343,14 +372,31 @@ const durationOf = (text: string | undefined): CalendarDuration | undefined => {
   return isZeroDuration(duration) ? undefined : duration;
 };
 
+/** `list` with `reason` appended, created on the first reason (most checkpoints get none). */
+function added(list: string[] | undefined, reason: string): string[] {
+  if (list === undefined) return [reason];
+  list.push(reason);
+  return list;
+}
+
 /**
- * restic's `ApplyPolicy`, step for step, over entries sorted newest first: the reasons that keep
- * each entry, empty for an entry the policy removes.
+ * restic's `ApplyPolicy`, step for step, over COMPLETE checkpoints sorted newest first (`times`
+ * their instants): the reasons that keep each one by position, absent for one the policy
+ * removes (a map: most of a large catalog is removed, and an array of a million holes costs). A
+ * checkpoint's clock is read only when a rule still needs it, and the loop ends once no rule
+ * can keep anything older, so a million checkpoints cost what the kept ones need.
  */
-function applyPolicy(entries: readonly Entry[], policy: RetentionPolicy, now: number): string[][] {
+function applyPolicy(
+  sorted: readonly RetentionCandidate[],
+  times: Float64Array,
+  policy: RetentionPolicy,
+  now: number,
+): Map<number, string[]> {
   const tz = policy.timeZone;
+  const clock = new ZoneClock(tz);
+  const periods = new Periods();
   let latest = Number.NEGATIVE_INFINITY;
-  for (const e of entries) if (e.time > latest && e.time <= now) latest = e.time;
+  for (const time of times) if (time > latest && time <= now) latest = time;
   const cutoff = (duration: CalendarDuration): number =>
     latest === Number.NEGATIVE_INFINITY
       ? Number.NEGATIVE_INFINITY
@@ -358,6 +404,7 @@ function applyPolicy(entries: readonly Entry[], policy: RetentionPolicy, now: nu
 
   const within = durationOf(policy.keepWithin);
   const withinCutoff = within === undefined ? 0 : cutoff(within);
+  const withinText = within === undefined ? "" : `within ${formatDuration(within)}`;
   const counts = COUNT_RULES.map((rule) => ({
     ...rule,
     count: policy[rule.field] ?? 0,
@@ -369,44 +416,65 @@ function applyPolicy(entries: readonly Entry[], policy: RetentionPolicy, now: nu
     const text = formatDuration(duration);
     return [{ ...rule, text, cutoff: cutoff(duration), last: -1 }];
   });
-  const oldest = entries.length - 1;
+  const tagLists = policy.keepTags ?? [];
+  const oldest = sorted.length - 1;
+  const reasons = new Map<number, string[]>();
+  // Sorted newest first, so once no count is left, every window and keepWithin lies ahead and
+  // no tag list is set, nothing older can be kept by restic's rules: the loop ends there.
+  let countsLeft = counts.filter((b) => b.count !== 0).length;
+  const lastCutoff = Math.min(
+    within === undefined ? Number.POSITIVE_INFINITY : withinCutoff,
+    ...windows.map((w) => w.cutoff),
+  );
+  const keepsOlder = (time: number): boolean =>
+    countsLeft > 0 || tagLists.length > 0 || time > lastCutoff;
 
-  return entries.map((entry, nr) => {
-    const reasons: string[] = [];
-    for (const list of policy.keepTags ?? []) {
-      if (hasTags(entry.tags, list)) reasons.push(`has tags [${list.join(", ")}]`);
+  for (let nr = 0; nr <= oldest; nr++) {
+    const time = times[nr] as number;
+    if (!keepsOlder(time)) break;
+    let list: string[] | undefined;
+    if (tagLists.length > 0) {
+      const entryTags = sorted[nr]?.tags ?? [];
+      for (const tags of tagLists) {
+        if (hasTags(entryTags, tags)) list = added(list, `has tags [${tags.join(", ")}]`);
+      }
     }
-    if (within !== undefined && entry.time > withinCutoff) {
-      reasons.push(`within ${formatDuration(within)}`);
-    }
+    if (within !== undefined && time > withinCutoff) list = added(list, withinText);
+    let local = Number.NaN;
     for (const b of counts) {
       if (b.count > 0 || b.count === -1) {
-        const value = b.bucket(entry.clock, nr);
+        let value = nr;
+        if (b.period !== "last") {
+          if (Number.isNaN(local)) local = clock.local(time);
+          value = periods.of(b.period, local);
+        }
         if (value !== b.last || nr === oldest) {
-          reasons.push(value === b.last ? `oldest ${b.reason}` : b.reason);
+          list = added(list, value === b.last ? `oldest ${b.reason}` : b.reason);
           b.last = value;
-          if (b.count > 0) b.count--;
+          if (b.count > 0 && --b.count === 0) countsLeft--;
         }
       }
     }
     for (const w of windows) {
-      if (entry.time > w.cutoff) {
-        const value = w.bucket(entry.clock);
+      if (time > w.cutoff) {
+        if (Number.isNaN(local)) local = clock.local(time);
+        const value = periods.of(w.period, local);
         if (value !== w.last || nr === oldest) {
-          reasons.push(`${value === w.last ? "oldest " : ""}${w.reason} ${w.text}`);
+          list = added(list, `${value === w.last ? "oldest " : ""}${w.reason} ${w.text}`);
           w.last = value;
         }
       }
     }
-    return reasons;
-  });
+    if (list !== undefined) reasons.set(nr, list);
+  }
+  return reasons;
 }
 
-function timeOf(candidate: RetentionCandidate): number {
+function timeOf(candidate: RetentionCandidate, parser: InstantParser): number {
   const time =
     candidate.createdAt instanceof Date
       ? candidate.createdAt.getTime()
-      : Date.parse(candidate.createdAt);
+      : parser.parse(candidate.createdAt);
   if (Number.isNaN(time)) {
     throw new ValidationError(
       `checkpoint ${candidate.id} has an invalid createdAt ${JSON.stringify(String(candidate.createdAt))}`,
@@ -414,6 +482,112 @@ function timeOf(candidate: RetentionCandidate): number {
     );
   }
   return time;
+}
+
+/** Ids hash by their length and last units: UUIDs and counters vary most at the end. */
+const HASHED_ID_UNITS = 12;
+
+function idHash(id: string): number {
+  let hash = Math.imul(0x811c9dc5 ^ id.length, 0x01000193);
+  for (let k = Math.max(0, id.length - HASHED_ID_UNITS); k < id.length; k++) {
+    hash = Math.imul(hash ^ id.charCodeAt(k), 0x01000193);
+  }
+  return hash;
+}
+
+/**
+ * The first id (in input order) that appears a second time, or undefined. The ids' hashes (FNV-1a)
+ * are split by their top byte into 256 buckets, in input order, and each bucket is checked with a
+ * small open-addressing table of indices (equal hashes told apart by comparing the ids). The
+ * passes read memory in order and the tables stay in cache: about a fifth of what a `Set` of a
+ * million ids costs, which was the largest part of a large plan's time.
+ */
+function firstDuplicateId(checkpoints: readonly RetentionCandidate[]): string | undefined {
+  const n = checkpoints.length;
+  const hashes = new Int32Array(n);
+  const starts = new Int32Array(257);
+  for (let i = 0; i < n; i++) {
+    const hash = idHash((checkpoints[i] as RetentionCandidate).id);
+    hashes[i] = hash;
+    (starts[(hash >>> 24) + 1] as number)++;
+  }
+  for (let b = 1; b <= 256; b++) starts[b] = (starts[b] as number) + (starts[b - 1] as number);
+  const order = new Int32Array(n);
+  const next = starts.slice(0, 256);
+  for (let i = 0; i < n; i++) {
+    const bucket = (hashes[i] as number) >>> 24;
+    order[next[bucket] as number] = i;
+    next[bucket] = (next[bucket] as number) + 1;
+  }
+  let largest = 0;
+  for (let b = 0; b < 256; b++) {
+    largest = Math.max(largest, (starts[b + 1] as number) - (starts[b] as number));
+  }
+  let size = 16;
+  while (size < largest * 2) size *= 2;
+  const table = new Int32Array(size);
+  let first = n;
+  for (let b = 0; b < 256; b++) {
+    const from = starts[b] as number;
+    const to = starts[b + 1] as number;
+    let mask = 15;
+    while (mask + 1 < (to - from) * 2) mask = mask * 2 + 1;
+    table.fill(-1, 0, mask + 1);
+    for (let j = from; j < to; j++) {
+      const i = order[j] as number;
+      const hash = hashes[i] as number;
+      for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+        const at = table[slot] as number;
+        if (at === -1) {
+          table[slot] = i;
+          break;
+        }
+        if (hashes[at] === hash && checkpoints[at]?.id === checkpoints[i]?.id) {
+          first = Math.min(first, i);
+          break;
+        }
+      }
+      if (i > first) break; // this bucket's later ids cannot name an earlier duplicate
+    }
+  }
+  return first < n ? (checkpoints[first] as RetentionCandidate).id : undefined;
+}
+
+/**
+ * The COMPLETE checkpoints of a group newest first, ties in input order (what a stable sort
+ * gives), with their instants, in one pass. The catalog lists oldest or newest first, so an
+ * already ordered list is only checked (and reversed), never sorted.
+ */
+function newestFirst(group: readonly RetentionCandidate[]): {
+  sorted: RetentionCandidate[];
+  times: Float64Array;
+} {
+  const complete: RetentionCandidate[] = [];
+  const all = new Float64Array(group.length);
+  const parser = new InstantParser();
+  let descending = true;
+  let ascending = true;
+  let previous = Number.NaN;
+  for (const candidate of group) {
+    if (candidate.state !== "COMPLETE") continue;
+    const time = timeOf(candidate, parser);
+    if (time > previous) descending = false;
+    if (time <= previous) ascending = false;
+    all[complete.length] = time;
+    complete.push(candidate);
+    previous = time;
+  }
+  const n = complete.length;
+  const times = all.subarray(0, n);
+  if (descending) return { sorted: complete, times };
+  if (ascending) return { sorted: complete.reverse(), times: times.reverse() };
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (times[b] as number) - (times[a] as number) || a - b,
+  );
+  return {
+    sorted: order.map((i) => complete[i] as RetentionCandidate),
+    times: Float64Array.from(order, (i) => times[i] as number),
+  };
 }
 
 function refusal(
@@ -459,54 +633,55 @@ export function planRetention(
   const now = options.now.getTime();
   if (Number.isNaN(now)) throw new ValidationError("now must be a valid date");
 
-  const seen = new Set<string>();
-  const bySimulation = new Map<string, RetentionCandidate[]>();
-  for (const checkpoint of checkpoints) {
-    if (seen.has(checkpoint.id)) {
-      throw new ValidationError(`checkpoint id ${checkpoint.id} appears more than once`, [
-        { path: checkpoint.id, message: "duplicate id" },
-      ]);
+  const duplicate = firstDuplicateId(checkpoints);
+  if (duplicate !== undefined) {
+    throw new ValidationError(`checkpoint id ${duplicate} appears more than once`, [
+      { path: duplicate, message: "duplicate id" },
+    ]);
+  }
+  const bySimulation = new Map<string, readonly RetentionCandidate[]>();
+  const only = checkpoints[0]?.simulation;
+  if (only !== undefined && checkpoints.every((c) => c.simulation === only)) {
+    bySimulation.set(only, checkpoints); // one simulation, as a prune plans it: no copy
+  } else {
+    for (const checkpoint of checkpoints) {
+      const group = bySimulation.get(checkpoint.simulation);
+      if (group) (group as RetentionCandidate[]).push(checkpoint);
+      else bySimulation.set(checkpoint.simulation, [checkpoint]);
     }
-    seen.add(checkpoint.id);
-    const group = bySimulation.get(checkpoint.simulation) ?? [];
-    group.push(checkpoint);
-    bySimulation.set(checkpoint.simulation, group);
   }
 
   const simulations = [...bySimulation.keys()].sort();
   return simulations.map((simulation) => {
     const raw = typeof policy === "function" ? policy(simulation) : policy;
     const resolved = parseInput(RetentionPolicySchema, raw, `retention policy for ${simulation}`);
-    const entries: Entry[] = (bySimulation.get(simulation) ?? [])
-      .filter((c) => c.state === "COMPLETE")
-      .map((c) => {
-        const time = timeOf(c);
-        return {
-          id: c.id,
-          time,
-          clock: wallClock(new Date(time), resolved.timeZone),
-          tags: c.tags ?? [],
-          favorite: c.favorite === true,
-          step: c.step,
-          metrics: c.metrics,
-        };
-      })
-      .sort((a, b) => b.time - a.time);
-
-    const reasons = applyPolicy(entries, resolved, now);
-    addCheckpointRuleReasons(entries, resolved, reasons);
+    const { sorted, times } = newestFirst(bySimulation.get(simulation) ?? []);
+    const reasons = applyPolicy(sorted, times, resolved, now);
+    addCheckpointRuleReasons(sorted, resolved, reasons);
     const keep: KeptCheckpoint[] = [];
     const remove: { id: string }[] = [];
-    entries.forEach((entry, i) => {
-      const why = [...(entry.favorite ? ["favorite"] : []), ...(reasons[i] ?? [])];
-      if (why.length > 0) keep.push({ id: entry.id, reasons: why });
-      else remove.push({ id: entry.id });
-    });
+    // Positions with reasons in order, so the walk below needs no lookup for the others.
+    const reasoned = [...reasons.keys()].sort((a, b) => a - b);
+    let next = 0;
+    for (let i = 0; i < sorted.length; i++) {
+      const { id, favorite } = sorted[i] as RetentionCandidate;
+      let why: string[] | undefined;
+      if (reasoned[next] === i) {
+        why = reasons.get(i);
+        next++;
+      }
+      if (favorite === true) keep.push({ id, reasons: why ? ["favorite", ...why] : ["favorite"] });
+      else if (why) keep.push({ id, reasons: why });
+      else remove.push({ id });
+    }
     return {
       simulation,
       keep,
       remove,
-      refused: refusal(simulation, remove.length, entries.length, options, max),
+      // keepVerified's refusal first: no force overrides it, so it is the one to act on.
+      refused:
+        verifiedRefusal(simulation, sorted, remove.length, resolved) ??
+        refusal(simulation, remove.length, sorted.length, options, max),
     };
   });
 }

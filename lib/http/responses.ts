@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import * as z from "zod";
 import { isAppError, ProviderError, RetryLaterError, ValidationError } from "../domain/errors.ts";
 
 /** One field and the rule it broke, as `details` lists them. */
@@ -7,10 +8,20 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** The body of every error response: `{"error":{"code","message","details"}}`. */
-export interface ErrorBody {
-  error: { code: string; message: string; details: ErrorDetail[]; correlationId?: string };
-}
+/**
+ * The body of every error response: `{"error":{"code","message","details"}}`. A schema so the
+ * OpenAPI document states the one error shape every status shares.
+ */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })),
+    correlationId: z.string().optional(),
+  }),
+});
+/** The body of every error response. */
+export type ErrorBody = z.output<typeof ErrorBodySchema>;
 
 /** What the API answers for an error, and whether it is worth a log line at error level. */
 export interface HttpErrorResponse {

@@ -32,16 +32,35 @@ export interface RouteInput<P, Q, B, H> {
 const NoQuery = knownFieldsOnly({}, "is not a query parameter of this route");
 type Anything = z.ZodUnknown;
 
-/** One route: its method and path template, the schemas of its inputs, and its handler. */
-export interface RouteSpec<
-  P extends z.ZodType,
-  Q extends z.ZodType,
-  B extends z.ZodType,
-  H extends z.ZodType,
+/**
+ * One success answer of a route, as the OpenAPI document states it: the schema of its body is
+ * what clients can rely on, so it is declared beside the handler that sends it.
+ */
+export interface ResponseSpec {
+  description: string;
+  body: z.ZodType;
+  /** Headers the answer sets besides `X-Correlation-Id` (name as sent → what it carries). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * What a route promises, apart from its handler: the schemas of its inputs, its success answers
+ * and its refusals. The OpenAPI document is generated from it (see `openApiDocument`), so the
+ * document can only say what the route validates and answers.
+ */
+export interface RouteContract<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  H extends z.ZodType = z.ZodType,
 > {
   method: HttpMethod;
   /** A path template such as `/checkpoints/{id}`; each `{name}` is one path segment. */
   path: string;
+  /** Names the operation in the OpenAPI document and in clients generated from it. */
+  operationId: string;
+  /** One line saying what the route does. */
+  summary: string;
   params?: P;
   /** Without a schema the route takes no query parameters at all. */
   query?: Q;
@@ -49,6 +68,22 @@ export interface RouteSpec<
   body?: B;
   /** Header names are lower case; headers not in the schema are ignored. */
   headers?: H;
+  /** Every success status the handler answers, with its body. */
+  responses: Record<number, ResponseSpec>;
+  /**
+   * The refusals its use case raises besides 400 (which every route may answer), each with when;
+   * all of them carry the error body.
+   */
+  errors?: Record<number, string>;
+}
+
+/** One route: its contract and its handler. */
+export interface RouteSpec<
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+  H extends z.ZodType,
+> extends RouteContract<P, Q, B, H> {
   handle(
     input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>,
   ): Promise<HttpResult>;
@@ -58,6 +93,8 @@ export interface RouteSpec<
 export interface Route {
   method: HttpMethod;
   path: string;
+  /** What the route promises; `query` is always set (no schema means no parameters). */
+  contract: RouteContract;
   match(path: string): Record<string, string> | undefined;
   run(request: ParsedRequest, params: Record<string, string>): Promise<HttpResult>;
 }
@@ -125,9 +162,22 @@ export function route<
   H extends z.ZodType = Anything,
 >(spec: RouteSpec<P, Q, B, H>): Route {
   const match = compilePath(spec.path);
+  const contract: RouteContract = {
+    method: spec.method,
+    path: spec.path,
+    operationId: spec.operationId,
+    summary: spec.summary,
+    params: spec.params,
+    query: spec.query ?? NoQuery,
+    body: spec.body,
+    headers: spec.headers,
+    responses: spec.responses,
+    errors: spec.errors,
+  };
   return {
     method: spec.method,
     path: spec.path,
+    contract,
     match,
     async run(request, params) {
       const input = {
@@ -143,6 +193,15 @@ export function route<
     },
   };
 }
+
+/**
+ * Files served as they are at GET paths no route claims: the web console's page, script and
+ * styles (`consoleFiles`), which are no part of the JSON API and so have no route contract.
+ * `undefined` means no such file (a 404 like any unknown path).
+ */
+export type StaticFiles = (
+  path: string,
+) => Promise<{ body: string; headers: Record<string, string> } | undefined>;
 
 const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
@@ -171,9 +230,11 @@ function errorResult(response: HttpErrorResponse, correlationId: string) {
  * correlation id (the caller's `X-Correlation-Id`, or API Gateway's request id) that is echoed in
  * the response and carried by every log line of the request; unknown paths are 404s and known
  * paths with another method 405s; errors are mapped to statuses in one place (`toHttpError`).
+ * A GET no route claims may be one of `files` (the web console).
  */
 export function httpApi(
   routes: readonly Route[],
+  files?: StaticFiles,
 ): (
   event: APIGatewayProxyEventV2,
   context?: Context,
@@ -191,6 +252,17 @@ export function httpApi(
         .map((r) => ({ route: r, params: r.match(path) }))
         .filter((c) => c.params !== undefined);
       const found = candidates.find((c) => c.route.method === method);
+      if (!found && candidates.length === 0 && method === "GET" && files) {
+        const file = await files(path);
+        if (file) {
+          status = 200;
+          return {
+            statusCode: 200,
+            headers: { ...file.headers, "x-correlation-id": correlationId },
+            body: file.body,
+          };
+        }
+      }
       if (!found) {
         if (candidates.length === 0) throw new NotFoundError(`No route for ${method} ${path}`);
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { AirClient } from "../adapters/air/client.ts";
-import { SimsnapClient } from "../client/client.ts";
-import type { Checkpoint, Job } from "../client/types.ts";
+import { SimsnapClient } from "../../packages/client/src/client.ts";
+import type { Checkpoint, Job } from "../../packages/client/src/types.ts";
 import { AIR_SCOPES } from "./air/model.ts";
 import { startAirServer, type AirRequestRecord, type AirServer } from "./air/server.ts";
 import { airDemoLine, airRequestLine } from "./console-lines.ts";

@@ -1,4 +1,5 @@
 import type { Checkpoint, S3Location } from "../domain/checkpoint.ts";
+import { FILES_PROVIDER } from "../domain/file-discovery.ts";
 import type { Job, JobKind } from "../domain/job.ts";
 import { SNAPSHOT_STAMP_SKEW_MS } from "../domain/snapshot-binding.ts";
 import {
@@ -84,11 +85,16 @@ export interface ChaosReport {
   jobsByKind: Partial<Record<JobKind, Record<JobOutcome, number>>>;
   /** Error codes of the FAILED jobs, so a run shows which faults jobs gave up on. */
   failureCodes: Record<string, number>;
-  /** `platformHeld`: checkpoints a platform holds (no file to check; see `auditChaosRun`). */
+  /**
+   * `platformHeld`: checkpoints a platform holds (no file to check; see `auditChaosRun`);
+   * `objectSets`: checkpoints another tool wrote (the demo trainer's), sets of objects that no
+   * snapshot job binds, so the snapshot-file rules do not apply to them.
+   */
   checkpoints: Record<Checkpoint["state"], number> & {
     total: number;
     discovered: number;
     platformHeld: number;
+    objectSets: number;
   };
   violations: Record<ChaosViolationKind, number> & { total: number };
   details: ChaosViolation[];
@@ -235,6 +241,7 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
       total: input.checkpoints.length,
       discovered: 0,
       platformHeld: 0,
+      objectSets: 0,
       PENDING: 0,
       COMPLETE: 0,
       FAILED: 0,
@@ -271,6 +278,12 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
     report.checkpoints[checkpoint.state] += 1;
     if (checkpoint.trigger === "discovered") report.checkpoints.discovered += 1;
     if (checkpoint.platformId !== undefined) report.checkpoints.platformHeld += 1;
+    // A files checkpoint is cataloged by discovery, not bound to a job: counted, not judged here
+    // (its own guarantees have their tests and the files demo's audit at the end of a run).
+    if (checkpoint.provider === FILES_PROVIDER) {
+      report.checkpoints.objectSets += 1;
+      continue;
+    }
     const { location } = checkpoint;
     const job = jobOf(checkpoint);
 
@@ -308,7 +321,11 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
       add("phantom-complete", checkpoint.id, `COMPLETE checkpoint, but ${where} does not exist`);
     }
     // Only the hot file counts: the archive copy (`checkpoint.archive`) is meant to outlive it.
-    if (checkpoint.state === "DELETED" && objects.has(where)) {
+    // A move to the trash that died after its record and before removing the original leaves
+    // the file beside its trash copy, both named by the record; the purge removes both.
+    const trashLeftover =
+      checkpoint.trash !== undefined && objects.has(locationId(checkpoint.trash));
+    if (checkpoint.state === "DELETED" && objects.has(where) && !trashLeftover) {
       add("deleted-with-file", checkpoint.id, `DELETED checkpoint, but ${where} is still there`);
     }
     if (checkpoint.state === "COMPLETE" || checkpoint.state === "DELETED") {

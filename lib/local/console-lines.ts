@@ -23,6 +23,9 @@ export function describeEvent(event: BusEvent): string {
       size?: number;
       error?: { code: string; message: string };
       name?: string;
+      step?: number;
+      metrics?: Record<string, number>;
+      purgeAfter?: string;
     };
     jobId?: string;
   };
@@ -36,21 +39,43 @@ export function describeEvent(event: BusEvent): string {
     case "Snapshot Requested":
       return `▸ snapshot requested   ${simulation} job ${detail.jobId?.slice(0, 8) ?? "?"}`;
     case "Checkpoint Completed":
-      return held
-        ? `✓ checkpoint complete  ${simulation} ${held} (${checkpoint.trigger ?? "?"}, held by ${checkpoint.provider ?? "?"})`
-        : `✓ checkpoint complete  ${simulation} ${checkpoint.location?.key ?? ""} (${checkpoint.size ?? 0} bytes)`;
+      if (held) {
+        return `✓ checkpoint complete  ${simulation} ${held} (${checkpoint.trigger ?? "?"}, held by ${checkpoint.provider ?? "?"})`;
+      }
+      // A checkpoint another tool wrote: its step and the metrics retention ranks it by.
+      if (checkpoint.provider === "files") {
+        const metrics = Object.entries(checkpoint.metrics ?? {})
+          .map(([name, value]) => `, ${name} ${value}`)
+          .join("");
+        return `✓ checkpoint complete  ${simulation} ${checkpoint.location?.key ?? ""} (files: step ${checkpoint.step ?? "?"}, ${checkpoint.size ?? 0} bytes${metrics})`;
+      }
+      return `✓ checkpoint complete  ${simulation} ${checkpoint.location?.key ?? ""} (${checkpoint.size ?? 0} bytes)`;
     case "Checkpoint Failed":
       return `✗ checkpoint failed    ${simulation} ${checkpoint.error?.code ?? ""}: ${checkpoint.error?.message ?? ""}`;
-    case "Checkpoint Deleted":
-      return `✂ checkpoint deleted   ${simulation} ${held ?? checkpoint.location?.key ?? ""} (${checkpoint.error?.message ?? "by request"})`;
+    case "Checkpoint Deleted": {
+      // A file in the trash can still be undeleted: the line says until when.
+      const trash = checkpoint.purgeAfter ? `, in the trash until ${checkpoint.purgeAfter}` : "";
+      return `✂ checkpoint deleted   ${simulation} ${held ?? checkpoint.location?.key ?? ""} (${checkpoint.error?.message ?? "by request"}${trash})`;
+    }
+    case "Checkpoint Undeleted":
+      return `↶ checkpoint undeleted ${simulation} ${checkpoint.location?.key ?? ""} (COMPLETE again, back from the trash)`;
     case "Checkpoints Pruned": {
       const pruned = event.detail as {
         simulation?: string;
         removedCount?: number;
         kept?: unknown[];
         failedCount?: number;
+        trashedCount?: number;
+        purgeAfter?: string;
       };
-      return `✂ checkpoints pruned  ${(pruned.simulation ?? "?").padEnd(16)} removed ${pruned.removedCount ?? 0}, kept ${pruned.kept?.length ?? 0}${pruned.failedCount ? `, ${pruned.failedCount} failed` : ""}`;
+      const trash = pruned.trashedCount
+        ? ` (${pruned.trashedCount} in the trash until ${pruned.purgeAfter ?? "?"})`
+        : "";
+      return `✂ checkpoints pruned  ${(pruned.simulation ?? "?").padEnd(16)} removed ${pruned.removedCount ?? 0}${trash}, kept ${pruned.kept?.length ?? 0}${pruned.failedCount ? `, ${pruned.failedCount} failed` : ""}`;
+    }
+    case "Checkpoints Purged": {
+      const purged = event.detail as { purgedCount?: number; orphans?: number };
+      return `✂ trash purged         ${purged.purgedCount ?? 0} deletions final${purged.orphans ? `, ${purged.orphans} orphan copies removed` : ""}`;
     }
     case "Simulation Stopped": {
       const stopped = event.detail as {
@@ -79,16 +104,32 @@ export function describeEvent(event: BusEvent): string {
         target?: string;
         from?: string;
         snapshot?: { key?: string };
+        prefix?: string;
+        uri?: string;
         error?: { code?: string; message?: string };
       };
       const source = (restore.simulation ?? "?").padEnd(16);
+      // A set of files another tool wrote is copied under a prefix: no simulation is started.
+      const target = restore.prefix ?? restore.target ?? "?";
       if (event["detail-type"] === "Restore Requested")
-        return `↺ restore requested    ${source} → ${restore.target ?? "?"}`;
+        return `↺ restore requested    ${source} → ${target}`;
       if (event["detail-type"] === "Restore Failed")
         return `✗ restore failed       ${source} ${restore.error?.code ?? ""}: ${restore.error?.message ?? ""}`;
+      if (restore.uri !== undefined)
+        return `↺ checkpoint restored  ${source} → ${restore.uri} from its archive (matches its manifest)`;
       if (restore.from === "platform")
         return `↺ checkpoint restored  ${source} → ${restore.target ?? "?"} from the checkpoint its platform holds`;
       return `↺ checkpoint restored  ${source} → ${restore.target ?? "?"} from the ${restore.from ?? "?"} copy ${restore.snapshot?.key ?? ""}`;
+    }
+    case "Checkpoint Verified":
+    case "Checkpoint Verification Failed": {
+      const verified = event.detail as {
+        verification?: { status?: string; durationMs?: number; detail?: string };
+        throwaway?: string;
+      };
+      const v = verified.verification ?? {};
+      const mark = v.status === "PASSED" ? "✔" : "✗";
+      return `${mark} verified ${(v.status ?? "?").padEnd(11)} ${simulation} ${checkpoint.location?.key ?? held ?? ""} in ${((v.durationMs ?? 0) / 1000).toFixed(1)} s via ${verified.throwaway ?? "?"}: ${v.detail ?? ""}`;
     }
     case "Simulation Stop Failed": {
       const failed = event.detail as { simulation?: string; error?: { message?: string } };
@@ -98,6 +139,20 @@ export function describeEvent(event: BusEvent): string {
       return `• ${event["detail-type"]} ${JSON.stringify(event.detail)}`;
   }
 }
+
+/**
+ * What the demo trainer just wrote, as a training log would say it: a whole checkpoint with its
+ * evaluation loss, or one it left half-written (which discovery must keep PENDING).
+ */
+export const trainerLine = (checkpoint: {
+  key: string;
+  step: number;
+  loss: number;
+  complete: boolean;
+}): string =>
+  checkpoint.complete
+    ? `  ${clock()} ◆ trainer: saved ${checkpoint.key} (step ${checkpoint.step}, eval_loss ${checkpoint.loss})`
+    : `  ${clock()} ◆ trainer: left ${checkpoint.key} half-written (step ${checkpoint.step}, no trainer_state.json)`;
 
 /** The startup line naming the faults chaos mode injects, and how to run the same ones again. */
 export function chaosBanner(chaos: NonNullable<LocalStackConfig["chaos"]>): string {
@@ -117,6 +172,8 @@ export function chaosBanner(chaos: NonNullable<LocalStackConfig["chaos"]>): stri
 export interface StartupEndpoints {
   dataDir: string;
   api: string;
+  /** The CLI command that reaches this very stack (with `--endpoint` when it would not find it). */
+  cli: string;
   s3: string;
   dynamodb: string;
   sqs: string;
@@ -133,8 +190,9 @@ export function startupLines(
   chaos: LocalStackConfig["chaos"],
 ): string[] {
   return [
-    `simsnap local stack is up (data in ${at.dataDir})`,
-    `  API ${at.api}  (try: npm run --silent simsnap -- checkpoints list)`,
+    `simsnap local stack is up (data in ${at.dataDir}; times below are UTC)`,
+    `  Console ${at.api}/  (the web console: open it in a browser)`,
+    `  API ${at.api}  (try: ${at.cli})`,
     `  S3 ${at.s3}  DynamoDB ${at.dynamodb}  SQS ${at.sqs}`,
     `  SimSpace Weaver simulator ${at.simulator}  EventBridge ${at.eventBridge}`,
     ...(at.air

@@ -1,7 +1,9 @@
 import * as z from "zod";
 import { LOCAL_SNAPSHOT_BUCKET, type SimsnapConfig } from "../domain/config-file.ts";
+import { FileSourceConfigSchema, type FileSourceConfig } from "../domain/file-source.ts";
 import { DEFAULT_AIR_TOKEN_ENV, type ProviderName } from "../domain/providers.ts";
 import { RetentionConfigSchema, type RetentionConfig } from "../domain/retention.ts";
+import { userCheckFor, type UserCheckSetting } from "../domain/verification.ts";
 import { schedulesFor, type ScheduleSpec } from "../topology.ts";
 
 /**
@@ -68,6 +70,8 @@ export interface LocalStackConfig extends LocalConfig {
   prefix: string;
   /** The config file's `destination.adoptPrefixes`: other prefixes simsnap manages as its own. */
   adoptPrefixes: string[];
+  /** The config file's `destination.trashDays`; the functions' default (7) when unset. */
+  trashDays?: number;
   /** Names of the SimSpace Weaver demo simulations (on the local simulator), in the file's order. */
   simulations: string[];
   /** Names of the NVIDIA Air demo simulations (on the local Air server), in the file's order. */
@@ -85,30 +89,77 @@ export interface LocalStackConfig extends LocalConfig {
   archiveStorageClass: string;
   /** The config file's `archive.retention`; archives are kept when it has none. */
   archiveRetention?: RetentionConfig;
+  /**
+   * The config file's `providers.files`, its bucket resolved (the local snapshot bucket when it
+   * names none): the checkpoints other tools write, which the files functions discover.
+   */
+  files?: { bucket: string; sources: FileSourceConfig[] };
+  /** The demo trainer as it runs: the files source it writes into, and its knobs. */
+  trainer?: {
+    bucket: string;
+    prefix: string;
+    run: string;
+    everyMs: number;
+    halfWrittenRate: number;
+    seed: number;
+  };
+  /** The restore tests' user check as the local stack runs it (the config's `command`). */
+  verificationCheck?: UserCheckSetting;
 }
 
 /**
+ * The files source the demo trainer writes into when the config file has none at its prefix: the
+ * `huggingface` preset, settling 5 s (the trainer writes its files one by one, the marker last,
+ * so the preset's 30 s for parallel uploads would only slow the demo down).
+ */
+const trainerSource = (prefix: string): FileSourceConfig =>
+  FileSourceConfigSchema.parse({
+    prefix,
+    preset: "huggingface",
+    commit: { marker: "trainer_state.json", settleSeconds: 5 },
+  });
+
+/**
  * Merges the local knobs with the config file: the destination (the local bucket when the file
- * names none), the demo simulations, the schedules as the local runtime runs them, and the
- * file's retention over the local fallback.
+ * names none), the demo simulations and the demo trainer's run, the schedules as the local
+ * runtime runs them, and the file's retention over the local fallback.
  */
 export function resolveLocalConfig(local: LocalConfig, file: SimsnapConfig): LocalStackConfig {
+  const filesBucket =
+    file.providers.files?.bucket ?? file.destination.bucket ?? LOCAL_SNAPSHOT_BUCKET;
+  const trainer = file.local.trainer;
+  const trainerRun = trainer && { bucket: filesBucket, ...trainer };
+  // The trainer's prefix is a files source here (its own, unless one is configured there).
+  const configured = file.providers.files?.sources ?? [];
+  const sources =
+    trainer === undefined || configured.some((s) => s.prefix === trainer.prefix)
+      ? configured
+      : [...configured, trainerSource(trainer.prefix)];
+  const files = sources.length > 0 ? { bucket: filesBucket, sources } : undefined;
   return {
     ...local,
     retention: file.retention ?? local.retention,
     bucket: file.destination.bucket ?? LOCAL_SNAPSHOT_BUCKET,
     prefix: file.destination.prefix,
     adoptPrefixes: file.destination.adoptPrefixes,
+    trashDays: file.destination.trashDays,
     simulations: file.local.simulations.filter((s) => s.provider !== "air").map((s) => s.name),
     airSimulations: file.local.simulations.filter((s) => s.provider === "air").map((s) => s.name),
-    demo: file.local.simulations,
+    // The trainer's run is summarized beside the demo simulations: it is the files provider's.
+    demo: [
+      ...file.local.simulations,
+      ...(trainerRun ? [{ name: trainerRun.run, provider: "files" as const, tags: {} }] : []),
+    ],
     air:
       file.providers.air !== undefined || file.local.simulations.some((s) => s.provider === "air")
         ? { tokenEnv: file.providers.air?.token.env ?? DEFAULT_AIR_TOKEN_ENV }
         : undefined,
-    schedules: schedulesFor(file, "local"),
+    schedules: schedulesFor({ ...file, providers: { ...file.providers, files } }, "local"),
     archiveBucket: file.archive?.bucket ?? local.archiveBucket,
     archiveStorageClass: file.archive?.storageClass ?? "STANDARD_IA",
     archiveRetention: file.archive?.retention,
+    files,
+    trainer: trainerRun,
+    verificationCheck: userCheckFor(file.verification?.check, "local"),
   };
 }

@@ -9,6 +9,9 @@ import { loadSimulationCheckpoints } from "../usecases/catalog/list-checkpoints.
 import { favoriteLine, simulationStartedLine, stoppingLine } from "./console-lines.ts";
 import type { LocalStackConfig } from "./demo-config.ts";
 import type { LocalEventBus } from "./event-bus.ts";
+import type * as FilesDemoModule from "./files-demo.ts";
+import type * as RestoreDemoModule from "./restore-demo.ts";
+import type * as UndeleteDemoModule from "./undelete-demo.ts";
 import type { LocalSimulator } from "./simulator.ts";
 import { docClient, LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from "./wiring.ts";
 
@@ -21,6 +24,8 @@ export interface LocalRunSummary {
     name: string;
     provider: string;
     checkpoints: Record<CheckpointState, number>;
+    /** Checkpoints by the outcome of their latest restore test (`verification`). */
+    verified: { PASSED: number; FAILED: number };
   }[];
 }
 
@@ -128,6 +133,30 @@ export function waitForEnd(options: {
   });
 }
 
+let stopDemos:
+  | {
+      restore: Promise<typeof RestoreDemoModule>;
+      files: Promise<typeof FilesDemoModule>;
+      undelete: Promise<typeof UndeleteDemoModule>;
+    }
+  | undefined;
+
+/**
+ * The modules of the demos the clean stop runs, imported once. The runtime calls this right after
+ * `loadHandlers`, not at the stop: they run the functions' own code (their wiring, their retry
+ * helper and the shared logger), which reads the environment the runtime sets when it is first
+ * loaded; and a Ctrl-C reaches the whole process group, tsx's esbuild service included, after
+ * which no TypeScript module can be loaded any more ("The service is no longer running").
+ */
+export function loadStopDemos(): NonNullable<typeof stopDemos> {
+  stopDemos ??= {
+    restore: import("./restore-demo.ts"),
+    files: import("./files-demo.ts"),
+    undelete: import("./undelete-demo.ts"),
+  };
+  return stopDemos;
+}
+
 /** What the clean stop works with: the stack's clients and simulator, still running. */
 export interface StopContext {
   config: LocalStackConfig;
@@ -156,10 +185,12 @@ export async function stopCleanly(context: StopContext): Promise<LocalRunSummary
   await waitForOpenJobs(jobs, config, OPEN_JOBS_WAIT_MS);
   context.sweeper.stop();
   if (config.restoreDemo && config.simulations[0]) {
-    // Imported only now, as the functions are (`loadHandlers`): it runs the functions' own code
-    // (their wiring, their retry helper and the shared logger), which reads the environment the
-    // runtime sets when it is first loaded.
-    const { restoreDemo } = await import("./restore-demo.ts");
+    // A prune undone: the newest checkpoint retention moved to the trash comes back.
+    const { undeleteDemo } = await loadStopDemos().undelete;
+    await undeleteDemo({ simulations: config.simulations, print });
+  }
+  if (config.restoreDemo && config.simulations[0]) {
+    const { restoreDemo } = await loadStopDemos().restore;
     await restoreDemo({
       simulation: config.simulations[0],
       simulator: context.simulator,
@@ -167,6 +198,11 @@ export async function stopCleanly(context: StopContext): Promise<LocalRunSummary
       print,
       timeoutMs: RESTORE_DEMO_TIMEOUT_MS,
     });
+  }
+  if (config.restoreDemo) {
+    // The trainer's checkpoints: one is copied back from its archive under a restore prefix.
+    const { filesRestoreDemo } = await loadStopDemos().files;
+    await filesRestoreDemo({ print, timeoutMs: RESTORE_DEMO_TIMEOUT_MS });
   }
   return await summarize(
     new DynamoDbCheckpointStore(docClient(context.dynamo), config.table),
@@ -195,10 +231,12 @@ async function summarize(
       FAILED: 0,
       DELETED: 0,
     };
+    const verified = { PASSED: 0, FAILED: 0 };
     for (const checkpoint of await loadSimulationCheckpoints(checkpoints, name)) {
       counts[checkpoint.state] += 1;
+      if (checkpoint.verification) verified[checkpoint.verification.status] += 1;
     }
-    simulations.push({ name, provider, checkpoints: counts });
+    simulations.push({ name, provider, checkpoints: counts, verified });
   }
   return { simulations };
 }

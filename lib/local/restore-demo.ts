@@ -1,10 +1,11 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isJobFinished, type Job } from "../domain/job.ts";
-import type { RestoreStep } from "../domain/restore.ts";
+import type { RestoreRequestInput, RestoreStep } from "../domain/restore.ts";
 import { retryTransient } from "../handlers/retry-transient.ts";
 import { systemClock } from "../ports/messaging.ts";
 import { loadSimulationCheckpoints } from "../usecases/catalog/list-checkpoints.ts";
 import { restoreCheckpoint } from "../usecases/restore/restore-checkpoint.ts";
+import type { RestoreDeps } from "../usecases/restore/restore-deps.ts";
 import { catalog } from "../wiring/catalog.ts";
 import { eventPublisher } from "../wiring/events.ts";
 import { archiveStore } from "../wiring/objects.ts";
@@ -44,18 +45,7 @@ async function snapshotTick(s3: S3Client, job: Job): Promise<number | undefined>
  */
 export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
   const { print } = options;
-  // A restore request is the API's: it runs with what the api function declares.
-  const settings = settingsFor("api");
-  const adapters = {
-    ...catalog("api"),
-    storage: archiveStore("api"),
-    providers: providerDirectory("api"),
-    events: eventPublisher("api"),
-    clock: systemClock,
-    restore: restoreSettings(settings),
-    owned: snapshotOwnership(settings),
-    restoreSteps: queue<RestoreStep>("api", "restore-steps"),
-  };
+  const adapters = apiRestoreAdapters(settingsFor("api"));
   // Newest first: the demo restores the newest archived (else COMPLETE) checkpoint.
   const checkpoints = (
     await loadSimulationCheckpoints(adapters.checkpoints, options.simulation)
@@ -67,18 +57,11 @@ export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
     print(`  ↺ nothing to restore: ${options.simulation} has no COMPLETE or archived checkpoint`);
     return;
   }
-  // As a client retries a 502 from the API (chaos mode's faults); the client token makes it safe.
-  const { job, simulationName } = await retryTransient(
-    () =>
-      restoreCheckpoint({ checkpointId: chosen.id, clientToken: `demo-${chosen.id}` }, adapters),
-    { what: "demo restore", attempts: 5, backoff: { baseSeconds: 1, maxSeconds: 4 } },
+  const { job: current, simulationName } = await restoreAndAwait(
+    { checkpointId: chosen.id, clientToken: `demo-${chosen.id}` },
+    adapters,
+    { what: "demo restore", timeoutMs: options.timeoutMs },
   );
-  const deadline = Date.now() + options.timeoutMs;
-  let current: Job | undefined = job;
-  while (current && !isJobFinished(current) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    current = await adapters.jobs.get(job.id);
-  }
   if (current?.status !== "SUCCEEDED") {
     print(
       `  ↺ restore of ${chosen.id} into ${simulationName} is ${current?.status ?? "gone"}${
@@ -92,4 +75,46 @@ export async function restoreDemo(options: RestoreDemoOptions): Promise<void> {
   print(
     `  ↺ ${simulationName} resumed from tick ${recorded ?? "?"} (recorded in its snapshot) and is now at tick ${tick ?? "?"}; restored from the ${current.restore?.from ?? "?"} copy of ${chosen.state} checkpoint ${chosen.id.slice(0, 8)}`,
   );
+}
+
+/**
+ * The adapters a demo's restore request runs with: a restore request is the API's, so it runs with
+ * what the api function declares (`settings` are the api's).
+ */
+export function apiRestoreAdapters(settings: ReturnType<typeof settingsFor>) {
+  return {
+    ...catalog("api"),
+    storage: archiveStore("api"),
+    providers: providerDirectory("api"),
+    events: eventPublisher("api"),
+    clock: systemClock,
+    restore: restoreSettings(settings),
+    owned: snapshotOwnership(settings),
+    restoreSteps: queue<RestoreStep>("api", "restore-steps"),
+  };
+}
+
+/**
+ * Requests a restore as a client of the API does, retrying a 502 (chaos mode's faults; the client
+ * token makes a retry safe), then polls its job, which the restore-checkpoint function runs from
+ * the local restore queue as in AWS, until it finishes or `timeoutMs` passes: the job as it then
+ * stands (undefined when it is gone).
+ */
+export async function restoreAndAwait(
+  input: RestoreRequestInput,
+  adapters: RestoreDeps,
+  options: { what: string; timeoutMs: number },
+): Promise<{ job: Job | undefined; simulationName: string }> {
+  const { job, simulationName } = await retryTransient(() => restoreCheckpoint(input, adapters), {
+    what: options.what,
+    attempts: 5,
+    backoff: { baseSeconds: 1, maxSeconds: 4 },
+  });
+  const deadline = Date.now() + options.timeoutMs;
+  let current: Job | undefined = job;
+  while (current && !isJobFinished(current) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    current = await adapters.jobs.get(job.id);
+  }
+  return { job: current, simulationName };
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { buildConsole } from "../../console/build.ts";
 import type { SimsnapConfig } from "../domain/config-file.ts";
 import { topology, type FunctionName, type ScheduleSpec } from "../topology.ts";
 import {
@@ -13,16 +14,24 @@ import { runAirDemo, startLocalAir, type LocalAirServer } from "./air-demo.ts";
 import type { AirServer } from "./air/server.ts";
 import { resolveLocalConfig, type LocalConfig } from "./demo-config.ts";
 import {
+  loadStopDemos,
   markFirstFavorite,
   startDemoSimulations,
   stopCleanly,
   waitForEnd,
   type LocalRunSummary,
 } from "./demo.ts";
+import {
+  cliHint,
+  DEFAULT_DATA_DIR,
+  removeEndpointFile,
+  writeEndpointFile,
+} from "./endpoint-file.ts";
 import { LocalEventBus } from "./event-bus.ts";
 import { serveHttpApi, type HttpApiHandler } from "./http-server.ts";
 import { startLocalServers } from "./servers.ts";
 import { startSimulator, type LocalSimulator } from "./simulator.ts";
+import { startTrainerDemo } from "./trainer-demo.ts";
 import {
   chaosEventDrop,
   cloudTrailEvent,
@@ -88,6 +97,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const dataDir = resolve(options.dataDir);
   if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
+  // The web console is built while the servers start; the API function serves it at `/`.
+  const consoleBuilt = buildConsole(join(dataDir, "console"));
+  consoleBuilt.catch(() => undefined);
 
   const servers = await startLocalServers({ dataDir });
   const closers: (() => Promise<void>)[] = [() => servers.close()];
@@ -133,7 +145,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       aws.queues,
       air && { endpoint: air.server.baseUrl, tokenEnv: air.tokenEnv },
     );
+    process.env.SIMSNAP_CONSOLE_DIR = await consoleBuilt;
     const modules = await loadHandlers();
+    // Loaded now: after a Ctrl-C no module can be (see `loadStopDemos`); failures show at the stop.
+    for (const demo of Object.values(loadStopDemos())) demo.catch(() => undefined);
     routeRules(bus, aws, config);
     if (config.favoriteFirstCheckpoint) markFirstFavorite(bus, aws.dynamo, config, print);
     bus.addRule("console", "simsnap", { source: ["simsnap"] }, (event) => print(eventLine(event)));
@@ -152,11 +167,25 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       onError,
     });
     closers.push(() => api.close());
+    // Where this stack answers, for the CLI (`--port 0` included); removed again at a clean stop.
+    const endpointRecord = {
+      endpoint: api.endpoint,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    writeEndpointFile(dataDir, endpointRecord);
+    closers.push(async () => removeEndpointFile(dataDir, endpointRecord));
 
     const schedules = config.schedules.filter((s) => s.enabled !== false);
     const shown = {
       dataDir,
       api: api.endpoint,
+      cli: cliHint({
+        endpoint: api.endpoint,
+        dataDir,
+        defaultDataDir: resolve(DEFAULT_DATA_DIR),
+        env: process.env,
+      }),
       ...endpoints,
       air: air && {
         endpoint: air.server.baseUrl,
@@ -177,6 +206,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     closers.push(async () => scheduler.stop());
     const sweeper = startScheduler(modules, schedules.filter(sweeps), arming);
     closers.push(async () => sweeper.stop());
+    // The demo trainer writes checkpoints of its own, as a training job beside simsnap would.
+    const trainer = startTrainerDemo(config, aws.s3, print);
+    closers.push(async () => trainer?.stop());
     options.onReady?.({ apiEndpoint: api.endpoint, dataDir, endpoints, simulator, air });
 
     // The Air demo runs beside the schedules, through the API, and ends with the run.
@@ -194,6 +226,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     await waitForEnd(options);
     airDemoEnd.abort();
     await airDemo;
+    // Its last checkpoint finished, so the clean stop catalogs and prunes a quiet bucket.
+    await trainer?.stop();
     scheduler.stop();
     const stack = { config, dynamo: aws.dynamo, s3: aws.s3, simulator, sweeper, print };
     return await stopCleanly(stack);

@@ -1,41 +1,30 @@
-import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type S3rver from "s3rver";
+import {
+  addS3rverMiddleware,
+  firstValue,
+  S3Error,
+  type S3rverContext,
+  type S3rverMiddleware,
+} from "./s3rver-middleware.ts";
 
-/** The parts of s3rver's Koa context and file store this extension uses. */
-interface S3rverContext {
-  method: string;
-  path: string;
-  query: Record<string, string | string[] | undefined>;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-  store: {
-    getObject(
-      bucket: string,
-      key: string,
-      range: { start: number; end: number },
-    ): Promise<{ content?: Readable; range?: unknown; size: number } | null>;
-    putPart(
-      bucket: string,
-      uploadId: string,
-      partNumber: string,
-      content: Readable,
-    ): Promise<{ md5: string }>;
-  };
+/** The parts of s3rver's file store this extension uses. */
+interface PartsStore {
+  getObject(
+    bucket: string,
+    key: string,
+    range: { start: number; end: number },
+  ): Promise<{ content?: Readable; range?: unknown; size: number } | null>;
+  putPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: string,
+    content: Readable,
+  ): Promise<{ md5: string }>;
 }
-type Middleware = (ctx: S3rverContext, next: () => Promise<void>) => Promise<void>;
 
-const require = createRequire(import.meta.url);
-const S3Error = require("s3rver/lib/models/error") as new (
-  code: string,
-  message: string,
-  detail?: Record<string, unknown>,
-) => Error;
-
-const header = (ctx: S3rverContext, name: string): string | undefined => {
-  const value = ctx.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
+const header = (ctx: S3rverContext<PartsStore>, name: string): string | undefined =>
+  firstValue(ctx.headers[name]);
 
 /** `/bucket/key…` of a path-style request, decoded. */
 function bucketAndKey(path: string): [string, string] {
@@ -51,8 +40,7 @@ function bucketAndKey(path: string): [string, string] {
  * before `run()`, which composes the middleware.
  */
 export function supportUploadPartCopy(server: S3rver): void {
-  const app = server as unknown as { middleware: Middleware[] };
-  const uploadPartCopy: Middleware = async (ctx, next) => {
+  const uploadPartCopy: S3rverMiddleware<PartsStore> = async (ctx, next) => {
     const source = header(ctx, "x-amz-copy-source");
     const uploadId = ctx.query.uploadId;
     const partNumber = ctx.query.partNumber;
@@ -95,6 +83,5 @@ export function supportUploadPartCopy(server: S3rver): void {
       CopyPartResult: { LastModified: new Date().toISOString(), ETag: JSON.stringify(md5) },
     };
   };
-  // Before the router (the last middleware), after the XML encoder that serializes `ctx.body`.
-  app.middleware.splice(app.middleware.length - 1, 0, uploadPartCopy);
+  addS3rverMiddleware(server, uploadPartCopy);
 }

@@ -1,11 +1,14 @@
 import crypto from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { join } from "node:path";
 import dynalite from "dynalite";
 import { createSqsServer } from "local-aws-sqs";
 import S3rver from "s3rver";
+import { supportListMultipartUploads } from "./s3rver-list-uploads.ts";
+import { SendWakeups } from "./queue-poller.ts";
+import { deleteWithoutListing } from "./s3rver-fast-delete.ts";
 import { supportUploadPartCopy } from "./s3rver-upload-part-copy.ts";
 
 /**
@@ -33,7 +36,8 @@ function patchLegacyDes(): void {
 export interface LocalServers {
   s3: { endpoint: string; server: S3rver; directory: string };
   dynamodb: { endpoint: string };
-  sqs: { endpoint: string };
+  /** `sends` wakes the local queue pollers whenever a message was sent (see `SendWakeups`). */
+  sqs: { endpoint: string; sends: SendWakeups };
   close(): Promise<void>;
 }
 
@@ -57,11 +61,35 @@ const listen = (server: Server, port: number, host: string): Promise<void> =>
     server.listen(port, host, () => resolve());
   });
 
+/**
+ * Stops listening and drops every connection, idle or in the middle of a request: a client
+ * holding a keep-alive connection (or one stuck sending a body) must not keep `npm start` from
+ * ending, and the local stack has no request worth finishing once it stops.
+ */
 const closeServer = (server: Server): Promise<void> =>
   new Promise((resolve) => {
-    server.closeAllConnections?.();
     server.close(() => resolve());
+    server.closeAllConnections();
   });
+
+/**
+ * A request cut off by a dropped connection (the client went away, or `closeServer` dropped it)
+ * emits an "aborted" error. dynalite rethrows every request error from its listener, which would
+ * be an uncaught exception that kills the process at the very moment it stops cleanly; a request
+ * nobody is left to answer is no error, so that one event is not passed on.
+ */
+function tolerateAbortedRequests(server: Server): void {
+  server.prependListener("request", (request: IncomingMessage) => {
+    const emit = request.emit.bind(request) as (
+      event: string | symbol,
+      ...args: unknown[]
+    ) => boolean;
+    request.emit = ((event: string | symbol, ...args: unknown[]) =>
+      event === "error" && (args[0] as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET"
+        ? false
+        : emit(event, ...args)) as IncomingMessage["emit"];
+  });
+}
 
 /**
  * Starts s3rver, dynalite and local-aws-sqs on loopback so the real AWS SDK clients can run
@@ -81,7 +109,12 @@ export async function startLocalServers(options: LocalServerOptions): Promise<Lo
     allowMismatchedSignatures: true,
   });
   supportUploadPartCopy(s3);
+  deleteWithoutListing(s3);
+  supportListMultipartUploads(s3);
   const s3Address = (await s3.run()) as AddressInfo;
+  // s3rver's own close() waits for every open connection; its server is closed here instead.
+  const s3Server = (s3 as unknown as { httpServer: Server }).httpServer;
+  tolerateAbortedRequests(s3Server);
 
   let dynamoPath: string | undefined;
   if (!options.dynamodbInMemory) {
@@ -94,6 +127,7 @@ export async function startLocalServers(options: LocalServerOptions): Promise<Lo
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  tolerateAbortedRequests(dynamo);
   await listen(dynamo, options.dynamodbPort ?? 0, host);
 
   const sqs = await createSqsServer({
@@ -101,14 +135,23 @@ export async function startLocalServers(options: LocalServerOptions): Promise<Lo
     hostname: host,
     emulateQueueCreationLifecycle: false,
   });
+  tolerateAbortedRequests(sqs);
+
+  const sends = new SendWakeups();
+  sqs.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const target = request.headers["x-amz-target"];
+    if (target === "AmazonSQS.SendMessage" || target === "AmazonSQS.SendMessageBatch") {
+      response.once("finish", () => sends.notify());
+    }
+  });
 
   const s3Endpoint = `http://${host}:${s3Address.port}`;
   return {
     s3: { endpoint: s3Endpoint, server: s3, directory: s3Directory },
     dynamodb: { endpoint: endpointOf(dynamo, host) },
-    sqs: { endpoint: endpointOf(sqs, host) },
+    sqs: { endpoint: endpointOf(sqs, host), sends },
     async close() {
-      await Promise.all([s3.close(), closeServer(dynamo), closeServer(sqs)]);
+      await Promise.all([closeServer(s3Server), closeServer(dynamo), closeServer(sqs)]);
     },
   };
 }

@@ -62,7 +62,12 @@ export class SimulationOperations implements OperationHandlers {
     const generation = sim.generation;
     const mode = sim.snapshotModes.shift();
     if (mode?.kind === "stall") return {};
-    this.table.later(sim, this.table.timing.snapshot, async () => {
+    // The key names the second it was requested, and the service's snapshots take minutes: it
+    // never gives one simulation two files of the same second. So this one stays in progress at
+    // least until its second is over; a quicker next snapshot would overwrite its key, a file
+    // simsnap rightly refuses to bind a second time (its location is the first checkpoint's).
+    const untilNextSecond = 1000 - (requestedAt.getTime() % 1000);
+    this.table.later(sim, Math.max(this.table.timing.snapshot, untilNextSecond), async () => {
       if (mode?.kind === "fail") {
         this.table.changeStatus(sim, mode.status, "STARTED");
         return;
@@ -211,7 +216,9 @@ export class SimulationOperations implements OperationHandlers {
       try {
         const state = await readSnapshot(this.options.s3, location);
         if (sim.generation !== generation) return;
-        sim.tickBase = state.tick;
+        // A restore that loses the clock (`misrestoreNextStart`) starts over at tick 0.
+        sim.tickBase = this.table.takeMisrestore() ? 0 : state.tick;
+        sim.restoredTick = sim.tickBase;
       } catch (error) {
         if (sim.generation !== generation) return;
         sim.startError = `Could not load snapshot s3://${location.BucketName}/${location.ObjectKey}: ${

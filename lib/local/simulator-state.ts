@@ -19,6 +19,8 @@ export interface SimulatedSimulation {
   targetStatus: SimulationStatus;
   creationTime: Date;
   tick: number;
+  /** The tick a start from a snapshot resumed at; absent for a simulation started from a schema. */
+  restoredTick?: number;
   startError?: string;
 }
 
@@ -43,6 +45,8 @@ export interface Sim {
   startError?: string;
   tags: Record<string, string>;
   tickBase: number;
+  /** The tick a start from a snapshot resumed at (what its app endpoint reports). */
+  restoredTick?: number;
   runMs: number;
   runningSince?: number;
   timer?: NodeJS.Timeout;
@@ -63,6 +67,7 @@ export class SimulationTable {
   private readonly simulations = new Map<string, Sim>();
   private readonly tasks = new Set<Promise<void>>();
   private sequence = 0;
+  private misrestores = 0;
 
   constructor(
     readonly timing: SimulatorTiming,
@@ -113,6 +118,18 @@ export class SimulationTable {
     };
     this.simulations.set(name, sim);
     return sim;
+  }
+
+  /** Makes the next `count` starts from a snapshot resume at tick 0 instead of the snapshot's. */
+  misrestore(count: number): void {
+    this.misrestores += count;
+  }
+
+  /** True (once per `misrestore` count) when this start from a snapshot loses its clock. */
+  takeMisrestore(): boolean {
+    if (this.misrestores === 0) return false;
+    this.misrestores -= 1;
+    return true;
   }
 
   /** Forgets `sim`, unless a newer simulation has taken its name since. */
@@ -166,6 +183,7 @@ export class SimulationTable {
       tick: this.tickOf(sim),
     };
     if (sim.startError !== undefined) view.startError = sim.startError;
+    if (sim.restoredTick !== undefined) view.restoredTick = sim.restoredTick;
     return view;
   }
 

@@ -22,7 +22,10 @@ export interface SimulatorOptions {
   startDelayMs?: number;
   /** STOPPING → STOPPED, and DELETING → DELETED → gone. Default 1 s. */
   stopDelayMs?: number;
-  /** SNAPSHOT_IN_PROGRESS → file written → STARTED. Default 3 s. */
+  /**
+   * SNAPSHOT_IN_PROGRESS → file written → STARTED. Default 3 s; never before the second the file
+   * is named after is over, so two snapshots of one simulation never share a key.
+   */
   snapshotDelayMs?: number;
   /** One clock tick. Default 100 ms. */
   tickMs?: number;
@@ -38,6 +41,9 @@ export interface SimulatorOptions {
   /** Told of every fault injected, e.g. to print it. */
   onFault?: (fault: InjectedFault) => void;
 }
+
+/** Where the simulator answers with a simulation's clock (`serveClock`). */
+export const CLOCK_PATH = "/_local/clock";
 
 /** What a test may set up directly, without going through StartSimulation. */
 export interface SimulationSeed {
@@ -99,6 +105,10 @@ export class LocalSimulator {
     });
     const simulator = new LocalSimulator(server, options);
     server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      if (request.url?.startsWith(CLOCK_PATH)) {
+        simulator.serveClock(request, response);
+        return;
+      }
       void serveRequest(request, response, simulator.operations, (name, body) =>
         simulator.faults.inject(name, body),
       );
@@ -144,6 +154,31 @@ export class LocalSimulator {
    */
   failNextSnapshot(name: string, status: "STARTED" | "FAILED" = "STARTED"): void {
     this.table.mustGet(name).snapshotModes.push({ kind: "fail", status });
+  }
+
+  /**
+   * Makes the next `count` starts from a snapshot resume at tick 0 rather than at the tick the
+   * snapshot recorded, as a restore that loses the simulation's clock would: the simulation starts,
+   * and only its clock shows what was lost.
+   */
+  misrestoreNextStart(count = 1): void {
+    this.table.misrestore(count);
+  }
+
+  /**
+   * `GET /_local/clock?simulation=NAME`: the simulation's clock as its own app would tell it (in
+   * SimSpace Weaver, through the app's endpoint; the service API reports no tick). Unsigned, as an
+   * app endpoint is. The local restore tests' user check reads it (`lib/local/verify-tick.ts`).
+   */
+  serveClock(request: IncomingMessage, response: ServerResponse): void {
+    const name = new URL(request.url ?? "/", "http://simulator").searchParams.get("simulation");
+    const sim = name ? this.simulation(name) : undefined;
+    const body = sim
+      ? { simulation: sim.name, status: sim.status, tick: sim.tick, restoredTick: sim.restoredTick }
+      : { message: `Simulation ${name ?? "(none)"} does not exist.` };
+    const text = JSON.stringify(body);
+    response.writeHead(sim ? 200 : 404, { "content-type": "application/json" });
+    response.end(text);
   }
 
   /** Makes the next snapshot of `name` stay SNAPSHOT_IN_PROGRESS until `setStatus` moves it on. */

@@ -11,11 +11,13 @@ import {
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createCatalogTable } from "../adapters/dynamodb/create-table.ts";
+import { freshnessWatches } from "../domain/freshness.ts";
 import { ownedPrefixes } from "../domain/snapshot-key.ts";
 import { environmentFor, type DeploymentValues } from "../settings.ts";
 import {
   DEFAULT_HANDLER,
   scheduleInput,
+  SNAPSHOT_SCHEDULE_TARGET,
   topology,
   type FunctionName,
   type QueueName,
@@ -25,7 +27,7 @@ import { tickFailureLine } from "./console-lines.ts";
 import type { LocalStackConfig } from "./demo-config.ts";
 import type { BusEvent, EventDrop, LocalEventBus } from "./event-bus.ts";
 import { asOwnInvocations } from "./invoke-store.ts";
-import { lambdaContext, QueuePoller } from "./queue-poller.ts";
+import { lambdaContext, QueuePoller, type SendWakeups } from "./queue-poller.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import type { LocalServers } from "./servers.ts";
 import type { SimulatorApiCall } from "./simulator.ts";
@@ -46,6 +48,8 @@ export interface LocalAws {
   sqs: SQSClient;
   dynamo: DynamoDBClient;
   queues: LocalQueues;
+  /** Wake-ups on every send, so the pollers hand messages over as they arrive. */
+  sends: SendWakeups;
 }
 
 /** A function's export as Lambda invokes it. */
@@ -83,7 +87,8 @@ export async function provisionAws(
     endpoint: servers.dynamodb.endpoint,
     credentials: LOCAL_CREDENTIALS,
   });
-  for (const bucket of [config.bucket, config.archiveBucket]) {
+  const buckets = new Set([config.bucket, config.archiveBucket, config.files?.bucket]);
+  for (const bucket of [...buckets].filter((b) => b !== undefined)) {
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists")
         throw error;
@@ -91,7 +96,7 @@ export async function provisionAws(
   }
   await createCatalogTable(dynamo, config.table);
   const queues = await createQueues(sqs, { "prune-requests": config.pruneDebounceSeconds });
-  return { s3, sqs, dynamo, queues };
+  return { s3, sqs, dynamo, queues, sends: servers.sqs.sends };
 }
 
 async function createQueues(
@@ -201,6 +206,7 @@ function localEnvironment(
     snapshotBucket: config.bucket,
     snapshotPrefix: config.prefix,
     adoptedPrefixes: config.adoptPrefixes,
+    trashDays: config.trashDays,
     eventBus: "simsnap",
     queueUrls: Object.fromEntries(
       Object.entries(queues).map(([name, queue]) => [name, queue.url]),
@@ -210,8 +216,11 @@ function localEnvironment(
     archiveStorageClass: config.archiveStorageClass,
     simulationRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/simsnap-demo`,
     retention: config.retention,
+    freshnessWatches: freshnessWatches(config.schedules, SNAPSHOT_SCHEDULE_TARGET),
     archiveRetention: config.archiveRetention,
     air: air && { endpoint: air.endpoint, tokenEnv: air.tokenEnv },
+    files: config.files,
+    verificationCheck: config.verificationCheck,
   };
   return Object.assign(
     {},
@@ -280,34 +289,53 @@ export function chaosEventDrop(
 
 /**
  * The topology's EventBridge rules on the local bus, each sending what it matches to its queue,
- * with the local bucket and owned prefixes in the patterns.
+ * with the local bucket, owned prefixes and files sources in the patterns.
  */
 export function routeRules(bus: LocalEventBus, aws: LocalAws, config: LocalStackConfig): void {
   for (const rule of topology.rules) {
     const queue = aws.queues[rule.targetQueue];
-    bus.addRule(
-      rule.name,
-      rule.bus,
-      rule.pattern({
-        snapshotBucket: config.bucket,
-        snapshotPrefixes: ownedPrefixes(config.prefix, config.adoptPrefixes),
-      }),
-      async (event) => {
-        await aws.sqs.send(
-          new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }),
-        );
+    const pattern = rule.pattern({
+      snapshotBucket: config.bucket,
+      snapshotPrefixes: ownedPrefixes(config.prefix, config.adoptPrefixes),
+      files: config.files && {
+        bucket: config.files.bucket,
+        prefixes: config.files.sources.map((source) => source.prefix),
       },
-    );
+    });
+    // A rule about what this deployment does not configure (files sources) is not deployed.
+    if (pattern === undefined) continue;
+    bus.addRule(rule.name, rule.bus, pattern, async (event) => {
+      await aws.sqs.send(
+        new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }),
+      );
+    });
   }
 }
 
 /**
- * Puts each object s3rver creates on the default bus as the "Object Created" event S3 sends to
- * EventBridge, so the snapshot-files rule sees the local bucket as it sees a real one.
+ * Puts each object s3rver creates or deletes on the default bus as the "Object Created" or
+ * "Object Deleted" event S3 sends to EventBridge, so the snapshot-files and files-source rules
+ * see the local buckets as they see real ones. (s3rver reports DeleteObject, not DeleteObjects:
+ * a batch delete reaches discovery through its scan, as a lost event would.)
  */
 export function forwardS3Events(s3: LocalServers["s3"]["server"], bus: LocalEventBus): void {
   s3.on("event", (notification) => {
     for (const record of notification.Records) {
+      if (record.eventName === "ObjectRemoved:Delete") {
+        bus.put("default", {
+          source: "aws.s3",
+          "detail-type": "Object Deleted",
+          resources: [`arn:aws:s3:::${record.s3.bucket.name}`],
+          detail: {
+            version: "0",
+            bucket: { name: record.s3.bucket.name },
+            object: { key: record.s3.object.key, sequencer: record.s3.object.sequencer },
+            "deletion-type": "Permanently Deleted",
+            reason: "DeleteObject",
+          },
+        });
+        continue;
+      }
       if (!record.eventName.startsWith("ObjectCreated:")) continue;
       bus.put("default", {
         source: "aws.s3",
@@ -386,6 +414,7 @@ export function startPollers(
       batchSize: spec.batchSize,
       handler,
       onError,
+      wakeups: aws.sends,
     });
   });
   for (const poller of pollers) poller.start();

@@ -53,6 +53,14 @@ export const SIMSNAP_METRICS = {
    * means some consumer keeps losing messages: look at its dead-letter queue).
    */
   JobsResent: "Count",
+  /** verify-checkpoint: restore tests that PASSED (throwaway resumed from the checkpoint). */
+  CheckpointsVerified: "Count",
+  /**
+   * verify-checkpoint, sweep-jobs: restore tests that FAILED (the checkpoint did not restore, the
+   * user check failed, or no verdict came by the deadline). Alarmed: a backup that does not
+   * restore is the failure a backup tool exists to catch.
+   */
+  VerificationsFailed: "Count",
 } as const;
 
 /** A simsnap metric's name. */

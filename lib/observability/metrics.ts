@@ -10,6 +10,7 @@ import type { PruneArchivesResult } from "../usecases/retention/prune-archives.t
 import type { PruneSimulationResult } from "../usecases/retention/prune.ts";
 import type { SweepJobsResult } from "../usecases/jobs/sweep-jobs.ts";
 import type { TakeSnapshotResult } from "../usecases/snapshot/take-snapshot.ts";
+import type { AdvanceVerificationResult } from "../usecases/verification/advance-verification.ts";
 import {
   METRICS_NAMESPACE,
   METRICS_SERVICE,
@@ -145,6 +146,18 @@ export function recordArchive<R extends ArchiveCheckpointResult>(result: R): R {
 export function recordRestoreStep<R extends Pick<AdvanceRestoreResult, "outcome">>(result: R): R {
   addMetrics({
     RestoresCompleted: result.outcome === "succeeded" ? 1 : undefined,
+    JobsFailed: result.outcome === "failed" ? 1 : undefined,
+  });
+  return result;
+}
+
+/** verify-checkpoint: a restore test ended with its verdict (the job FAILED when it failed). */
+export function recordVerificationStep<R extends Pick<AdvanceVerificationResult, "outcome">>(
+  result: R,
+): R {
+  addMetrics({
+    CheckpointsVerified: result.outcome === "passed" ? 1 : undefined,
+    VerificationsFailed: result.outcome === "failed" ? 1 : undefined,
     JobsFailed: result.outcome === "failed" ? 1 : undefined,
   });
   return result;

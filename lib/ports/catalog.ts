@@ -15,6 +15,48 @@ export interface ListOptions {
 }
 
 /**
+ * What the catalog keeps about one simulation on its registry item, so that a tick over a whole
+ * fleet reads one item per simulation (100 to a request) instead of a listing each.
+ */
+export interface SimulationRecord {
+  simulation: string;
+  /**
+   * When its newest checkpoint that was ever COMPLETE was taken (that checkpoint's `createdAt`);
+   * absent while none was. Kept by the store as a maximum, so a duplicate or late completion
+   * never moves it back.
+   */
+  newestCompletedAt?: string;
+  /**
+   * When its first checkpoint was asked for (that checkpoint's `createdAt`; a backfilled record
+   * may hold a later time, never after `newestCompletedAt`, since it is read only while no
+   * checkpoint has completed). Absent on a registry
+   * item written before the store kept these fields: such a record is untracked, and its
+   * `newestCompletedAt` cannot be trusted until `backfillSimulationRecord` has filled it.
+   */
+  firstCheckpointAt?: string;
+}
+
+/** Tags a provider reported for one simulation, and when it was asked. */
+export interface CachedTags {
+  tags: Record<string, string>;
+  /** ISO-8601. */
+  readAt: string;
+}
+
+/**
+ * Simulations' tags as last read from their provider, kept in the catalog table so a schedule
+ * tick asks the provider only for the simulations whose tags it has not read lately, not for
+ * every simulation at every tick. Keys name a simulation's incarnation (its ARN and creation
+ * time), so a simulation deleted and created again under the same name is read afresh.
+ */
+export interface TagCache {
+  /** The cached entries of these keys (100 to a catalog request); a missing key is absent. */
+  get(keys: readonly string[]): Promise<Map<string, CachedTags>>;
+  /** Replaces these entries (25 to a catalog request). */
+  put(entries: ReadonlyMap<string, CachedTags>): Promise<void>;
+}
+
+/**
  * The checkpoint catalog. Every write is conditional: `create` only when absent, `save` only when
  * the stored version is `next.version - 1`, otherwise `ConcurrentModificationError`.
  */
@@ -22,6 +64,13 @@ export interface CheckpointStore {
   /** Creates the record; returns false (and changes nothing) when its id already exists. */
   create(checkpoint: Checkpoint): Promise<boolean>;
   get(id: string): Promise<Checkpoint | undefined>;
+  /**
+   * The current records of these ids, read as consistently as `get` but 100 to a catalog request:
+   * a prune re-reads every checkpoint right before deleting its file (a favorite set since the
+   * plan must survive), and one read per checkpoint made that its largest cost. An id without a
+   * record is absent from the map.
+   */
+  getMany(ids: readonly string[]): Promise<Map<string, Checkpoint>>;
   save(next: Checkpoint): Promise<void>;
   listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Checkpoint>>;
   /**
@@ -34,6 +83,17 @@ export interface CheckpointStore {
    * simulations that no longer run, which the provider no longer lists.
    */
   listSimulations(): Promise<string[]>;
+  /**
+   * The registry records of these simulations, 100 to a catalog request; a simulation that never
+   * had a checkpoint has none. The store keeps them as checkpoints are created and complete.
+   */
+  simulationRecords(simulations: readonly string[]): Promise<Map<string, SimulationRecord>>;
+  /**
+   * Fills an untracked record (one without `firstCheckpointAt`) with what a full read of the
+   * simulation's checkpoints found, once: it changes nothing when the record is already tracked
+   * or a completion since then recorded a newer `newestCompletedAt`.
+   */
+  backfillSimulationRecord(record: SimulationRecord): Promise<void>;
 }
 
 /** The job records, with the same conditional-write contract as the catalog. */

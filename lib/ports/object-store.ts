@@ -18,6 +18,12 @@ export interface ObjectStore {
   /** Undefined when the object does not exist; asks S3 for the object's checksum too. */
   head(location: S3Location): Promise<ObjectInfo | undefined>;
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * The multipart uploads in progress under `prefix`, every page, in S3's order (key, then
+   * initiation). A large object another tool is still uploading is invisible to `list` until its
+   * upload completes, so only this tells a half-written checkpoint from a whole one.
+   */
+  listUploads(bucket: string, prefix: string): AsyncIterable<UploadInfo>;
   put(location: S3Location, body: string | Uint8Array, contentType?: string): Promise<void>;
   /**
    * The object's content as UTF-8 text, read with a cap so a small sidecar another tool writes
@@ -32,6 +38,13 @@ export interface ObjectStore {
    * deleted, as S3 reports it.
    */
   deleteMany(bucket: string, keys: readonly string[]): Promise<DeleteManyResult>;
+}
+
+/** A multipart upload in progress, as ListMultipartUploads reports it. */
+export interface UploadInfo {
+  key: string;
+  uploadId: string;
+  initiated: Date;
 }
 
 /** The outcome of one `deleteMany`, key by key. */

@@ -16,6 +16,24 @@ export const SIMULATION_STATUSES = [
 /** One of the provider's simulation statuses. */
 export type SimulationStatus = (typeof SIMULATION_STATUSES)[number];
 
+/**
+ * A simulation in one of these runs: a start that reaches one succeeded. One set for every use
+ * case that waits for a start (a restore, a restore test), so they agree on when it is done.
+ */
+export const RUNNING_STATUSES: ReadonlySet<SimulationStatus> = new Set([
+  "STARTED",
+  "SNAPSHOT_IN_PROGRESS",
+]);
+
+/** A simulation in one of these will not start any more: a start that reaches one failed. */
+export const ENDED_STATUSES: ReadonlySet<SimulationStatus> = new Set([
+  "FAILED",
+  "STOPPING",
+  "STOPPED",
+  "DELETING",
+  "DELETED",
+]);
+
 /** What a listing says about one simulation. */
 export interface SimulationSummary {
   name: string;
@@ -33,6 +51,11 @@ export interface SimulationSummary {
 /** What a describe says; `executionId` identifies the current run. */
 export interface SimulationDetails extends SimulationSummary {
   executionId?: string;
+  /**
+   * The snapshot the simulation was started from, as the platform records it (SimSpace Weaver's
+   * `SnapshotS3Location`): what a restore test checks a throwaway simulation against.
+   */
+  startedFrom?: S3Location;
   maximumDuration?: string;
   startError?: string;
 }
@@ -69,16 +92,30 @@ export interface ProviderCapabilities {
   /** Stopping can itself produce the final checkpoint (`stopWithCheckpoint`). */
   checkpointOnStop: boolean;
   /**
-   * Where checkpoint bytes live: `s3`, files simsnap can HEAD, copy and delete itself; `platform`,
-   * held by the platform and reachable only through `checkpoints` (then `checkpoints` is set).
+   * Where checkpoint bytes live: `s3`, one file per checkpoint that simsnap can HEAD, copy and
+   * delete itself; `object-set`, a set of objects another tool wrote under the checkpoint's key
+   * (its `location.key`, a directory prefix or a single object) in a configured files source,
+   * handled with the object-set operations (`lib/usecases/files/`); `platform`, held by the
+   * platform and reachable only through `checkpoints` (then `checkpoints` is set).
    */
-  checkpointStorage: "s3" | "platform";
+  checkpointStorage: "s3" | "object-set" | "platform";
   /** The checkpoint's bytes can be read out, so it can be archived; never pretended. */
   archivable: boolean;
-  /** Where a checkpoint can be restored: a new simulation, the same (stopped) one. */
-  restoreInto: { newSimulation: boolean; sameSimulation: boolean };
+  /**
+   * Where a checkpoint can be restored: a new simulation, the same (stopped) one, or a prefix (its
+   * objects copied under a chosen key, where the tool that wrote them resumes from them; no
+   * simulation is started).
+   */
+  restoreInto: { newSimulation: boolean; sameSimulation: boolean; prefix: boolean };
   /** Simulations carry tags that schedule selectors can match (`listTags`). */
   tags: boolean;
+  /**
+   * A restore test can run here: a checkpoint starts a new simulation that simsnap may then stop
+   * and delete. `evidence` is what the platform tells about what a started simulation resumed
+   * from: `snapshot-location`, the snapshot it started from (`SimulationDetails.startedFrom`);
+   * `started`, nothing beyond its status. Absent: restore tests skip the provider, with a reason.
+   */
+  restoreTest?: { evidence: "snapshot-location" | "started" };
 }
 
 /** States of a checkpoint the platform itself keeps (NVIDIA Air's, which simsnap's mirror). */

@@ -1,4 +1,5 @@
 import { AIR, AIR_CAPABILITIES } from "../adapters/air/provider.ts";
+import { FILES, FILES_CAPABILITIES } from "../adapters/files/provider.ts";
 import {
   SIMSPACEWEAVER,
   SIMSPACEWEAVER_CAPABILITIES,
@@ -57,4 +58,5 @@ export const providerCapabilities = (name: FunctionName): ProviderDirectory =>
       simulationNameRefusal: simSpaceWeaverNameRefusal,
     }),
     capabilitiesOnly(name, AIR, AIR_CAPABILITIES),
+    capabilitiesOnly(name, FILES, FILES_CAPABILITIES),
   ]);

@@ -2,7 +2,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoDbCheckpointStore } from "../adapters/dynamodb/checkpoint-store.ts";
 import { DynamoDbJobStore } from "../adapters/dynamodb/job-store.ts";
-import type { CheckpointStore, JobStore } from "../ports/catalog.ts";
+import { DynamoDbTagCache } from "../adapters/dynamodb/tag-cache.ts";
+import type { CheckpointStore, JobStore, TagCache } from "../ports/catalog.ts";
 import type { FunctionName } from "../topology.ts";
 import { needsOf, once, restrict, undeclared } from "./declared.ts";
 import { processSettings } from "./settings.ts";
@@ -16,6 +17,7 @@ const stores = once(() => {
   return {
     checkpoints: new DynamoDbCheckpointStore(documents, settings.SIMSNAP_TABLE),
     jobs: new DynamoDbJobStore(documents, settings.SIMSNAP_TABLE),
+    tags: new DynamoDbTagCache(documents, settings.SIMSNAP_TABLE),
   };
 });
 
@@ -33,8 +35,11 @@ export function catalog(name: FunctionName): { checkpoints: CheckpointStore; job
       checkpoints,
       {
         get: true,
+        getMany: true,
         listBySimulation: true,
         listSimulations: true,
+        simulationRecords: true,
+        backfillSimulationRecord: write || needs.catalog === "cache",
         create: write,
         save: write,
         claimLocation: write,
@@ -59,4 +64,13 @@ export function catalog(name: FunctionName): { checkpoints: CheckpointStore; job
         ),
     ),
   };
+}
+
+/**
+ * The tag cache in the catalog table, for a function that reads tags for schedule selectors:
+ * refreshing an entry is a batch write, so it needs `catalog: "cache"`, as IAM does in AWS.
+ */
+export function tagCache(name: FunctionName): TagCache {
+  if (needsOf(name).catalog !== "cache") throw undeclared(name, 'the tag cache (catalog: "cache")');
+  return stores().tags;
 }

@@ -1,3 +1,4 @@
+import { filesProvider } from "../adapters/files/provider.ts";
 import { SimSpaceWeaverClient } from "../adapters/simspaceweaver/client.ts";
 import {
   SIMSPACEWEAVER,
@@ -71,8 +72,10 @@ export function simulationProvider(name: FunctionName): SimulationProvider {
 /**
  * The providers function `name` reaches, for use cases that serve several platforms: SimSpace
  * Weaver, restricted as `simulationProvider` restricts it (its capabilities alone when the
- * function declares none of its operations: no client is built), and NVIDIA Air when the
- * deployment configures it and the function declares Air operations (`airProvider`).
+ * function declares none of its operations: no client is built), NVIDIA Air when the
+ * deployment configures it and the function declares Air operations (`airProvider`), and the
+ * files provider, last: it calls nothing (its runs live only in the catalog), so a checkpoint
+ * naming it resolves in every function, whether or not this deployment configures sources now.
  */
 export function providerDirectory(name: FunctionName): ProviderDirectory {
   const weaverView =
@@ -82,5 +85,5 @@ export function providerDirectory(name: FunctionName): ProviderDirectory {
           simulationNameRefusal: simSpaceWeaverNameRefusal,
         });
   const air = airProvider(name);
-  return directoryOf(air ? [weaverView, air] : [weaverView]);
+  return directoryOf(air ? [weaverView, air, filesProvider] : [weaverView, filesProvider]);
 }

@@ -1,3 +1,4 @@
+import { compileFileSource, type FileSource } from "../domain/file-source.ts";
 import type { SnapshotOwnership } from "../domain/snapshot-key.ts";
 import { ownedPrefixes } from "../domain/snapshot-key.ts";
 import type { SnapshotDestination } from "../ports/simulation-provider.ts";
@@ -39,6 +40,27 @@ export const snapshotDestination = (settings: Settings): SnapshotDestination => 
   bucket: settings.SIMSNAP_SNAPSHOT_BUCKET,
   prefix: settings.SIMSNAP_SNAPSHOT_PREFIX,
 });
+
+const compiledSources = new WeakMap<object, { bucket: string; sources: FileSource[] }>();
+
+/**
+ * The files sources of the deployment, compiled (layouts, commit rules, metric paths) once per
+ * settings object, with their bucket; undefined when the deployment configures none. Reading it
+ * in a function that declares neither `files` nor `fileSources` throws (see `settingsFor`).
+ */
+export function fileSourcesOf(
+  settings: Settings,
+): { bucket: string; sources: FileSource[] } | undefined {
+  const configs = settings.SIMSNAP_FILE_SOURCES;
+  const bucket = settings.SIMSNAP_FILES_BUCKET;
+  if (configs === undefined || bucket === undefined) return undefined;
+  let compiled = compiledSources.get(configs);
+  if (compiled === undefined) {
+    compiled = { bucket, sources: configs.map(compileFileSource) };
+    compiledSources.set(configs, compiled);
+  }
+  return compiled;
+}
 
 /** How long a snapshot job waits, checks and retries. */
 export const snapshotTiming = (settings: Settings): SnapshotTiming => ({

@@ -1,4 +1,3 @@
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as entry from "../../functions/prune-archives.ts";
 import { scheduleInput, topology } from "../../lib/topology.ts";
@@ -24,13 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => env?.close());
 
-const exists = (key: string) =>
-  env.aws.s3
-    .send(new HeadObjectCommand({ Bucket: FUNCTION_ENV_NAMES.archiveBucket, Key: key }))
-    .then(
-      () => true,
-      () => false,
-    );
+const exists = (key: string) => env.objectExists(key, FUNCTION_ENV_NAMES.archiveBucket);
 
 describe("functions/prune-archives", () => {
   it("is invoked with the input of the archive-prune-daily schedule", () => {

@@ -21,6 +21,7 @@ interface Statement {
   Action: string | string[];
   Resource?: unknown;
   Principal?: unknown;
+  Condition?: unknown;
 }
 
 /**
@@ -34,6 +35,10 @@ const ACTIONS: Record<string, string> = {
   "xray:PutTelemetryRecords": "active tracing",
   "dynamodb:GetItem": "the catalog stores read records by key",
   "dynamodb:PutItem": "the catalog stores write every record with a conditional put",
+  "dynamodb:UpdateItem": "the simulation registry's newest completion, raised and never lowered",
+  "dynamodb:BatchGetItem":
+    "a tick reads the registry and tag cache, a prune its batches of checkpoints, 100 keys a request",
+  "dynamodb:BatchWriteItem": "a tick writes the tags it read again, 25 a request",
   "dynamodb:Query": "the catalog stores list by simulation and open jobs (table and indexes)",
   "dynamodb:Scan":
     "GET /jobs across simulations (the API, on the table: jobs have no registry); the sweeper's open jobs (the sparse openJobs index only)",
@@ -46,9 +51,13 @@ const ACTIONS: Record<string, string> = {
   "sqs:ChangeMessageVisibility": "retry-later delays of a failed message",
   "s3:GetObject": "HeadObject on snapshot files and archive copies; the source of copies",
   "s3:ListBucket": "listings, and a 404 rather than a 403 for a missing key",
-  "s3:PutObject": "archive copies and manifests, prune reports, restored files",
+  "s3:ListBucketMultipartUploads":
+    "an upload in progress under a files checkpoint keeps it PENDING (files bucket only)",
+  "s3:PutObject":
+    "archive copies and manifests, prune reports, restored files, trash copies and undeleted files",
   "s3:AbortMultipartUpload": "cleaning up a failed multipart copy",
-  "s3:DeleteObject": "retention, archive retention, DELETE /checkpoints/{id}",
+  "s3:DeleteObject":
+    "retention, archive retention, DELETE /checkpoints/{id}, the trash's purge and undelete",
   "s3:RestoreObject": "thawing a cold archive for a restore",
   "simspaceweaver:ListSimulations": "schedule selectors and GET /simulations",
   "simspaceweaver:DescribeSimulation": "status checks, stops, restores",
@@ -56,10 +65,12 @@ const ACTIONS: Record<string, string> = {
   "simspaceweaver:CreateSnapshot": "take-snapshot",
   "simspaceweaver:StopSimulation": "stops with a final snapshot",
   "simspaceweaver:StartSimulation": "restores start a new simulation from a snapshot",
+  "simspaceweaver:DeleteSimulation": "restore tests delete the throwaway simulation they started",
   "iam:PassRole": "restores start the simulation with the simulation role",
   "secretsmanager:GetSecretValue":
     "the NVIDIA Air API token, by the functions that declare Air operations, on its secret only",
-  "lambda:InvokeFunction": "each schedule invokes its one target",
+  "lambda:InvokeFunction":
+    "each schedule invokes its one target; verify-checkpoint the configured user check alone",
 };
 
 /** The only actions granted on `Resource: "*"`, because AWS offers nothing narrower. */
@@ -89,7 +100,13 @@ beforeAll(() => {
   const config = join(outdir, "simsnap.config.json");
   writeFileSync(
     config,
-    JSON.stringify({ providers: { air: { endpoint: "https://air.example.com/api/v3/" } } }),
+    JSON.stringify({
+      providers: {
+        air: { endpoint: "https://air.example.com/api/v3/" },
+        // Checkpoint files of other tools, in the snapshot bucket: their grants are audited too.
+        files: { sources: [{ prefix: "training/runs", preset: "huggingface" }] },
+      },
+    }),
   );
   const built = createSimsnapApp({
     outdir,
@@ -193,24 +210,79 @@ describe("least privilege", () => {
     }
   });
 
-  it("deletes and reads snapshot-bucket objects only under the owned prefix, never the whole bucket", () => {
+  it("deletes and reads snapshot-bucket objects only under the owned prefix or a files source, never the whole bucket", () => {
     const snapshotBucket = JSON.stringify({ "Fn::ImportValue": stateful.snapshotBucketArnExport });
-    const scoped = { "s3:DeleteObject": "/simsnap/snapshot/*", "s3:GetObject": "/simsnap/*" };
+    // The files source lives in the snapshot bucket here: its objects are the only others.
+    const scoped = {
+      "s3:DeleteObject": ["/simsnap/snapshot/*", "/simsnap/trash/*", "/training/runs/*"],
+      "s3:GetObject": ["/simsnap/*", "/training/runs/*"],
+    };
     const seen = new Set<string>();
     for (const { statement } of allows()) {
-      for (const [action, path] of Object.entries(scoped)) {
+      for (const [action, paths] of Object.entries(scoped)) {
         if (!listOf(statement.Action).includes(action)) continue;
         for (const resource of listOf(statement.Resource)) {
           const rendered = JSON.stringify(resource);
           if (!rendered.includes(snapshotBucket)) continue;
-          expect(rendered, action).toBe(
-            JSON.stringify({ "Fn::Join": ["", [JSON.parse(snapshotBucket), path]] }),
-          );
-          seen.add(action);
+          expect(
+            paths.map((path) =>
+              JSON.stringify({ "Fn::Join": ["", [JSON.parse(snapshotBucket), path]] }),
+            ),
+            action,
+          ).toContain(rendered);
+          seen.add(`${action} ${rendered}`);
         }
       }
     }
-    expect([...seen].sort()).toEqual(Object.keys(scoped).sort());
+    // Each path is granted somewhere: simsnap's own, and the source's (discover-files reads it).
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("writes the trash only where files go to it or leave it, and copies back only where undeleting", () => {
+    const at = (path: string) =>
+      JSON.stringify({
+        "Fn::Join": ["", [{ "Fn::ImportValue": stateful.snapshotBucketArnExport }, path]],
+      });
+    for (const name of Object.keys(topology.functions) as FunctionName[]) {
+      const snapshots = (topology.functions[name].needs as { snapshots?: Json }).snapshots ?? {};
+      const puts = grantsOf(name).get("s3:PutObject") ?? [];
+      const deletes = grantsOf(name).get("s3:DeleteObject") ?? [];
+      expect(puts.includes(at("/simsnap/trash/*")), name).toBe(snapshots.trash === "write");
+      expect(deletes.includes(at("/simsnap/trash/*")), name).toBe(snapshots.trash !== undefined);
+      expect(puts.includes(at("/simsnap/snapshot/*")), name).toBe(snapshots.undelete === true);
+    }
+    // The API undeletes; prune moves files into the trash; the purge only deletes there.
+    expect(topology.functions.api.needs.snapshots).toMatchObject({
+      trash: "write",
+      undelete: true,
+    });
+    expect(topology.functions["purge-trash"].needs.snapshots).toMatchObject({ trash: "delete" });
+    expect(topology.functions.prune.needs.snapshots).not.toHaveProperty("undelete");
+    expect(topology.functions["purge-trash"].needs.snapshots).not.toHaveProperty("undelete");
+  });
+
+  it("lists the files bucket only under the sources' prefixes, for exactly the functions that declare files reads", () => {
+    const bucket = { "Fn::ImportValue": stateful.snapshotBucketArnExport };
+    for (const name of Object.keys(topology.functions) as FunctionName[]) {
+      const role = logicalId(stateless.functions[name].role.node.defaultChild);
+      const files = (topology.functions[name].needs as { files?: { read?: boolean } }).files;
+      const listings = allows().filter(
+        ({ roles, statement }) =>
+          roles.includes(role) &&
+          listOf(statement.Action).includes("s3:ListBucket") &&
+          statement.Condition !== undefined,
+      );
+      expect(
+        listings.map(({ statement }) => [statement.Resource, statement.Condition]),
+        name,
+      ).toEqual(
+        files?.read
+          ? [[bucket, { StringLike: { "s3:prefix": ["training/runs", "training/runs/*"] } }]]
+          : [],
+      );
+      const uploads = grantsOf(name).get("s3:ListBucketMultipartUploads") ?? [];
+      expect(uploads, name).toEqual(files?.read ? [JSON.stringify(bucket)] : []);
+    }
   });
 
   it("keeps the alarm key's policy to AWS's default and CloudWatch's use of it", () => {
@@ -307,9 +379,10 @@ describe("grants follow lib/topology.ts", () => {
       if (file === "create-table.ts") continue;
       const source = readFileSync(new URL(file, adapters), "utf8");
       for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
-        operations.add(
-          `dynamodb:${command === "Get" || command === "Put" ? `${command}Item` : command}`,
+        const item = ["Get", "Put", "Update", "Delete", "BatchGet", "BatchWrite"].includes(
+          command ?? "",
         );
+        operations.add(`dynamodb:${item ? `${command}Item` : command}`);
       }
     }
     const granted = new Set(

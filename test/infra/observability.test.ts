@@ -127,6 +127,20 @@ describe("alarms", () => {
     ]);
   });
 
+  it("alarms on any failed restore test, from the metric verify-checkpoint publishes", () => {
+    expect(SIMSNAP_METRICS.VerificationsFailed).toBe("Count");
+    expect(alarmOn("VerificationsFailed")).toEqual([
+      expect.objectContaining({
+        Namespace: METRICS_NAMESPACE,
+        Statistic: "Sum",
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      }),
+    ]);
+  });
+
   it("alarms per enabled snapshot schedule when a checkpoint is older than twice its longest interval", () => {
     const stale = alarmOn("CheckpointAge");
     const bySchedule = Object.fromEntries(
@@ -157,6 +171,7 @@ describe("alarms", () => {
       stack.functions["plan-snapshots"].function,
       stack.functions.prune.entryPoint("dailyHandler"),
       stack.functions["prune-archives"].function,
+      stack.functions["purge-trash"].function,
       stack.functions["sweep-jobs"].function,
       stack.functions["sync-checkpoints"].function,
     ].map((fn) => ({ Ref: logicalId(fn.node.defaultChild) }));
@@ -165,7 +180,8 @@ describe("alarms", () => {
   });
 
   it("sends every alarm to the alarm topic, and every alarm has a name and a description", () => {
-    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 1 + 3 + 6);
+    // Failed jobs and failed verifications, beside the per-queue, per-schedule and per-function ones.
+    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 2 + 3 + 7);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions, alarm.AlarmName).toEqual([topicRef()]);
     }
@@ -245,6 +261,9 @@ describe("the dashboard", () => {
       expect(body).toContain(logicalId(alarm.node.defaultChild));
     }
     expect(body).toContain(logicalId(stack.observability.failedJobsAlarm.node.defaultChild));
+    expect(body).toContain(
+      logicalId(stack.observability.failedVerificationsAlarm.node.defaultChild),
+    );
     for (const metric of Object.keys(SIMSNAP_METRICS)) expect(body).toContain(metric);
   });
 });

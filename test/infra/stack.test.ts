@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { CfnElement } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
@@ -26,6 +26,7 @@ import {
   schedulesFor,
   topology,
   type FunctionName,
+  type FunctionNeeds,
   type QueueName,
   type ScheduleSpec,
 } from "../../lib/topology.ts";
@@ -39,7 +40,7 @@ interface Statement {
 
 const functionNames = Object.keys(topology.functions) as FunctionName[];
 /** Reads the catalog (checkpoint ages) and sends snapshot requests: no writes, no events. */
-const publishesNothing: FunctionName[] = ["plan-snapshots"];
+const publishesNothing: FunctionName[] = ["plan-snapshots", "plan-verifications"];
 const queueNames = Object.keys(topology.queues) as QueueName[];
 const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context?: Json;
@@ -208,6 +209,56 @@ describe("functions", () => {
     }
   });
 
+  it("deploys files discovery (its rule, its scan, the sources' settings) only with providers.files", () => {
+    const config = join(outdir(), "simsnap.config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        providers: {
+          files: {
+            bucket: "ml-training",
+            sources: [
+              { prefix: "runs", preset: "huggingface" },
+              { prefix: "jax", preset: "orbax" },
+            ],
+          },
+        },
+      }),
+    );
+    const built = createSimsnapApp({
+      outdir: outdir(),
+      context: { "aws:cdk:bundling-stacks": [], config },
+    });
+    const template = Template.fromStack(built.stateless);
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventBusName: Match.absent(),
+      EventPattern: {
+        source: ["aws.s3"],
+        "detail-type": ["Object Created", "Object Deleted"],
+        detail: {
+          bucket: { name: ["ml-training"] },
+          object: { key: [{ prefix: "runs/" }, { prefix: "jax/" }] },
+        },
+      },
+    });
+    expect(built.stateless.schedules.map((s) => [s.name, s.expression, s.handler])).toContainEqual([
+      "discover-files",
+      "rate(5 minutes)",
+      "scanHandler",
+    ]);
+    const fn = built.stateless.functions["discover-files"].function.node.defaultChild;
+    const variables = (resource(template, logicalId(fn)).Properties as Json).Environment as {
+      Variables: Json;
+    };
+    expect(variables.Variables.SIMSNAP_FILES_BUCKET).toBe("ml-training");
+    expect(JSON.parse(String(variables.Variables.SIMSNAP_FILE_SOURCES))).toMatchObject([
+      { prefix: "runs", preset: "huggingface" },
+      { prefix: "jax", preset: "orbax" },
+    ]);
+    // Without it (the sample): no rule and no scan.
+    expect(stateless.schedules.map((s) => s.name)).not.toContain("discover-files");
+  });
+
   it("sets each setting only on the functions that read it", () => {
     const roleArn = "arn:aws:iam::123456789012:role/simulation";
     const config = join(outdir(), "simsnap.config.json");
@@ -244,7 +295,11 @@ describe("functions", () => {
       "prune-archives",
     ]);
     expect(readers("SIMSNAP_ARCHIVE_RETENTION")).toEqual(["prune-archives"]);
-    expect(readers("SIMSNAP_SIMULATION_ROLE_ARN")).toEqual(["api", "restore-checkpoint"]);
+    expect(readers("SIMSNAP_SIMULATION_ROLE_ARN")).toEqual([
+      "api",
+      "restore-checkpoint",
+      "verify-checkpoint",
+    ]);
     expect(readers("SIMSNAP_EVENT_BUS")).toEqual(
       functionNames.filter((name) => !publishesNothing.includes(name)),
     );
@@ -265,6 +320,7 @@ describe("functions", () => {
       "check-snapshot": ["simspaceweaver:DescribeSimulation"],
       "complete-snapshot": [],
       prune: [],
+      "purge-trash": [],
       api: [
         "simspaceweaver:DescribeSimulation",
         "simspaceweaver:ListSimulations",
@@ -275,6 +331,17 @@ describe("functions", () => {
       "prune-archives": [],
       "sweep-jobs": [],
       "sync-checkpoints": [],
+      // Its grants are on the files bucket, which this deployment does not configure.
+      "discover-files": [],
+      "plan-verifications": [],
+      // Stop and delete only after ListTagsForResource showed the throwaway carries its job's tag.
+      "verify-checkpoint": [
+        "simspaceweaver:DeleteSimulation",
+        "simspaceweaver:DescribeSimulation",
+        "simspaceweaver:ListTagsForResource",
+        "simspaceweaver:StartSimulation",
+        "simspaceweaver:StopSimulation",
+      ],
     };
     const s3Actions: Record<FunctionName, string[]> = {
       "plan-snapshots": [],
@@ -284,8 +351,29 @@ describe("functions", () => {
       "take-snapshot": [],
       "complete-snapshot": ["s3:GetObject", "s3:ListBucket"],
       "check-snapshot": ["s3:GetObject", "s3:ListBucket"],
-      prune: ["s3:DeleteObject", "s3:PutObject"],
-      api: ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket"],
+      // The trash: the copy's source read, the copy written, the original and purged copies deleted.
+      prune: [
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:PutObject",
+      ],
+      // DELETE moves a file to the trash, undelete copies it back into the snapshot folder.
+      api: [
+        "s3:AbortMultipartUpload",
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:PutObject",
+      ],
+      // Lists the trash, deletes purged copies (and a move's leftover original): no writes.
+      "purge-trash": ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket"],
       // GetObject twice: on snapshot files (the copy's source) and on archive copies.
       "archive-checkpoint": [
         "s3:AbortMultipartUpload",
@@ -305,6 +393,10 @@ describe("functions", () => {
       "prune-archives": ["s3:DeleteObject", "s3:ListBucket"],
       "sweep-jobs": [],
       "sync-checkpoints": [],
+      // Its grants are on the files bucket, which this deployment does not configure.
+      "discover-files": [],
+      "plan-verifications": [],
+      "verify-checkpoint": [],
     };
     for (const name of functionNames) {
       const roleId = logicalId(stateless.functions[name].role.node.defaultChild);
@@ -312,14 +404,12 @@ describe("functions", () => {
       expect(actions.filter((a) => a.startsWith("simspaceweaver:")).sort(), name).toEqual(
         expected[name],
       );
-      if (publishesNothing.includes(name)) {
-        expect(actions, name).not.toContain("events:PutEvents");
-        expect(actions, name).not.toContain("dynamodb:PutItem");
-      } else {
-        expect(actions, name).toContain("events:PutEvents");
-        expect(actions, name).toContain("dynamodb:PutItem");
-      }
-      if (name === "api" || name === "sweep-jobs") expect(actions, name).toContain("dynamodb:Scan");
+      const needs: FunctionNeeds = topology.functions[name].needs;
+      if (publishesNothing.includes(name)) expect(actions, name).not.toContain("events:PutEvents");
+      else expect(actions, name).toContain("events:PutEvents");
+      if (needs.catalog === "write") expect(actions, name).toContain("dynamodb:PutItem");
+      else expect(actions, name).not.toContain("dynamodb:PutItem");
+      if (needs.scan !== undefined) expect(actions, name).toContain("dynamodb:Scan");
       else expect(actions, name).not.toContain("dynamodb:Scan");
       const s3 = actions.filter((a) => a.startsWith("s3:")).sort();
       expect(s3, name).toEqual(s3Actions[name]);
@@ -456,17 +546,23 @@ describe("stateful resources", () => {
 
 describe("triggers", () => {
   it("creates one rule per topology rule, with its pattern resolved against the real bucket", () => {
-    compute.resourceCountIs("AWS::Events::Rule", topology.rules.length);
     const snapshotBucket = importOf({ Ref: logicalId(stateful.snapshotBucket.node.defaultChild) });
     const simsnapBus = importOf({ Ref: logicalId(stateful.eventBus.node.defaultChild) });
-    for (const spec of topology.rules) {
+    const names = {
+      snapshotBucket: snapshotBucket as unknown as string,
+      snapshotPrefixes: ["simsnap"],
+    };
+    // The sample configures no files sources: the rule about them is not deployed.
+    const deployed = topology.rules.filter((spec) => spec.pattern(names) !== undefined);
+    expect(topology.rules.filter((spec) => !deployed.includes(spec)).map((r) => r.name)).toEqual([
+      "checkpoint-file-changed",
+    ]);
+    compute.resourceCountIs("AWS::Events::Rule", deployed.length);
+    for (const spec of deployed) {
       compute.hasResourceProperties("AWS::Events::Rule", {
         Description: spec.description,
         EventBusName: spec.bus === "simsnap" ? simsnapBus : Match.absent(),
-        EventPattern: spec.pattern({
-          snapshotBucket: snapshotBucket as unknown as string,
-          snapshotPrefixes: ["simsnap"],
-        }),
+        EventPattern: spec.pattern(names),
         Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] } })],
       });
     }
@@ -521,13 +617,29 @@ describe("triggers", () => {
 });
 
 describe("HTTP API", () => {
+  it("bundles the web console beside the API function's code, where the function looks for it", () => {
+    const api = resource(compute, functionId(topology.httpApi.target)) as {
+      Properties: { Code: { S3Key: string } };
+    };
+    // The cloud assembly keeps each asset in `asset.<hash>`, the hash its S3 key names.
+    const hash = api.Properties.Code.S3Key.replace(/\.zip$/, "");
+    const bundle = join(dirname(reportPath), `asset.${hash}`);
+    for (const file of ["index.html", "app.js", "app.css"]) {
+      expect(existsSync(join(bundle, "console", file)), file).toBe(true);
+    }
+  });
+
   it("routes every request to the API function behind IAM auth, throttled and access-logged", () => {
     const api = topology.httpApi.target;
     compute.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     compute.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP" });
     const routes = Object.values(compute.findResources("AWS::ApiGatewayV2::Route"));
+    // The web console's page and files load unsigned (a browser cannot sign a page load); they
+    // hold no data, and every API call stays IAM-authorized (docs/console.md).
     expect(routes.map((r) => r.Properties)).toEqual([
       expect.objectContaining({ RouteKey: "$default", AuthorizationType: "AWS_IAM" }),
+      expect.objectContaining({ RouteKey: "GET /", AuthorizationType: "NONE" }),
+      expect.objectContaining({ RouteKey: "GET /console/{file}", AuthorizationType: "NONE" }),
     ]);
     compute.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
       IntegrationType: "AWS_PROXY",
@@ -943,7 +1055,7 @@ describe("archive", () => {
     expect(environment("archive-checkpoint").SIMSNAP_ARCHIVE_RETENTION).toBeUndefined();
   });
 
-  it("lets restores pass the simulation role to SimSpace Weaver, and nothing else", () => {
+  it("lets restores and restore tests pass the simulation role to SimSpace Weaver, and nothing else", () => {
     const roleArn = "arn:aws:iam::123456789012:role/simulation";
     const built = createSimsnapApp({
       outdir: outdir(),
@@ -962,7 +1074,12 @@ describe("archive", () => {
       (resource(template, logicalId(restore.function.node.defaultChild)).Properties as Json)
         .Environment,
     ).toMatchObject({ Variables: { SIMSNAP_SIMULATION_ROLE_ARN: roleArn } });
-    for (const name of functionNames.filter((n) => n !== "restore-checkpoint")) {
+    const passers: FunctionName[] = ["restore-checkpoint", "verify-checkpoint"];
+    const verify = built.stateless.functions["verify-checkpoint"];
+    expect(roleStatements(template, logicalId(verify.role.node.defaultChild))).toContainEqual(
+      expect.objectContaining({ Action: "iam:PassRole", Resource: roleArn }),
+    );
+    for (const name of functionNames.filter((n) => !passers.includes(n))) {
       const fn = built.stateless.functions[name];
       expect(
         actionsOf(roleStatements(template, logicalId(fn.role.node.defaultChild))),
@@ -1013,16 +1130,19 @@ describe("the topology in the synthesized template", () => {
         targets: props.Targets.map((t) => t.Arn),
       });
     });
-    const inTopology = topology.rules.map((spec) =>
-      canonical({
-        bus: spec.bus === "simsnap" ? simsnapBus : null,
-        pattern: spec.pattern({
-          snapshotBucket: snapshotBucket as unknown as string,
-          snapshotPrefixes: ["simsnap"],
+    const names = {
+      snapshotBucket: snapshotBucket as unknown as string,
+      snapshotPrefixes: ["simsnap"],
+    };
+    const inTopology = topology.rules
+      .filter((spec) => spec.pattern(names) !== undefined)
+      .map((spec) =>
+        canonical({
+          bus: spec.bus === "simsnap" ? simsnapBus : null,
+          pattern: spec.pattern(names),
+          targets: [{ "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] }],
         }),
-        targets: [{ "Fn::GetAtt": [queueId(spec.targetQueue), "Arn"] }],
-      }),
-    );
+      );
     expect(inTemplate.sort()).toEqual(inTopology.sort());
   });
 
@@ -1145,7 +1265,7 @@ describe("owned prefixes", () => {
     });
   });
 
-  it("lets prune and the API delete only in the snapshot folder of the destination prefix", () => {
+  it("lets prune and the API delete only in the snapshot and trash folders of the destination prefix", () => {
     for (const name of ["prune", "api"] as const) {
       const deletes = statementsOf(stateless, name).filter((s) =>
         actionsOf([s]).includes("s3:DeleteObject"),
@@ -1154,6 +1274,11 @@ describe("owned prefixes", () => {
         expect.objectContaining({
           Action: "s3:DeleteObject",
           Resource: snapshotObjects(stateful, "/simsnap/snapshot/*"),
+        }),
+        // The trash: a deleted file copied in, an undeleted copy removed.
+        expect.objectContaining({
+          Action: ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"],
+          Resource: snapshotObjects(stateful, "/simsnap/trash/*"),
         }),
       ]);
     }
@@ -1187,7 +1312,8 @@ describe("owned prefixes", () => {
     const deletes = statementsOf(built.stateless, "prune").filter((s) =>
       actionsOf([s]).includes("s3:DeleteObject"),
     );
-    expect(deletes).toHaveLength(1);
+    // The snapshot folders, and the trash folders beside them.
+    expect(deletes).toHaveLength(2);
     // minimizePolicies sorts the resources of a statement.
     expect(deletes[0]?.Resource).toEqual(
       expect.arrayContaining([
@@ -1196,6 +1322,13 @@ describe("owned prefixes", () => {
       ]),
     );
     expect(deletes[0]?.Resource).toHaveLength(2);
+    expect(deletes[1]?.Resource).toEqual(
+      expect.arrayContaining([
+        snapshotObjects(built.stateful, "/simsnap/trash/*"),
+        snapshotObjects(built.stateful, "/otherteam/trash/*"),
+      ]),
+    );
+    expect(deletes[1]?.Resource).toHaveLength(2);
   });
 
   it("adopts nothing by default: no SIMSNAP_ADOPTED_PREFIXES anywhere", () => {

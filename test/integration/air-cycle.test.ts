@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Job } from "../../lib/client/types.ts";
+import type { Job } from "../../packages/client/src/types.ts";
 import { startLocalStack, type RunningStack } from "../support/local-stack.ts";
 
 /**

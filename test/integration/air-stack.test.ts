@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirClient } from "../../lib/adapters/air/client.ts";
-import type { Checkpoint } from "../../lib/client/types.ts";
-import { SimsnapApiError } from "../../lib/client/errors.ts";
+import type { Checkpoint } from "../../packages/client/src/types.ts";
+import { SimsnapApiError } from "../../packages/client/src/errors.ts";
 import { loadSimulationCheckpoints } from "../../lib/usecases/catalog/list-checkpoints.ts";
 import { startLocalStack, type RunningStack } from "../support/local-stack.ts";
 import { captureLogs } from "../support/log-capture.ts";
@@ -88,9 +88,12 @@ describe("an NVIDIA Air simulation on the local stack", () => {
     const deletes = stack.lines.filter((l) => /⇄ NVIDIA Air DELETE .* → 204/.test(l));
     expect(deletes).toHaveLength(2);
     expect((await stack.client.checkpoints.get(captured.id)).state).toBe("COMPLETE");
-    expect(
-      stack.lines.some((l) => l.includes("✂ checkpoints pruned") && l.includes(SIMULATION)),
-    ).toBe(true);
+    // The Checkpoints Pruned event follows the catalog writes, so its line may come a moment later.
+    await until("the prune's console line", async () =>
+      stack.lines.some((l) => l.includes("✂ checkpoints pruned") && l.includes(SIMULATION))
+        ? true
+        : undefined,
+    );
   });
 
   it("restores the checkpoint by cloning it into a new Air simulation", async () => {

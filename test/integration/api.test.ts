@@ -1,7 +1,10 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
-import { SimsnapConflictError, SimsnapNotFoundError } from "../../lib/client/errors.ts";
+import { SimsnapConflictError, SimsnapNotFoundError } from "../../packages/client/src/errors.ts";
+import { sleep } from "../support/async.ts";
 import { startLocalStack, type RunningStack } from "../support/local-stack.ts";
+import { openApiChecker, type SeenAnswer } from "../support/openapi-check.ts";
 
 let stack: RunningStack;
 
@@ -25,12 +28,13 @@ async function api(
       : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
   });
   const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
-  };
+  const body = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
+  seen.push({ method, path: new URL(path, "http://api").pathname, status: response.status, body });
+  return { status: response.status, headers: response.headers, body };
 }
+
+/** Every answer of this file, checked against the served OpenAPI document at the end. */
+const seen: SeenAnswer[] = [];
 
 const errorOf = (answer: Answer) =>
   answer.body.error as { code: string; message: string; details: { path: string }[] };
@@ -91,7 +95,14 @@ beforeAll(async () => {
     },
   });
   for (const checkpoint of seeded) await stack.catalog.create(checkpoint);
+  // StopSimulation only starts the stop (the simulator takes a second to reach STOPPED); the
+  // snapshot refusal below names the status, so it must not race the earlier tests' speed.
   await stack.provider.stopSimulation("beta");
+  const stopBy = Date.now() + 30_000;
+  while ((await stack.provider.describeSimulation("beta")).status !== "STOPPED") {
+    if (Date.now() > stopBy) throw new Error("beta did not reach STOPPED within 30 s");
+    await sleep(100);
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -114,6 +125,8 @@ describe("GET /healthz and GET /simulations", () => {
       provider: "simspaceweaver",
       lastCheckpointAt: at(90),
       checkpoints: { PENDING: 1, COMPLETE: 3, FAILED: 1, DELETED: 0 },
+      // Since the newest completed checkpoint; no schedule here, so neither fresh nor late.
+      freshness: { ageSeconds: expect.any(Number) },
     });
     expect(items.find((s) => s.name === "alpha")).toMatchObject({ status: "STARTED" });
   });
@@ -436,15 +449,15 @@ describe("POST /simulations/{name}/stop", () => {
     expect(["STOPPING", "STOPPED"]).toContain(gamma?.status);
   }, 60_000);
 
-  it("refuses bad input (400) and reports an unknown simulation on its job", async () => {
+  it("refuses bad input (400) and an unknown simulation (404), as a snapshot does", async () => {
     const bad = await api("POST", "/simulations/gamma/stop", { body: { snapshot: "yes" } });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).details.map((d) => d.path)).toEqual(["snapshot"]);
     const ghost = await api("POST", "/simulations/ghost/stop", { body: { snapshot: false } });
-    expect(ghost).toMatchObject({
-      status: 202,
-      body: { status: "FAILED", error: { code: "ResourceNotFoundException" } },
-    });
+    expect(ghost).toMatchObject({ status: 404, body: { error: { code: "NotFound" } } });
+    expect(errorOf(ghost).message).toBe("Simulation ghost does not exist");
+    const snapshot = await api("POST", "/simulations/ghost/snapshots", { body: {} });
+    expect(snapshot.status).toBe(ghost.status);
   });
 });
 
@@ -552,5 +565,21 @@ describe("routing", () => {
     const wrong = await api("PUT", "/checkpoints/seed-00");
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("GET, PATCH, DELETE");
+  });
+});
+
+describe("GET /openapi.json", () => {
+  // Last in the file: it checks every answer the tests above received over HTTP.
+  it("serves a valid OpenAPI 3.1 document that every answer above matches", async () => {
+    const answer = await api("GET", "/openapi.json");
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-type")).toMatch(/^application\/json/);
+    expect((await new Validator().validate(answer.body)).valid).toBe(true);
+    const checker = openApiChecker(answer.body);
+    const statuses = new Set(seen.map((s) => checker.check(s)).map((p) => p.response));
+    expect(seen.length).toBeGreaterThan(40);
+    expect(statuses).toEqual(
+      new Set(["200", "202", "400", "404", "409", "RouteNotFound", "MethodNotAllowed"]),
+    );
   });
 });

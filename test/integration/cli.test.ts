@@ -1,7 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/program.ts";
+import { SIMSNAP_VERSION } from "../../lib/version.ts";
 import { startLocalStack, type RunningStack } from "../support/local-stack.ts";
 
 let stack: RunningStack;
@@ -17,6 +20,15 @@ async function simsnap(...args: string[]): Promise<{ code: number; out: string[]
   return { code, out, err };
 }
 
+/** A port nothing listens on: one the system just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 const json = <T>(result: { out: string[] }): T => JSON.parse(result.out.join("\n")) as T;
 
 beforeAll(async () => {
@@ -30,6 +42,8 @@ afterAll(async () => {
 describe("simsnap against the local stack", () => {
   let checkpointId: string;
   let jobId: string;
+  /** A checkpoint renamed through its short id, so the prune plan shows that name. */
+  let namedId: string;
 
   it("snapshot --wait shows progress and ends with the SUCCEEDED job", async () => {
     const result = await simsnap(
@@ -60,7 +74,9 @@ describe("simsnap against the local stack", () => {
   it("checkpoints list shows a table, or JSON, with filters", async () => {
     const table = await simsnap("checkpoints", "list", "--tag", "cli", "--simulation", "alpha");
     expect(table.code).toBe(0);
-    expect(table.out[0]).toMatch(/^ID\s+SIMULATION\s+STATE\s+FAV\s+CREATED\s+SIZE\s+NAME\s+TAGS$/);
+    expect(table.out[0]).toMatch(
+      /^ID\s+SIMULATION\s+STATE\s+FAV\s+VERIFIED\s+CREATED\s+SIZE\s+NAME\s+TAGS$/,
+    );
     expect(table.out[1]).toMatch(
       new RegExp(`^${checkpointId}\\s+alpha\\s+COMPLETE\\s+.*from the cli\\s+cli,demo$`),
     );
@@ -140,12 +156,43 @@ describe("simsnap against the local stack", () => {
     const refused = await simsnap("checkpoints", "delete", checkpointId);
     expect(refused.code).toBe(1);
     expect(refused.err).toEqual([
-      `error: Checkpoint ${checkpointId} is a favorite; unfavorite it first or delete it with force=true`,
+      `error: Checkpoint ${checkpointId} is a favorite; unfavorite it first or delete it with --force`,
     ]);
     expect((await simsnap("checkpoints", "unfavorite", checkpointId)).code).toBe(0);
     const deleted = await simsnap("checkpoints", "delete", checkpointId, "--json");
     expect(deleted.code).toBe(0);
     expect(json<{ state: string }>(deleted).state).toBe("DELETED");
+  });
+
+  it("checkpoints undelete brings a deleted checkpoint back from the trash, file and record", async () => {
+    type Record = {
+      state: string;
+      location: { bucket: string; key: string };
+      size: number;
+      favorite?: boolean;
+    };
+    const trashed = json<Record & { trash: Record["location"]; purgeAfter: string }>(
+      await simsnap("checkpoints", "show", checkpointId, "--json"),
+    );
+    expect(await stack.objects.head(trashed.location)).toBeUndefined();
+    expect(await stack.objects.head(trashed.trash)).toMatchObject({ size: trashed.size });
+
+    const undeleted = await simsnap("checkpoints", "undelete", checkpointId);
+    expect(undeleted.code, undeleted.err.join("\n")).toBe(0);
+    expect(undeleted.out).toEqual([`undeleted ${checkpointId} (renamed by cli): COMPLETE`]);
+    const back = json<Record>(await simsnap("checkpoints", "show", checkpointId, "--json"));
+    expect(back.state).toBe("COMPLETE");
+    expect(await stack.objects.head(back.location)).toMatchObject({ size: trashed.size });
+    expect(await stack.objects.head(trashed.trash)).toBeUndefined();
+    // Again: nothing to do, the same answer.
+    expect((await simsnap("checkpoints", "undelete", checkpointId)).code).toBe(0);
+
+    // Undeleted, it is a favorite, so retention keeps it; deleting it again takes --force.
+    expect(back.favorite).toBe(true);
+    expect((await simsnap("checkpoints", "delete", checkpointId)).code).not.toBe(0);
+    // Deleted again, as the rest of this run expects; the delete says until when it is kept.
+    const again = await simsnap("checkpoints", "delete", checkpointId, "--force");
+    expect(again.out[0]).toMatch(/; in the trash until \d{4}-\d\d-\d\dT/);
   });
 
   it("jobs show, wait and list", async () => {
@@ -197,13 +244,70 @@ describe("simsnap against the local stack", () => {
       ]),
     );
     expect(result.err.some((line) => line.includes("→ alpha-from-cli"))).toBe(true);
+    // A finished restore says where it came from, not the phase it last waited in.
+    expect(result.out).toContain("restore:    alpha-from-cli (from the checkpoint's file)");
+    expect(result.out.join("\n")).not.toContain("(waiting)");
   }, 60_000);
+
+  it("takes the 8-character ids the stack prints, and any unique prefix (like git)", async () => {
+    namedId = json<{ checkpointId: string }>(
+      await simsnap("snapshot", "alpha", "--wait", "--interval", "0.2", "--json"),
+    ).checkpointId;
+    const short = namedId.slice(0, 8);
+    expect((await simsnap("checkpoints", "show", short, "--json")).out[0]).toContain(
+      `"id":"${namedId}"`,
+    );
+    expect(
+      json<{ id: string }>(await simsnap("jobs", "show", jobId.slice(0, 8), "--json")).id,
+    ).toBe(jobId);
+    const renamed = await simsnap("checkpoints", "rename", short, "by prefix");
+    expect(renamed.out).toEqual([`renamed ${namedId} to "by prefix"`]);
+
+    for (const suffix of ["1", "2"]) {
+      await stack.catalog.create({
+        id: `abcd1234-twin-${suffix}`,
+        version: 1,
+        simulation: "elsewhere",
+        provider: "simspaceweaver",
+        name: `twin ${suffix}`,
+        description: "",
+        tags: [],
+        favorite: false,
+        state: "COMPLETE",
+        trigger: "discovered",
+        createdAt: "2026-01-01T00:00:00.000Z",
+        modifiedAt: "2026-01-01T00:00:00.000Z",
+      });
+    }
+    const ambiguous = await simsnap("checkpoints", "show", "abcd1234");
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.err.join("\n").split("\n")).toEqual([
+      "error: checkpoint id abcd1234 is ambiguous: 2 checkpoints start with it; give more of the id:",
+      '  abcd1234-twin-1  elsewhere  COMPLETE  2026-01-01 00:00:00 UTC  "twin 1"',
+      '  abcd1234-twin-2  elsewhere  COMPLETE  2026-01-01 00:00:00 UTC  "twin 2"',
+    ]);
+    expect(await simsnap("checkpoints", "show", "abcd1234-twin-2")).toMatchObject({ code: 0 });
+    expect(await simsnap("checkpoints", "show", "ffffeeee")).toMatchObject({
+      code: 1,
+      err: ["error: Checkpoint ffffeeee does not exist"],
+    });
+  });
 
   it("prune --dry-run prints the plan; prune runs it", async () => {
     const plan = await simsnap("prune", "--dry-run", "--simulation", "alpha");
     expect(plan.code).toBe(0);
     expect(plan.out[0]).toMatch(/^simulation alpha: keep \d+, remove 0$/);
-    expect(plan.out.some((line) => /^\s+keep\s+\S+\s+/.test(line))).toBe(true);
+    // Each checkpoint with its time (and zone) and name beside its id and reasons.
+    expect(plan.out[1]).toMatch(/^\s+ID\s+CREATED\s+NAME\s+REASONS$/);
+    expect(plan.out).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(
+            `^\\s+keep\\s+${namedId}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\s+by prefix\\s+\\S`,
+          ),
+        ),
+      ]),
+    );
     const planned = json<{ dryRun: boolean; plans: unknown[] }>(
       await simsnap("prune", "--dry-run", "--json"),
     );
@@ -250,7 +354,8 @@ describe("simsnap against the local stack", () => {
     );
     const byApi = await simsnap("checkpoints", "list", "--search", "x".repeat(300));
     expect(byApi.code).toBe(2);
-    expect(byApi.err[0]).toContain("search");
+    // The API's zod wording, said for people.
+    expect(byApi.err[0]).toContain("search: must be at most 256 characters");
     const badName = await simsnap("snapshot", "team/lab");
     expect(badName.code).toBe(2);
     expect(badName.err[0]).toContain("<simulation>");
@@ -265,11 +370,19 @@ describe("simsnap against the local stack", () => {
     expect(missing).toMatchObject({ code: 1, err: ["error: Checkpoint nope does not exist"] });
     const ghost = await simsnap("snapshot", "ghost");
     expect(ghost).toMatchObject({ code: 1, err: ["error: Simulation ghost does not exist"] });
-    const down = await runCli(["checkpoints", "list", "--endpoint", "http://127.0.0.1:9"], {
+    // Same mistake, same answer: stopping it is refused alike, and starts no job.
+    expect(await simsnap("stop", "ghost")).toEqual(ghost);
+    expect((await simsnap("jobs", "list", "--simulation", "ghost")).out).toEqual(["no jobs match"]);
+    const err: string[] = [];
+    const closed = `http://127.0.0.1:${await closedPort()}`;
+    const down = await runCli(["checkpoints", "list", "--endpoint", closed], {
       out: () => undefined,
-      err: () => undefined,
+      err: (line) => err.push(line),
     });
     expect(down).toBe(1);
+    expect(err).toEqual([
+      `error: cannot reach the simsnap API at ${closed} (ECONNREFUSED): check --endpoint, or start the local stack with npm start`,
+    ]);
   });
 
   it("runs as the package's bin, with the same output and exit codes", async () => {
@@ -290,5 +403,22 @@ describe("simsnap against the local stack", () => {
       stack.info.apiEndpoint,
     ]).catch((error: { code: number; stderr: string }) => error);
     expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining("does not exist") });
+
+    const version = await run(process.execPath, ["--import", "tsx", "cli/bin.ts", "--version"]);
+    expect(version.stdout.trim()).toBe(SIMSNAP_VERSION);
+  }, 60_000);
+
+  it("exits quietly when its reader goes away (`simsnap … | head -1`)", async () => {
+    const args = ["--import", "tsx", "cli/bin.ts", "jobs", "list", "--endpoint"];
+    const child = spawn(process.execPath, [...args, stack.info.apiEndpoint], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    });
+    // The reader is gone before the command writes its first line, as `head -1` is after its own.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
   }, 60_000);
 });

@@ -4,6 +4,8 @@ import { DynamoDbCheckpointStore } from "../../lib/adapters/dynamodb/checkpoint-
 import { createCatalogTable } from "../../lib/adapters/dynamodb/create-table.ts";
 import { DynamoDbJobStore } from "../../lib/adapters/dynamodb/job-store.ts";
 import { describeCatalogContract } from "../support/catalog-contract.ts";
+import { seedCheckpoints } from "../support/catalog-seed.ts";
+import { checkpoint } from "../support/checkpoint-factory.ts";
 import { startLocalAws, type LocalAws } from "../support/local-aws.ts";
 
 let aws: LocalAws;
@@ -58,6 +60,50 @@ describe("DynamoDbCheckpointStore on large records", () => {
     const rest = await store.listBySimulation("big", { limit: 190, cursor: first.nextCursor });
     expect(rest.items.map((c) => c.id)).toEqual(created.slice(190).map((c) => c.id));
     expect(rest.nextCursor).toBeUndefined();
+  });
+});
+
+describe("DynamoDbCheckpointStore.getMany", () => {
+  it("reads 100 keys a request, consistently, and sends again what DynamoDB leaves unprocessed", async () => {
+    await createCatalogTable(aws.dynamodb, "catalog-many");
+    const store = new DynamoDbCheckpointStore(aws.doc, "catalog-many");
+    const created = Array.from({ length: 150 }, (_, i) =>
+      checkpoint({ id: `cp-${String(i).padStart(3, "0")}`, createdAt: new Date(i).toISOString() }),
+    );
+    await seedCheckpoints(aws.doc, "catalog-many", created);
+    type BatchInput = {
+      RequestItems: Record<string, { Keys: unknown[]; ConsistentRead?: boolean }>;
+    };
+    const sent: { keys: number; consistent: boolean | undefined }[] = [];
+    // The first answer to each request holds back its last 30 keys, as DynamoDB does when throttled.
+    aws.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "BatchGetItemCommand") return next(args);
+        const request = (args.input as BatchInput).RequestItems["catalog-many"]!;
+        sent.push({ keys: request.Keys.length, consistent: request.ConsistentRead });
+        if (request.Keys.length <= 30) return next(args);
+        const held = request.Keys.slice(-30);
+        const result = await next({
+          ...args,
+          input: {
+            RequestItems: { "catalog-many": { ...request, Keys: request.Keys.slice(0, -30) } },
+          },
+        });
+        const output = result.output as { UnprocessedKeys?: unknown };
+        output.UnprocessedKeys = { "catalog-many": { Keys: held } };
+        return result;
+      },
+      { step: "initialize", name: "holdBackKeys" },
+    );
+    try {
+      const found = await store.getMany(created.map((c) => c.id));
+      expect([...found.keys()].sort()).toEqual(created.map((c) => c.id));
+      expect(found.get("cp-149")).toEqual(created[149]);
+    } finally {
+      aws.doc.middlewareStack.remove("holdBackKeys");
+    }
+    expect(sent.map((s) => s.keys).sort((a, b) => a - b)).toEqual([30, 30, 50, 100]);
+    expect(sent.every((s) => s.consistent === true)).toBe(true);
   });
 });
 

@@ -45,6 +45,11 @@ describe("the local stack, end to end", () => {
       true,
     );
     expect(lines.some((l) => l.includes("▸ snapshot requested") && l.includes("beta"))).toBe(true);
+    // Retention moves what it removes to the trash, and the demo's end undeletes one of alpha's.
+    expect(lines.some((l) => /✂ checkpoints pruned .* in the trash until /.test(l))).toBe(true);
+    expect(lines.some((l) => /↶ undeleted \S{8} of (alpha|beta) .*: COMPLETE again/.test(l))).toBe(
+      true,
+    );
 
     // Every completed checkpoint is archived; at the end one of alpha's is restored.
     const archives = filesUnder(join(dataDir, "s3", "simsnap-archive")).filter((f) =>

@@ -257,6 +257,21 @@ describe("SimSpace Weaver client and provider on the local simulator", () => {
     expect(await listKeys("b/")).toEqual([]);
   });
 
+  it("never names two snapshots of one simulation alike: each stays in progress past its second", async () => {
+    simulator.createSimulation("quick-twice");
+    // Early in a second, so the 400 ms snapshot would end, and the next begin, within it.
+    while (Date.now() % 1000 > 50) await sleep(5);
+    const first = await snapshotOf("quick-twice", "twice");
+    expect(Date.now()).toBeGreaterThanOrEqual(
+      (Math.floor(first.before.getTime() / 1000) + 1) * 1000,
+    );
+    await provider.createSnapshot("quick-twice", { bucket: BUCKET, prefix: "twice" });
+    await waitForStatus("quick-twice", "STARTED");
+    const keys = await listKeys("twice/snapshot/quick-twice-");
+    expect(keys).toHaveLength(2);
+    expect(keys).toContain(first.key);
+  });
+
   it("refuses a snapshot of a simulation that is not STARTED with a ValidationException", async () => {
     simulator.createSimulation("not-running", { status: "STOPPED" });
     simulator.createSimulation("warming-up", { status: "STARTING" });
@@ -416,6 +431,24 @@ describe("SimSpace Weaver client and provider on the local simulator", () => {
     expect(tick).toBeLessThan(state.tick + 1_000);
     const raw = await client.describeSimulation({ Simulation: "restored" });
     expect(raw.SnapshotS3Location).toEqual({ BucketName: BUCKET, ObjectKey: key });
+    // The provider hands it on: what a restore test holds the throwaway to.
+    expect(details.startedFrom).toEqual({ bucket: BUCKET, key });
+    expect(simulator.simulation("restored")?.restoredTick).toBe(state.tick);
+  });
+
+  it("loses the clock of a restore when told to (misrestoreNextStart): the simulation starts at tick 0", async () => {
+    simulator.createSimulation("origin-2", { tick: 40_000 });
+    const { key } = await snapshotOf("origin-2", "misrestore");
+    simulator.misrestoreNextStart();
+    await provider.startSimulation({
+      name: "misrestored",
+      roleArn: ROLE,
+      snapshot: { bucket: BUCKET, key },
+    });
+    await waitForStatus("misrestored", "STARTED");
+    expect(simulator.simulation("misrestored")?.restoredTick).toBe(0);
+    const clock = await fetch(`${simulator.endpoint}/_local/clock?simulation=misrestored`);
+    expect(await clock.json()).toMatchObject({ simulation: "misrestored", restoredTick: 0 });
   });
 
   it("fails a restore from a snapshot file that does not exist, with a StartError", async () => {

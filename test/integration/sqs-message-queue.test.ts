@@ -85,4 +85,37 @@ describe("SqsMessageQueue on local-aws-sqs", () => {
 
     expect(await receive(url, 1)).toEqual([message]);
   });
+
+  it("sends a batch 10 messages a SendMessageBatch, every one received once", async () => {
+    const url = await newQueue("fan-out");
+    const queue = new SqsMessageQueue<SnapshotRequest>(aws.sqs, url);
+    const messages = Array.from({ length: 25 }, (_, i) => ({
+      simulation: `sim-${i}`,
+      slot: "2025-03-01T00:00:00.000Z",
+      attempt: 1,
+    }));
+    const commands: string[] = [];
+    const counting = new SqsMessageQueue<SnapshotRequest>(
+      {
+        send: (command: { constructor: { name: string } }) => {
+          commands.push(command.constructor.name);
+          return aws.sqs.send(command as never);
+        },
+      } as never,
+      url,
+    );
+
+    await counting.sendBatch(messages);
+    await queue.sendBatch([]);
+
+    expect(commands).toEqual(Array.from({ length: 3 }, () => "SendMessageBatchCommand"));
+    const received: unknown[] = [];
+    for (let i = 0; i < 30 && received.length < messages.length; i++) {
+      received.push(...(await receive(url, 1)));
+    }
+    expect(received).toHaveLength(25);
+    expect(new Set(received.map((m) => JSON.stringify(m)))).toEqual(
+      new Set(messages.map((m) => JSON.stringify(m))),
+    );
+  });
 });

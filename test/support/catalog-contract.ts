@@ -322,6 +322,81 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
         expect(await checkpoints.listSimulations()).toEqual([...names].sort());
       });
 
+      it("keeps each simulation's first checkpoint time and newest completion on its registry record", async () => {
+        const done = (checkpoint: Checkpoint, name: string) =>
+          completeCheckpoint(checkpoint, { location: file(name) }, NOW);
+        const first = pendingCheckpoint({ createdAt: at(10) });
+        const newer = pendingCheckpoint({ createdAt: at(30) });
+        const older = pendingCheckpoint({ createdAt: at(20) });
+        for (const checkpoint of [first, newer, older]) await checkpoints.create(checkpoint);
+        expect(await checkpoints.simulationRecords(["alpha", "never"])).toEqual(
+          new Map([["alpha", { simulation: "alpha", firstCheckpointAt: at(10) }]]),
+        );
+
+        await checkpoints.save(done(newer, "newer"));
+        // A later, older completion (and a duplicate save of one) never moves it back.
+        await checkpoints.save(done(older, "older"));
+        const record = (await checkpoints.simulationRecords(["alpha"])).get("alpha");
+        expect(record).toEqual({
+          simulation: "alpha",
+          firstCheckpointAt: at(10),
+          newestCompletedAt: at(30),
+        });
+
+        // A checkpoint created already COMPLETE (a platform's) or DELETED counts as completed.
+        await checkpoints.create(
+          pendingCheckpoint({ simulation: "beta", createdAt: at(5), state: "DELETED" }),
+        );
+        const beta = (await checkpoints.simulationRecords(["beta"])).get("beta");
+        expect(beta).toEqual({
+          simulation: "beta",
+          firstCheckpointAt: at(5),
+          newestCompletedAt: at(5),
+        });
+      });
+
+      it("reads the registry records of hundreds of simulations", async () => {
+        const names = Array.from({ length: 230 }, (_, i) => `sim-${String(i).padStart(3, "0")}`);
+        for (const simulation of names) {
+          await checkpoints.create(pendingCheckpoint({ simulation, createdAt: at(1) }));
+        }
+        const records = await checkpoints.simulationRecords([...names, "missing", "sim-000"]);
+        expect([...records.keys()].sort()).toEqual(names);
+        expect(records.get("sim-229")).toEqual({ simulation: "sim-229", firstCheckpointAt: at(1) });
+      });
+
+      it("reads hundreds of checkpoints at once, each at its latest version, unknown ids absent", async () => {
+        const created = Array.from({ length: 205 }, (_, i) =>
+          pendingCheckpoint({ id: `many-${String(i).padStart(3, "0")}`, createdAt: at(i) }),
+        );
+        for (const checkpoint of created) await checkpoints.create(checkpoint);
+        const changed = created[150]!;
+        await checkpoints.save({ ...changed, favorite: true, version: 2 });
+
+        const ids = [...created.map((c) => c.id), "missing", created[0]!.id];
+        const found = await checkpoints.getMany(ids);
+
+        expect([...found.keys()].sort()).toEqual(created.map((c) => c.id));
+        expect(found.get(created[204]!.id)).toEqual(created[204]);
+        // The write just before is seen: a prune's re-read must not miss a new favorite.
+        expect(found.get(changed.id)).toMatchObject({ favorite: true, version: 2 });
+        expect(await checkpoints.getMany([])).toEqual(new Map());
+      });
+
+      it("backfills only a record that is not tracked yet, never lowering its newest completion", async () => {
+        await checkpoints.create(pendingCheckpoint({ createdAt: at(10) }));
+        await checkpoints.backfillSimulationRecord({
+          simulation: "alpha",
+          firstCheckpointAt: at(0),
+          newestCompletedAt: at(5),
+        });
+        // Tracked since its first create: the backfill changed nothing.
+        expect((await checkpoints.simulationRecords(["alpha"])).get("alpha")).toEqual({
+          simulation: "alpha",
+          firstCheckpointAt: at(10),
+        });
+      });
+
       it("binds a location to the first claimant only", async () => {
         const location = file("shared");
         const claims = await Promise.all(

@@ -1,38 +1,14 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { batchPut } from "../../lib/adapters/dynamodb/batch.ts";
 import { withoutUndefined } from "../../lib/adapters/dynamodb/catalog-items.ts";
 import {
   checkpointItemKeys,
   simulationRegistryItem,
 } from "../../lib/adapters/dynamodb/checkpoint-store.ts";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../lib/domain/checkpoint.ts";
+import type { SimulationRecord } from "../../lib/ports/catalog.ts";
 import { forEachLimited } from "../../lib/usecases/for-each-limited.ts";
-
-/** DynamoDB's limit of items in one BatchWriteItem request. */
-const BATCH_SIZE = 25;
-
-/**
- * Puts `items` with BatchWriteItem, 25 a request and a few requests at once, sending again what
- * DynamoDB leaves unprocessed: one request per 25 items instead of one per item.
- */
-export async function batchPut(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  items: readonly Record<string, unknown>[],
-): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += BATCH_SIZE) batches.push(items.slice(i, i + BATCH_SIZE));
-  await forEachLimited(batches, 4, async (batch) => {
-    let requests = batch.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 1; requests.length > 0; attempt++) {
-      if (attempt > 10) throw new Error(`BatchWriteItem left ${requests.length} items unwritten`);
-      const result = await doc.send(
-        new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
-      );
-      requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-    }
-  });
-}
 
 /**
  * Writes checkpoints straight into a catalog table, with the very items
@@ -44,9 +20,21 @@ export async function seedCheckpoints(
   tableName: string,
   checkpoints: readonly Checkpoint[],
 ): Promise<void> {
-  const simulations = new Set(checkpoints.map((checkpoint) => checkpoint.simulation));
+  const records = new Map<string, SimulationRecord>();
+  for (const { simulation, createdAt, state } of checkpoints) {
+    const record = records.get(simulation) ?? { simulation, firstCheckpointAt: createdAt };
+    const time = Date.parse(createdAt);
+    if (time < Date.parse(record.firstCheckpointAt ?? createdAt))
+      record.firstCheckpointAt = createdAt;
+    const completed = state === "COMPLETE" || state === "DELETED";
+    const newest = record.newestCompletedAt;
+    if (completed && (newest === undefined || time > Date.parse(newest))) {
+      record.newestCompletedAt = createdAt;
+    }
+    records.set(simulation, record);
+  }
   await batchPut(doc, tableName, [
-    ...[...simulations].map(simulationRegistryItem),
+    ...[...records.values()].map(simulationRegistryItem),
     ...checkpoints.map((checkpoint) => {
       const valid = CheckpointSchema.parse(checkpoint);
       return { ...withoutUndefined(valid), ...checkpointItemKeys(valid) };

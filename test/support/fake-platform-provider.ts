@@ -41,7 +41,7 @@ export class FakePlatformProvider implements SimulationProvider {
     checkpointOnStop: true,
     checkpointStorage: "platform",
     archivable: false,
-    restoreInto: { newSimulation: true, sameSimulation: true },
+    restoreInto: { newSimulation: true, sameSimulation: true, prefix: false },
     tags: false,
   };
   readonly checkpoints: PlatformCheckpoints;

@@ -20,7 +20,7 @@ export class FakeProvider implements SimulationProvider {
     checkpointOnStop: false,
     checkpointStorage: "s3",
     archivable: true,
-    restoreInto: { newSimulation: true, sameSimulation: false },
+    restoreInto: { newSimulation: true, sameSimulation: false, prefix: false },
     tags: true,
   };
   readonly statuses = new Map<string, SimulationStatus>();

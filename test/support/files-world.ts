@@ -3,8 +3,12 @@ import {
   FileSourceConfigSchema,
   type FileSource,
 } from "../../lib/domain/file-source.ts";
+import { FILES, filesProvider } from "../../lib/adapters/files/provider.ts";
+import type { Checkpoint } from "../../lib/domain/checkpoint.ts";
 import type { FileOwnership } from "../../lib/domain/object-set.ts";
 import type { ObjectStore } from "../../lib/ports/object-store.ts";
+import { directoryOf } from "../../lib/ports/simulation-provider.ts";
+import { FakeProvider } from "./fake-provider.ts";
 
 /** The bucket the files tests' training tools write to. */
 export const FILES_BUCKET = "training";
@@ -46,3 +50,31 @@ export async function writeHfCheckpoint(
   );
   return key;
 }
+
+/**
+ * The catalog record of a files checkpoint as discovery writes it: provider `files`, trigger
+ * `discovered`, `location` its checkpoint key in the files bucket, its step and metrics.
+ */
+export const filesRecord = (
+  key: string,
+  overrides: Partial<Checkpoint> & { createdAt: string },
+): Checkpoint => ({
+  id: overrides.id ?? `f-${key.replace(/[^a-z0-9]+/gi, "-")}`,
+  version: 1,
+  simulation: "exp7",
+  provider: FILES,
+  name: key,
+  description: "",
+  tags: [],
+  favorite: false,
+  state: "COMPLETE",
+  trigger: "discovered",
+  modifiedAt: overrides.createdAt,
+  completedAt: overrides.createdAt,
+  location: { bucket: FILES_BUCKET, key },
+  size: 0,
+  ...overrides,
+});
+
+/** The providers a files deployment resolves: a SimSpace Weaver-like fake and `files`. */
+export const filesProviders = () => directoryOf([new FakeProvider(), filesProvider]);

@@ -1,4 +1,4 @@
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -50,6 +50,8 @@ export interface FunctionEnv {
   received(queue: QueueName): Promise<unknown[]>;
   /** Writes a file into the snapshot bucket (a snapshot, as the provider would). */
   putObject(key: string, body: string, bucket?: string): Promise<void>;
+  /** Whether `key` is in the snapshot bucket (or `bucket`): what a function left or removed. */
+  objectExists(key: string, bucket?: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,12 @@ export interface FunctionEnv {
  * adapters against them. One per test file: call it in `beforeAll`, `close` in `afterAll`.
  */
 export async function startFunctionEnv(
-  options: { simulator?: boolean; air?: { simulations: AirSimulationSeed[] } } = {},
+  options: {
+    simulator?: boolean;
+    air?: { simulations: AirSimulationSeed[] };
+    /** Files sources (config `providers.files.sources`) in the snapshot bucket, as deployed. */
+    fileSources?: readonly unknown[];
+  } = {},
 ): Promise<FunctionEnv> {
   const aws = await startLocalAws();
   const events: BusEvent[] = [];
@@ -110,6 +117,12 @@ export async function startFunctionEnv(
     SIMSNAP_ARCHIVE_BUCKET: archiveBucket,
     SIMSNAP_SIMULATION_ROLE_ARN: "arn:aws:iam::123456789012:role/simsnap-test",
     ...(simulator ? { SIMSNAP_SIMSPACEWEAVER_ENDPOINT: simulator.endpoint } : {}),
+    ...(options.fileSources
+      ? {
+          SIMSNAP_FILES_BUCKET: bucket,
+          SIMSNAP_FILE_SOURCES: JSON.stringify(options.fileSources),
+        }
+      : {}),
     // As the local runtime sets it for the functions that declare Air: the token in a variable.
     ...(air
       ? {
@@ -153,6 +166,12 @@ export async function startFunctionEnv(
     },
     async putObject(key, body, into = bucket) {
       await aws.s3.send(new PutObjectCommand({ Bucket: into, Key: key, Body: body }));
+    },
+    objectExists(key, from = bucket) {
+      return aws.s3.send(new HeadObjectCommand({ Bucket: from, Key: key })).then(
+        () => true,
+        () => false,
+      );
     },
     async close() {
       await air?.close();

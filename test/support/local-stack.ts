@@ -8,7 +8,7 @@ import { DynamoDbCheckpointStore } from "../../lib/adapters/dynamodb/checkpoint-
 import { SimSpaceWeaverClient } from "../../lib/adapters/simspaceweaver/client.ts";
 import { SimSpaceWeaverProvider } from "../../lib/adapters/simspaceweaver/provider.ts";
 import { S3ObjectStore } from "../../lib/adapters/s3/object-store.ts";
-import { SimsnapClient } from "../../lib/client/client.ts";
+import { SimsnapClient } from "../../packages/client/src/client.ts";
 import { SimsnapConfigSchema, type SimsnapConfigInput } from "../../lib/domain/config-file.ts";
 import { LocalConfigSchema, type LocalConfig } from "../../lib/local/demo-config.ts";
 import type { LocalRunSummary } from "../../lib/local/demo.ts";

@@ -13,6 +13,7 @@ import {
   MAX_DELETE_KEYS,
   type DeleteManyResult,
   type ObjectInfo,
+  type UploadInfo,
 } from "../../lib/ports/object-store.ts";
 
 interface Stored {
@@ -75,7 +76,17 @@ export class MemoryArchiveStore implements ArchiveStore {
       .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const key of keys) {
       const info = await this.head({ bucket, key });
-      if (info) yield info;
+      // As S3's listing, with each object's LastModified.
+      if (info) yield { ...info, lastModified: this.objects.get(`${bucket}/${key}`)?.lastModified };
+    }
+  }
+
+  /** Uploads in progress a test puts here; nothing in the archive flows starts one. */
+  readonly uploads: (UploadInfo & { bucket: string })[] = [];
+
+  async *listUploads(bucket: string, prefix: string): AsyncIterable<UploadInfo> {
+    for (const { bucket: where, ...upload } of this.uploads) {
+      if (where === bucket && upload.key.startsWith(prefix)) yield upload;
     }
   }
 

@@ -16,19 +16,28 @@ import {
   jobPartition,
   openJobsPartition,
 } from "../../lib/adapters/dynamodb/job-store.ts";
-import { validateDelaySeconds } from "../../lib/adapters/sqs/message-queue.ts";
+import { MAX_BATCH_ENTRIES, validateDelaySeconds } from "../../lib/adapters/sqs/message-queue.ts";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../lib/domain/checkpoint.ts";
 import { ConcurrentModificationError } from "../../lib/domain/errors.ts";
 import type { DomainEvent } from "../../lib/domain/events.ts";
 import { isJobFinished, JobSchema, type Job, type JobKind } from "../../lib/domain/job.ts";
 import { parseInput } from "../../lib/domain/validation.ts";
-import type { CheckpointStore, JobStore, ListOptions, Page } from "../../lib/ports/catalog.ts";
+import type {
+  CachedTags,
+  CheckpointStore,
+  JobStore,
+  ListOptions,
+  Page,
+  SimulationRecord,
+  TagCache,
+} from "../../lib/ports/catalog.ts";
 import type { Clock, EventPublisher, MessageQueue } from "../../lib/ports/messaging.ts";
 import {
   MAX_DELETE_KEYS,
   type DeleteManyResult,
   type ObjectInfo,
   type ObjectStore,
+  type UploadInfo,
 } from "../../lib/ports/object-store.ts";
 
 interface Versioned {
@@ -44,6 +53,14 @@ interface Versioned {
  */
 class MemoryRecords<T extends Versioned> {
   private readonly records = new Map<string, T>();
+  /** Ids by partition (a record never changes partition), so a listing reads only its own. */
+  private readonly partitions = new Map<string, Set<string>>();
+  /**
+   * Each partition's ids in `byCreated` order, kept until a record joins it or changes its time,
+   * so paging through a partition of 100,000 records does not sort it again for every page
+   * (benches page through such partitions; DynamoDB's index is sorted too).
+   */
+  private readonly orders = new Map<string, { sortKey: string; id: string }[]>();
 
   constructor(
     private readonly schema: z.ZodType<T, unknown>,
@@ -54,7 +71,24 @@ class MemoryRecords<T extends Versioned> {
 
   private store(record: T): void {
     const valid = parseInput(this.schema, record, this.label);
+    const before = this.records.get(record.id);
     this.records.set(record.id, structuredClone(withoutUndefined(valid)));
+    const partition = this.partitionOf(valid);
+    const ids = this.partitions.get(partition) ?? new Set<string>();
+    this.partitions.set(partition, ids.add(record.id));
+    if (!before || this.timeOf(before) !== this.timeOf(valid)) this.orders.delete(partition);
+  }
+
+  /** A partition's ids with their sort keys, oldest first (see `orders`). */
+  private order(partition: string): { sortKey: string; id: string }[] {
+    let rows = this.orders.get(partition);
+    if (rows === undefined) {
+      rows = [...(this.partitions.get(partition) ?? [])]
+        .map((id) => ({ id, sortKey: creationSortKey(this.timeOf(this.records.get(id) as T), id) }))
+        .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+      this.orders.set(partition, rows);
+    }
+    return rows;
   }
 
   private load(record: T): T {
@@ -91,25 +125,36 @@ class MemoryRecords<T extends Versioned> {
 
   /** Records of one partition in `byCreated` order, with their sort keys. */
   sorted(partition: string, newestFirst = false): { sortKey: string; record: T }[] {
-    const rows = [...this.records.values()]
-      .filter((record) => this.partitionOf(record) === partition)
-      .map((record) => ({ sortKey: creationSortKey(this.timeOf(record), record.id), record }))
-      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    const rows = this.order(partition).map(({ sortKey, id }) => ({
+      sortKey,
+      record: this.records.get(id) as T,
+    }));
     return newestFirst ? rows.reverse() : rows;
   }
 
   list(partition: string, keyPrefix: string, sk: string, options: ListOptions = {}): Page<T> {
     const limit = resolveLimit(options.limit);
     const after = options.cursor ? decodeCursor(options.cursor, partition).gsi1sk : undefined;
-    const rows = this.sorted(partition, options.newestFirst).filter(
-      ({ sortKey }) =>
-        after === undefined || (options.newestFirst ? sortKey < after : sortKey > after),
-    );
-    const page = rows.slice(0, limit);
+    const rows = this.order(partition);
+    // The first row past the cursor: sort keys after it oldest first, before it newest first.
+    let low = 0;
+    let high = rows.length;
+    while (after !== undefined && low < high) {
+      const middle = (low + high) >>> 1;
+      const key = (rows[middle] as { sortKey: string }).sortKey;
+      if (options.newestFirst ? key < after : key <= after) low = middle + 1;
+      else high = middle;
+    }
+    const remaining = options.newestFirst
+      ? rows.slice(0, after === undefined ? rows.length : low).reverse()
+      : rows.slice(low);
+    const page = remaining
+      .slice(0, limit)
+      .map(({ sortKey, id }) => ({ sortKey, record: this.records.get(id) as T }));
     const last = page.at(-1);
     return {
       items: page.map(({ record }) => this.load(record)),
-      ...(rows.length > limit && last
+      ...(remaining.length > limit && last
         ? {
             nextCursor: encodeCursor({
               pk: `${keyPrefix}${last.record.id}`,
@@ -132,28 +177,105 @@ export class MemoryCheckpointStore implements CheckpointStore {
     (checkpoint) => checkpoint.createdAt,
   );
   private readonly claims = new Map<string, string>();
-  private readonly simulations = new Set<string>();
+  private readonly simulations = new Map<string, SimulationRecord>();
+  /** Registry reads as DynamoDB would count them: one per 100 simulations asked for. */
+  recordRequests = 0;
 
   async create(checkpoint: Checkpoint): Promise<boolean> {
-    this.simulations.add(checkpoint.simulation);
-    return this.records.create(checkpoint);
+    const time = new Date(checkpoint.createdAt).toISOString();
+    if (!this.simulations.has(checkpoint.simulation)) {
+      this.simulations.set(checkpoint.simulation, {
+        simulation: checkpoint.simulation,
+        firstCheckpointAt: time,
+      });
+    }
+    const created = this.records.create(checkpoint);
+    if (checkpoint.state === "COMPLETE" || checkpoint.state === "DELETED") {
+      this.recordCompletion(checkpoint.simulation, time);
+    }
+    return created;
+  }
+
+  private recordCompletion(simulation: string, time: string): void {
+    const record = this.simulations.get(simulation);
+    if (record && !(record.newestCompletedAt !== undefined && record.newestCompletedAt >= time)) {
+      record.newestCompletedAt = time;
+    }
+  }
+
+  /**
+   * A registry record as one written before the store kept first and newest times: what a
+   * catalog created by an older version holds, for tests of the backfill.
+   */
+  forgetRecordTimes(simulation: string): void {
+    if (this.simulations.has(simulation)) this.simulations.set(simulation, { simulation });
   }
 
   async listSimulations(): Promise<string[]> {
-    return [...this.simulations].sort();
+    return [...this.simulations.keys()].sort();
+  }
+
+  async simulationRecords(simulations: readonly string[]): Promise<Map<string, SimulationRecord>> {
+    const unique = [...new Set(simulations)];
+    this.recordRequests += Math.ceil(unique.length / 100);
+    const records = new Map<string, SimulationRecord>();
+    for (const simulation of unique) {
+      const record = this.simulations.get(simulation);
+      if (record) records.set(simulation, { ...record });
+    }
+    return records;
+  }
+
+  async backfillSimulationRecord(record: SimulationRecord): Promise<void> {
+    const stored = this.simulations.get(record.simulation);
+    if (!stored || stored.firstCheckpointAt !== undefined) return;
+    if (record.firstCheckpointAt === undefined) return;
+    const newest = record.newestCompletedAt && new Date(record.newestCompletedAt).toISOString();
+    if (newest && stored.newestCompletedAt !== undefined && stored.newestCompletedAt > newest) {
+      return;
+    }
+    stored.firstCheckpointAt = new Date(record.firstCheckpointAt).toISOString();
+    if (newest) stored.newestCompletedAt = newest;
   }
 
   async get(id: string): Promise<Checkpoint | undefined> {
+    this.getRequests++;
     return this.records.get(id);
   }
 
+  async getMany(ids: readonly string[]): Promise<Map<string, Checkpoint>> {
+    const unique = [...new Set(ids)];
+    this.getManyRequests += Math.ceil(unique.length / 100);
+    const found = new Map<string, Checkpoint>();
+    for (const id of unique) {
+      const record = this.records.get(id);
+      if (record) found.set(id, record);
+    }
+    return found;
+  }
+
+  /** Single reads (`get`), each one catalog GetItem. */
+  getRequests = 0;
+  /** Batched reads as DynamoDB would count them: one BatchGetItem per 100 ids. */
+  getManyRequests = 0;
+  /** Saves, each one conditional PutItem. */
+  saveRequests = 0;
+
   async save(next: Checkpoint): Promise<void> {
+    this.saveRequests++;
     this.records.save(next);
+    if (next.state === "COMPLETE") {
+      this.recordCompletion(next.simulation, new Date(next.createdAt).toISOString());
+    }
   }
 
   async listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Checkpoint>> {
+    this.listRequests++;
     return this.records.list(checkpointPartition(simulation), "CKPT#", "CKPT", options);
   }
+
+  /** Listing pages read, each one catalog Query. */
+  listRequests = 0;
 
   async claimLocation(location: S3Location, checkpointId: string): Promise<string> {
     const key = `${location.bucket}/${location.key}`;
@@ -161,6 +283,29 @@ export class MemoryCheckpointStore implements CheckpointStore {
     if (owner !== undefined) return owner;
     this.claims.set(key, checkpointId);
     return checkpointId;
+  }
+}
+
+/** A `TagCache` for use-case tests, counting requests as DynamoDB would (100 reads, 25 writes). */
+export class MemoryTagCache implements TagCache {
+  readonly entries = new Map<string, CachedTags>();
+  getRequests = 0;
+  putRequests = 0;
+
+  async get(keys: readonly string[]): Promise<Map<string, CachedTags>> {
+    const unique = [...new Set(keys)];
+    this.getRequests += Math.ceil(unique.length / 100);
+    const found = new Map<string, CachedTags>();
+    for (const key of unique) {
+      const entry = this.entries.get(key);
+      if (entry) found.set(key, structuredClone(entry));
+    }
+    return found;
+  }
+
+  async put(entries: ReadonlyMap<string, CachedTags>): Promise<void> {
+    this.putRequests += Math.ceil(entries.size / 25);
+    for (const [key, entry] of entries) this.entries.set(key, structuredClone(entry));
   }
 }
 
@@ -264,6 +409,43 @@ export class MemoryObjectStore implements ObjectStore {
     }
   }
 
+  private readonly uploads: (UploadInfo & { bucket: string })[] = [];
+  private uploadCount = 0;
+
+  /** Starts a multipart upload at `location` (initiated now), as a tool's large file does. */
+  startUpload(location: S3Location): string {
+    const uploadId = `upload-${++this.uploadCount}`;
+    this.uploads.push({
+      bucket: location.bucket,
+      key: location.key,
+      uploadId,
+      initiated: this.clock.now(),
+    });
+    return uploadId;
+  }
+
+  /** Completes an upload: the object appears (written now) and the upload is gone. */
+  async completeUpload(uploadId: string, body: string | Uint8Array): Promise<void> {
+    const index = this.uploads.findIndex((u) => u.uploadId === uploadId);
+    const [upload] = this.uploads.splice(index, 1);
+    if (index < 0 || upload === undefined) throw new Error(`NoSuchUpload ${uploadId}`);
+    await this.put(upload, body);
+  }
+
+  /** S3's order: by key (UTF-8 bytes), then by initiation. */
+  async *listUploads(bucket: string, prefix: string): AsyncIterable<UploadInfo> {
+    const listed = this.uploads
+      .filter((u) => u.bucket === bucket && u.key.startsWith(prefix))
+      .sort(
+        (a, b) =>
+          Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) ||
+          a.initiated.getTime() - b.initiated.getTime(),
+      );
+    for (const { key, uploadId, initiated } of listed) {
+      yield { key, uploadId, initiated: new Date(initiated) };
+    }
+  }
+
   async put(location: S3Location, body: string | Uint8Array, _contentType?: string): Promise<void> {
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(body);
     this.objects.set(`${location.bucket}/${location.key}`, {
@@ -328,10 +510,21 @@ export class MemoryObjectStore implements ObjectStore {
  */
 export class MemoryQueue<T> implements MessageQueue<T> {
   readonly sent: { message: T; delaySeconds: number }[] = [];
+  /** Requests SQS would have answered: one per `send`, one per 10 messages of a `sendBatch`. */
+  requests = 0;
 
   async send(message: T, options: { delaySeconds?: number } = {}): Promise<void> {
     const delaySeconds = validateDelaySeconds(options.delaySeconds ?? 0);
+    this.requests++;
     this.sent.push({ message: JSON.parse(JSON.stringify(message)) as T, delaySeconds });
+  }
+
+  async sendBatch(messages: readonly T[], options: { delaySeconds?: number } = {}): Promise<void> {
+    const delaySeconds = validateDelaySeconds(options.delaySeconds ?? 0);
+    this.requests += Math.ceil(messages.length / MAX_BATCH_ENTRIES);
+    for (const message of messages) {
+      this.sent.push({ message: JSON.parse(JSON.stringify(message)) as T, delaySeconds });
+    }
   }
 }
 

@@ -29,7 +29,7 @@ export const AIR_CAPABILITIES: ProviderCapabilities = {
   checkpointOnStop: true,
   checkpointStorage: "platform",
   archivable: false,
-  restoreInto: { newSimulation: true, sameSimulation: true },
+  restoreInto: { newSimulation: true, sameSimulation: true, prefix: false },
   tags: false,
 };
 

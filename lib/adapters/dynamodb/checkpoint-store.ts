@@ -2,11 +2,13 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../domain/checkpoint.ts";
 import { AppError } from "../../domain/errors.ts";
-import type { CheckpointStore, ListOptions, Page } from "../../ports/catalog.ts";
+import type { CheckpointStore, ListOptions, Page, SimulationRecord } from "../../ports/catalog.ts";
+import { batchGet } from "./batch.ts";
 import { creationSortKey, isConditionalCheckFailed, VersionedItems } from "./catalog-items.ts";
 
 const checkpointKey = (id: string) => ({ pk: `CKPT#${id}`, sk: "CKPT" });
@@ -33,11 +35,31 @@ export const checkpointItemKeys = (checkpoint: Checkpoint): Record<string, strin
   gsi1sk: creationSortKey(checkpoint.createdAt, checkpoint.id),
 });
 
-/** The registry item `create` puts for a simulation; see `checkpointItemKeys` for why exported. */
-export const simulationRegistryItem = (simulation: string): Record<string, string> => ({
+const registryKey = (simulation: string) => ({
   pk: SIMULATIONS_PARTITION,
   sk: `SIM#${simulation}`,
-  simulation,
+});
+
+/** A time as UTC milliseconds, so that string order in a condition expression is time order. */
+const utc = (time: string): string => new Date(time).toISOString();
+
+/** A checkpoint that was once COMPLETE: DELETED ones were COMPLETE before retention removed them. */
+const wasCompleted = (checkpoint: Checkpoint): boolean =>
+  checkpoint.state === "COMPLETE" || checkpoint.state === "DELETED";
+
+/**
+ * The registry item of a simulation with what its record says, times in UTC milliseconds; see
+ * `checkpointItemKeys` for why exported.
+ */
+export const simulationRegistryItem = (record: SimulationRecord): Record<string, string> => ({
+  ...registryKey(record.simulation),
+  simulation: record.simulation,
+  ...(record.firstCheckpointAt === undefined
+    ? {}
+    : { firstCheckpointAt: utc(record.firstCheckpointAt) }),
+  ...(record.newestCompletedAt === undefined
+    ? {}
+    : { newestCompletedAt: utc(record.newestCompletedAt) }),
 });
 
 const locationKey = (location: S3Location) => ({
@@ -64,15 +86,102 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     });
   }
 
-  /** Also registers the simulation (an idempotent put), so `listSimulations` never scans. */
+  /**
+   * Also registers the simulation, so `listSimulations` never scans: a put-if-absent, so the
+   * registry item keeps its first checkpoint's time and its newest completion. A checkpoint
+   * created already COMPLETE (a platform's, a discovered file) moves the newest completion.
+   */
   async create(checkpoint: Checkpoint): Promise<boolean> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: simulationRegistryItem(checkpoint.simulation),
-      }),
+    let registered = false;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: simulationRegistryItem({
+            simulation: checkpoint.simulation,
+            firstCheckpointAt: checkpoint.createdAt,
+            ...(wasCompleted(checkpoint) ? { newestCompletedAt: checkpoint.createdAt } : {}),
+          }),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      registered = true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const created = await this.items.create(checkpoint);
+    if (!registered && wasCompleted(checkpoint)) await this.recordCompletion(checkpoint);
+    return created;
+  }
+
+  /**
+   * Raises the registry's newest completion to this checkpoint's time, never lowers it: a
+   * duplicate or out-of-order completion changes nothing, so it is safe to repeat.
+   */
+  private async recordCompletion(checkpoint: Checkpoint): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: registryKey(checkpoint.simulation),
+          UpdateExpression: "SET newestCompletedAt = :created",
+          ConditionExpression:
+            "attribute_exists(pk) AND (attribute_not_exists(newestCompletedAt) OR newestCompletedAt < :created)",
+          ExpressionAttributeValues: { ":created": utc(checkpoint.createdAt) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async simulationRecords(simulations: readonly string[]): Promise<Map<string, SimulationRecord>> {
+    const items = await batchGet(
+      this.doc,
+      this.tableName,
+      [...new Set(simulations)].map(registryKey),
     );
-    return this.items.create(checkpoint);
+    const records = new Map<string, SimulationRecord>();
+    for (const item of items) {
+      if (typeof item.simulation !== "string") continue;
+      const record: SimulationRecord = { simulation: item.simulation };
+      if (typeof item.newestCompletedAt === "string") {
+        record.newestCompletedAt = item.newestCompletedAt;
+      }
+      if (typeof item.firstCheckpointAt === "string") {
+        record.firstCheckpointAt = item.firstCheckpointAt;
+      }
+      records.set(item.simulation, record);
+    }
+    return records;
+  }
+
+  async backfillSimulationRecord(record: SimulationRecord): Promise<void> {
+    if (record.firstCheckpointAt === undefined) return;
+    const newest = record.newestCompletedAt;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: registryKey(record.simulation),
+          UpdateExpression:
+            newest === undefined
+              ? "SET firstCheckpointAt = :first"
+              : "SET firstCheckpointAt = :first, newestCompletedAt = :newest",
+          ConditionExpression:
+            "attribute_exists(pk) AND attribute_not_exists(firstCheckpointAt)" +
+            (newest === undefined
+              ? ""
+              : " AND (attribute_not_exists(newestCompletedAt) OR newestCompletedAt <= :newest)"),
+          ExpressionAttributeValues: {
+            ":first": utc(record.firstCheckpointAt),
+            ...(newest === undefined ? {} : { ":newest": utc(newest) }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async listSimulations(): Promise<string[]> {
@@ -99,8 +208,27 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     return this.items.get(checkpointKey(id));
   }
 
-  save(next: Checkpoint): Promise<void> {
-    return this.items.save(next);
+  /** Strongly consistent BatchGetItem, 100 keys to a request (see `batchGet`). */
+  async getMany(ids: readonly string[]): Promise<Map<string, Checkpoint>> {
+    const items = await batchGet(this.doc, this.tableName, [...new Set(ids)].map(checkpointKey), {
+      consistent: true,
+    });
+    const found = new Map<string, Checkpoint>();
+    for (const item of items) {
+      const checkpoint = this.items.parse(item);
+      found.set(checkpoint.id, checkpoint);
+    }
+    return found;
+  }
+
+  /**
+   * A save of a COMPLETE checkpoint also raises the registry's newest completion, after the
+   * checkpoint itself is saved: a crash between the two leaves the registry older than the
+   * catalog (the freshness alarm errs towards stale until the next completion), never newer.
+   */
+  async save(next: Checkpoint): Promise<void> {
+    await this.items.save(next);
+    if (next.state === "COMPLETE") await this.recordCompletion(next);
   }
 
   listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Checkpoint>> {

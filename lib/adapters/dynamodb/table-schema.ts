@@ -2,8 +2,10 @@
  * The catalog table's key design, shared by the CDK stack, the local runtime (which creates the
  * table in dynalite) and the stores, so the three agree by construction.
  *
- * One table holds checkpoints, jobs and location claims:
- * - `pk`/`sk`: `CKPT#<id>`/`CKPT`, `JOB#<id>`/`JOB`, `LOC#<bucket>/<key>`/`LOC`.
+ * One table holds checkpoints, jobs, location claims, the simulation registry and cached tags:
+ * - `pk`/`sk`: `CKPT#<id>`/`CKPT`, `JOB#<id>`/`JOB`, `LOC#<bucket>/<key>`/`LOC`,
+ *   `SIMULATIONS`/`SIM#<simulation>` (with its first checkpoint's and newest completion's times),
+ *   `TAGS#<simulation key>`/`TAGS` (a simulation's tags as last read, removed by TTL).
  * - `byCreated` (GSI1 `gsi1pk`/`gsi1sk`): `SIM#<simulation>#CKPT` or `SIM#<simulation>#JOB`,
  *   sorted by `<createdAt or startTime>#<id>`, for listings by simulation in creation order.
  * - `openJobs` (GSI2 `gsi2pk`/`gsi2sk`, sparse): `OPEN#<simulation>` while a job is RUNNING,

@@ -2,6 +2,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -14,11 +15,15 @@ import {
   type DeleteManyResult,
   type ObjectInfo,
   type ObjectStore,
+  type UploadInfo,
 } from "../../ports/object-store.ts";
 
 /** Options of `S3ObjectStore`. */
 export interface S3ObjectStoreOptions {
-  /** Keys per ListObjectsV2 page (1–1000, S3's default 1000); small pages exercise pagination. */
+  /**
+   * Keys per ListObjectsV2 page and uploads per ListMultipartUploads page (1–1000, S3's default
+   * 1000); small pages exercise pagination.
+   */
   pageSize?: number;
 }
 
@@ -129,6 +134,38 @@ export class S3ObjectStore implements ObjectStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * Follows both markers (`NextKeyMarker`, `NextUploadIdMarker`) lazily: S3 pages uploads by key
+   * and upload id together, since one key may have several uploads in progress. An upload S3
+   * lists without its initiation time (none does) counts as started now, the cautious reading.
+   */
+  async *listUploads(bucket: string, prefix: string): AsyncIterable<UploadInfo> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+          MaxUploads: this.options.pageSize,
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key === undefined || upload.UploadId === undefined) continue;
+        yield {
+          key: upload.Key,
+          uploadId: upload.UploadId,
+          initiated: upload.Initiated ?? new Date(),
+        };
+      }
+      const more = page.IsTruncated === true && page.NextKeyMarker !== undefined;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
   }
 
   async put(location: S3Location, body: string | Uint8Array, contentType?: string): Promise<void> {

@@ -75,8 +75,11 @@ export const SIMSPACEWEAVER_CAPABILITIES: ProviderCapabilities = {
   checkpointOnStop: false,
   checkpointStorage: "s3",
   archivable: true,
-  restoreInto: { newSimulation: true, sameSimulation: false },
+  restoreInto: { newSimulation: true, sameSimulation: false, prefix: false },
   tags: true,
+  // DescribeSimulation names the snapshot a simulation started from (SnapshotS3Location) and no
+  // clock tick: the model (2022-10-28) reports clocks only as STARTED/STOPPED.
+  restoreTest: { evidence: "snapshot-location" },
 };
 
 /**
@@ -108,6 +111,12 @@ export class SimSpaceWeaverProvider implements SimulationProvider {
     const details: SimulationDetails = toSummary(output, simulation);
     if (output.ExecutionId !== undefined) details.executionId = output.ExecutionId;
     if (output.MaximumDuration !== undefined) details.maximumDuration = output.MaximumDuration;
+    if (output.SnapshotS3Location?.BucketName && output.SnapshotS3Location.ObjectKey) {
+      details.startedFrom = {
+        bucket: output.SnapshotS3Location.BucketName,
+        key: output.SnapshotS3Location.ObjectKey,
+      };
+    }
     const startError = output.StartError ?? output.SchemaError;
     if (startError !== undefined && startError !== "") details.startError = startError;
     return details;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   archiveKey,
   manifestKey,
@@ -24,6 +25,9 @@ import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
 import { SIMSNAP_VERSION } from "../../version.ts";
 import { copyVerified, type Verification, type VerifiedCopy } from "./verified-copy.ts";
+import type { FileOwnership } from "../../domain/object-set.ts";
+import { archiveObjectSet } from "../files/archive-object-set.ts";
+import { isObjectSetCheckpoint, objectSetRefusal } from "../files/object-set-checkpoint.ts";
 
 /** Where and how archives are written, from the function's settings. */
 export interface ArchiveSettings {
@@ -46,6 +50,11 @@ export interface ArchiveCheckpointDeps {
   owned: SnapshotOwnership;
   /** The provider a platform-held checkpoint names, whose capabilities say if it is archivable. */
   providers: Pick<ProviderDirectory, "byName">;
+  /**
+   * The files sources whose checkpoints (sets of objects other tools wrote) may be archived; a
+   * set checkpoint is skipped, with why, when none are configured.
+   */
+  files?: FileOwnership;
 }
 
 /**
@@ -128,6 +137,9 @@ export async function archiveCheckpoint(
       reason: `checkpoint is ${checkpoint.state}${checkpoint.location ? "" : " and has no file"}`,
     };
   }
+  if (isObjectSetCheckpoint(checkpoint, deps.providers)) {
+    return archiveSet(checkpoint, checkpoint.location, request.attempt ?? 1, deps);
+  }
   const refusal = ownershipRefusal(checkpoint.location, deps.owned);
   if (refusal) return { outcome: "skipped", checkpointId, reason: refusal };
 
@@ -197,6 +209,79 @@ export async function archiveCheckpoint(
     copied: copy.copied,
     archive: record,
     bytes: source.size,
+  };
+}
+
+/**
+ * Archives a checkpoint that is a set of objects another tool wrote (`archiveObjectSet`: every
+ * object copied and verified, then the manifest, last) and records it as a file's archive is
+ * recorded: `key` is the manifest, with the object count and bytes it lists, and the event's
+ * checksum is the SHA-256 of the manifest as written. A set that cannot be archived now (its
+ * marker gone: a prune or delete under way; nothing left) is settled by the record read again:
+ * archived meanwhile, no longer COMPLETE, or skipped with the reason.
+ */
+async function archiveSet(
+  checkpoint: Checkpoint,
+  location: S3Location,
+  attempt: number,
+  deps: ArchiveCheckpointDeps,
+): Promise<ArchiveCheckpointResult> {
+  const checkpointId = checkpoint.id;
+  const refusal = objectSetRefusal(location, deps.files);
+  if (refusal !== undefined || deps.files === undefined) {
+    return { outcome: "skipped", checkpointId, reason: refusal ?? "no files sources" };
+  }
+  const result = await archiveObjectSet(
+    {
+      ...location,
+      checkpointId,
+      createdAt: checkpoint.createdAt,
+      completedAt: checkpoint.completedAt,
+      attempt,
+    },
+    { storage: deps.storage, archive: deps.archive, owned: deps.files, clock: deps.clock },
+  );
+  if (result.outcome === "refused") {
+    const current = await deps.checkpoints.get(checkpointId);
+    if (current?.archive) {
+      return { outcome: "already-archived", checkpointId, archive: current.archive };
+    }
+    const reason =
+      current?.state === "COMPLETE"
+        ? result.reason
+        : `checkpoint is ${current?.state ?? "gone"}: its objects were deleted before they could be archived`;
+    return { outcome: "skipped", checkpointId, reason };
+  }
+  const record: ArchiveRecord = {
+    bucket: result.manifest.bucket,
+    key: result.manifest.key,
+    storageClass: result.archive.storageClass,
+    archivedAt: deps.clock.now().toISOString(),
+    objects: result.objects,
+    bytes: result.bytes,
+  };
+  const digest = createHash("sha256")
+    .update(JSON.stringify(result.written, null, 2))
+    .digest("base64");
+  const checksum = `sha256:${digest}`;
+  const archived = await saveArchive(checkpoint, record, checksum, deps);
+  if (!archived) {
+    const current = await deps.checkpoints.get(checkpointId);
+    return { outcome: "already-archived", checkpointId, archive: current?.archive };
+  }
+  await deps.events.publish([
+    checkpointArchived(archived, {
+      manifest: result.manifest,
+      checksum,
+      copied: result.copied > 0,
+    }),
+  ]);
+  return {
+    outcome: "archived",
+    checkpointId,
+    copied: result.copied > 0,
+    archive: record,
+    bytes: result.bytes,
   };
 }
 

@@ -1,4 +1,9 @@
-import { markCheckpointDeleted, type Checkpoint, type ErrorInfo } from "../../domain/checkpoint.ts";
+import {
+  markCheckpointDeleted,
+  type Checkpoint,
+  type ErrorInfo,
+  type S3Location,
+} from "../../domain/checkpoint.ts";
 import {
   AppError,
   ConcurrentModificationError,
@@ -14,6 +19,11 @@ import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
 import { deletedByPlatform } from "../../domain/platform-checkpoint.ts";
 import { heldCheckpointsOf } from "../sync/sync-platform-checkpoints.ts";
 import { getCheckpoint } from "./list-checkpoints.ts";
+import type { FileOwnership } from "../../domain/object-set.ts";
+import { deleteObjectSet } from "../files/delete-object-set.ts";
+import { isObjectSetCheckpoint, objectSetRefusal } from "../files/object-set-checkpoint.ts";
+import { purgeAfterFor } from "../../domain/trash.ts";
+import { moveToTrash, type TrashSettings } from "./trash-checkpoint.ts";
 
 /** What deleting a checkpoint needs. */
 export interface DeleteCheckpointDeps {
@@ -25,6 +35,12 @@ export interface DeleteCheckpointDeps {
   clock: Clock;
   /** Only files in here are deleted; see `ownershipRefusal`. */
   owned: SnapshotOwnership;
+  /** The files sources whose checkpoints (sets of objects) may be deleted; none when undefined. */
+  files?: FileOwnership;
+  /** The files bucket's objects, listed and deleted under the sources' prefixes only. */
+  fileObjects?: Pick<ObjectStore, "list" | "deleteMany">;
+  /** The trash: above 0 days, a snapshot file is moved there (`moveToTrash`), not deleted. */
+  trash?: TrashSettings;
 }
 
 const ATTEMPTS = 3;
@@ -41,7 +57,10 @@ const ATTEMPTS = 3;
  * file and record untouched, even with force: force overrides a favorite, not ownership. A
  * checkpoint a platform holds (`platformId`) is deleted through that platform, and marked DELETED
  * only once the platform confirms (reads it back DELETED, or no longer knows it); one the
- * platform had already deleted itself is marked with that reason.
+ * platform had already deleted itself is marked with that reason. A checkpoint that is a set of
+ * objects another tool wrote is deleted as retention deletes one (`deleteSet`). With a trash
+ * (`deps.trash`) a snapshot file is moved there instead (`moveToTrash`), and the checkpoint can
+ * be undeleted until its `purgeAfter`; the other kinds are deleted for good either way.
  */
 export async function deleteCheckpoint(
   id: string,
@@ -63,11 +82,14 @@ export async function deleteCheckpoint(
   let reason: ErrorInfo | undefined;
   if (current.platformId) {
     reason = await deleteHeld(current, current.platformId, options, deps);
+  } else if (current.location && isObjectSetCheckpoint(current, deps.providers)) {
+    await deleteSet(current, current.location, deps);
   } else if (current.location) {
     const refusal = ownershipRefusal(current.location, deps.owned);
     if (refusal) {
       throw new ConflictError(`Checkpoint ${id} cannot be deleted by simsnap: ${refusal}`);
     }
+    if (deps.trash && deps.trash.days > 0) return trashOne(current, options, deps, deps.trash);
     const { bucket, key } = current.location;
     const failure = (await deps.objects.deleteMany(bucket, [key])).failed[0];
     if (failure) {
@@ -87,6 +109,41 @@ export async function deleteCheckpoint(
       current = await getCheckpoint(id, deps);
       if (current.state === "DELETED") return current;
     }
+  }
+}
+
+/**
+ * Deletes every object of a checkpoint another tool wrote (`deleteObjectSet`: the commit marker
+ * first, then DeleteObjects batches of 1,000) and returns only once a listing shows none left, so
+ * the caller marks it DELETED; a refusal (not a whole checkpoint of a configured source) is a 409
+ * touching nothing, and objects S3 keeps are a 500 that leaves the record COMPLETE: the marker is
+ * gone by then, so discovery does not take the remains as whole, and a retried DELETE finishes.
+ */
+async function deleteSet(
+  checkpoint: Checkpoint,
+  location: S3Location,
+  deps: DeleteCheckpointDeps,
+): Promise<void> {
+  const refusal = objectSetRefusal(location, deps.files);
+  if (refusal !== undefined || deps.files === undefined || deps.fileObjects === undefined) {
+    throw new ConflictError(
+      `Checkpoint ${checkpoint.id} cannot be deleted by simsnap: ${refusal ?? "this function has no access to the files bucket"}`,
+    );
+  }
+  const result = await deleteObjectSet(location, { objects: deps.fileObjects, owned: deps.files });
+  if (result.outcome === "refused") {
+    throw new ConflictError(
+      `Checkpoint ${checkpoint.id} cannot be deleted by simsnap: ${result.reason}`,
+    );
+  }
+  if (result.outcome !== "deleted") {
+    const first = result.failed[0];
+    throw new AppError(
+      `Could not delete every object of s3://${location.bucket}/${location.key}: ` +
+        `${result.remaining.length} remain` +
+        (first ? ` (${first.key}: ${first.code} ${first.message})` : "") +
+        "; the checkpoint stays COMPLETE, try again",
+    );
   }
 }
 
@@ -126,4 +183,39 @@ async function deleteHeld(
     );
   }
   return undefined;
+}
+
+/**
+ * The trash's delete: moves the file there (`moveToTrash`) and publishes `Checkpoint Deleted`
+ * with where it waits and until when. A record changed meanwhile into a favorite is refused as
+ * one found at the start; a move that failed leaves the checkpoint COMPLETE, to be tried again.
+ */
+async function trashOne(
+  checkpoint: Checkpoint,
+  options: { force: boolean },
+  deps: DeleteCheckpointDeps,
+  trash: TrashSettings,
+): Promise<Checkpoint> {
+  const purgeAfter = purgeAfterFor(deps.clock.now(), trash.days);
+  const outcome = await moveToTrash(
+    checkpoint,
+    purgeAfter,
+    { ...deps, store: trash.store },
+    (current) => current.favorite && !options.force,
+  );
+  if (outcome.kind === "failed") {
+    throw new AppError(
+      `Could not move checkpoint ${checkpoint.id} to the trash: ${outcome.code} ${outcome.message}`,
+    );
+  }
+  if (outcome.kind === "kept") {
+    const current = await getCheckpoint(checkpoint.id, deps);
+    throw new ConflictError(
+      current.favorite
+        ? `Checkpoint ${checkpoint.id} is a favorite; unfavorite it first or delete it with force=true`
+        : `Checkpoint ${checkpoint.id} is ${current.state}; only COMPLETE checkpoints can be deleted`,
+    );
+  }
+  await deps.events.publish([checkpointDeleted(outcome.checkpoint)]);
+  return outcome.checkpoint;
 }

@@ -1,5 +1,12 @@
 import type { CheckpointState } from "../../domain/checkpoint.ts";
+import {
+  checkpointAgeSeconds,
+  freshnessVerdict,
+  type Freshness,
+  type FreshnessWatch,
+} from "../../domain/freshness.ts";
 import type { CheckpointStore } from "../../ports/catalog.ts";
+import type { Clock } from "../../ports/messaging.ts";
 import type { ProviderDirectory, SimulationStatus } from "../../ports/simulation-provider.ts";
 import { loadCheckpoints } from "./list-checkpoints.ts";
 
@@ -12,19 +19,27 @@ export interface SimulationOverview {
   /** Creation time of the newest COMPLETE checkpoint, the one a restore would most likely use. */
   lastCheckpointAt?: string;
   checkpoints: Record<CheckpointState, number>;
+  /** Fresh or late by the staleness alarms' rule, when the deployment's schedules are known. */
+  freshness?: Freshness;
 }
 
 /** What the overview needs. */
 export interface ListSimulationsDeps {
   providers: Pick<ProviderDirectory, "all">;
   checkpoints: CheckpointStore;
+  /** The snapshot schedules' staleness thresholds, and the time to measure ages at. */
+  freshness?: { watches: readonly FreshnessWatch[]; clock: Clock };
 }
+
+/** Statuses in which a schedule snapshots a simulation (plan-snapshots picks only these). */
+const RUNNING: ReadonlySet<SimulationStatus> = new Set(["STARTED", "SNAPSHOT_IN_PROGRESS"]);
 
 /**
  * Every simulation a provider lists or the catalog has checkpoints of, by name, with the provider
  * it belongs to: a simulation that ended and was deleted still has checkpoints worth restoring,
  * so it stays in view (its provider then is the one its checkpoints name). A name two providers
- * list shows the first configured one's.
+ * list shows the first configured one's. With the schedules' thresholds, each says how long since
+ * its newest completed checkpoint and whether a staleness alarm would fire for it.
  */
 export async function listSimulations(deps: ListSimulationsDeps): Promise<SimulationOverview[]> {
   const [listings, cataloged] = await Promise.all([
@@ -48,6 +63,7 @@ export async function listSimulations(deps: ListSimulationsDeps): Promise<Simula
   const names = [...new Set([...statuses.keys(), ...cataloged])].sort();
   const withCheckpoints = names.filter((name) => cataloged.includes(name));
   const loaded = await loadCheckpoints(deps.checkpoints, withCheckpoints);
+  const now = deps.freshness?.clock.now();
   const bySimulation = new Map(withCheckpoints.map((name, i) => [name, loaded[i] ?? []]));
 
   return names.map((name) => {
@@ -68,12 +84,23 @@ export async function listSimulations(deps: ListSimulationsDeps): Promise<Simula
         last = checkpoint.createdAt;
       }
     }
+    const status = statuses.get(name) ?? "UNKNOWN";
+    const provider = providers.get(name) ?? recorded[0]?.provider ?? "unknown";
     return {
       name,
-      status: statuses.get(name) ?? "UNKNOWN",
-      provider: providers.get(name) ?? recorded[0]?.provider ?? "unknown",
+      status,
+      provider,
       ...(last === undefined ? {} : { lastCheckpointAt: last }),
       checkpoints,
+      ...(deps.freshness && now
+        ? {
+            freshness: freshnessVerdict(
+              { name, provider, running: RUNNING.has(status) },
+              checkpointAgeSeconds(recorded, now),
+              deps.freshness.watches,
+            ),
+          }
+        : {}),
     };
   });
 }

@@ -21,6 +21,7 @@ import {
   sidecarFiles,
   type FileSource,
   type ListedObject,
+  type ListedUpload,
   type SeenCheckpoint,
 } from "../../domain/file-source.ts";
 import type { FileOwnership } from "../../domain/object-set.ts";
@@ -28,9 +29,12 @@ import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
 
-/** What discovery needs: listings and sidecars of the files bucket, the catalog, events, time. */
+/**
+ * What discovery needs: listings (objects and uploads in progress) and sidecars of the files
+ * bucket, the catalog, events, time.
+ */
 export interface DiscoverCheckpointsDeps {
-  objects: Pick<ObjectStore, "list" | "getText">;
+  objects: Pick<ObjectStore, "list" | "listUploads" | "getText">;
   checkpoints: CheckpointStore;
   events: EventPublisher;
   clock: Clock;
@@ -66,7 +70,11 @@ export interface DiscoveryResult {
   skipped: { key: string; reason: string }[];
 }
 
-const emptyResult = (): DiscoveryResult => ({
+/**
+ * A discovery that found nothing yet: each run fills its own, and callers with nothing to scan
+ * (no files sources configured) answer it as it is.
+ */
+export const emptyDiscovery = (): DiscoveryResult => ({
   created: [],
   completed: [],
   failed: [],
@@ -89,17 +97,9 @@ export async function discoverCheckpoints(
   owned: FileOwnership,
   deps: DiscoverCheckpointsDeps,
 ): Promise<DiscoveryResult> {
-  const result = emptyResult();
+  const result = emptyDiscovery();
   for (const source of owned.sources) {
-    const objects: ListedObject[] = [];
-    for await (const object of deps.objects.list(owned.bucket, `${source.prefix}/`)) {
-      objects.push({
-        key: object.key,
-        size: object.size,
-        lastModified: object.lastModified ?? deps.clock.now(),
-      });
-    }
-    const seen = groupCheckpoints(source, objects);
+    const seen = await listUnder(owned.bucket, source, `${source.prefix}/`, deps);
     const seenKeys = new Set<string>();
     for (const checkpoint of seen) {
       seenKeys.add(checkpoint.key);
@@ -128,7 +128,7 @@ export async function discoverCheckpointOfKey(
   location: S3Location,
   deps: DiscoverCheckpointsDeps,
 ): Promise<DiscoveryResult> {
-  const result = emptyResult();
+  const result = emptyDiscovery();
   const skip = (reason: string) => {
     result.skipped.push({ key: location.key, reason });
     return result;
@@ -158,16 +158,37 @@ async function listCheckpoint(
   checkpointKey: string,
   deps: DiscoverCheckpointsDeps,
 ): Promise<SeenCheckpoint | undefined> {
+  // A single object's key is also the prefix of longer keys (`a.ckpt.bak`): keep its own group.
+  return (await listUnder(bucket, source, checkpointKey, deps)).find(
+    (group) => group.key === checkpointKey,
+  );
+}
+
+/**
+ * The checkpoints a listing of `prefix` shows: its multipart uploads in progress and its objects,
+ * grouped by checkpoint. Uploads are listed first: one that completes between the two listings
+ * then shows up twice (as an upload and as its object, which only delays the commit), never as
+ * neither, which could let a checkpoint missing its largest file pass for whole.
+ */
+async function listUnder(
+  bucket: string,
+  source: FileSource,
+  prefix: string,
+  deps: DiscoverCheckpointsDeps,
+): Promise<SeenCheckpoint[]> {
+  const uploads: ListedUpload[] = [];
+  for await (const upload of deps.objects.listUploads(bucket, prefix)) {
+    uploads.push({ key: upload.key, initiated: upload.initiated });
+  }
   const objects: ListedObject[] = [];
-  for await (const object of deps.objects.list(bucket, checkpointKey)) {
+  for await (const object of deps.objects.list(bucket, prefix)) {
     objects.push({
       key: object.key,
       size: object.size,
       lastModified: object.lastModified ?? deps.clock.now(),
     });
   }
-  // A single object's key is also the prefix of longer keys (`a.ckpt.bak`): keep its own group.
-  return groupCheckpoints(source, objects).find((group) => group.key === checkpointKey);
+  return groupCheckpoints(source, objects, uploads);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type StatusCheck,
 } from "../../domain/messages.ts";
 import type { RestoreStep } from "../../domain/restore.ts";
+import type { VerificationStep } from "../../domain/verification.ts";
 import { closeRunningSteps, cycleStopError } from "../../domain/stop.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
@@ -27,6 +28,7 @@ import { finalSnapshotRequest } from "../stop/request-stop.ts";
 import { failRestore } from "../restore/restore-checkpoint.ts";
 import { failSnapshotJob } from "../snapshot/snapshot-job.ts";
 import { refuseStop } from "../stop/stop-job.ts";
+import { expireVerification } from "../verification/advance-verification.ts";
 
 /**
  * What the sweeper needs: the catalog, the bus, and every queue whose step it may send again.
@@ -41,6 +43,7 @@ export interface SweepJobsDeps {
   requests: MessageQueue<SnapshotRequest>;
   restoreSteps: MessageQueue<RestoreStep>;
   finalSnapshots: MessageQueue<FinalSnapshotEvent>;
+  verificationSteps: MessageQueue<VerificationStep>;
   /** Deadlines of records written before every job had one. */
   deadlines: DeadlineDefaults;
   grace: SweepGrace;
@@ -161,6 +164,8 @@ async function fail(job: Job, error: ErrorInfo, deps: SweepJobsDeps): Promise<bo
     }
     case "restore":
       return failRestore(job, error, deps);
+    case "verify":
+      return expireVerification(job, error, { ...deps, steps: deps.verificationSteps });
     case "prune":
     case "archive":
       await deps.jobs.save(failJob(job, error, deps.clock.now()));
@@ -218,6 +223,9 @@ async function resend(
       return true;
     case "final-snapshot-ended":
       await deps.finalSnapshots.send(finalSnapshotEnded(checkpoint));
+      return true;
+    case "verification-step":
+      await deps.verificationSteps.send({ jobId: job.id, step: job.checks, dueAt });
       return true;
   }
 }

@@ -6,8 +6,11 @@ import {
   defaultRestoreName,
   restoreJobId,
   RestoreRequestSchema,
+  type RestoreRequest,
   type RestoreRequestInput,
 } from "../../domain/restore.ts";
+import { targetPrefixOf } from "../../domain/object-set.ts";
+import { checkPrefixRestore } from "./restore-prefix.ts";
 import { parseInput } from "../../domain/validation.ts";
 import type { SimulationProvider } from "../../ports/simulation-provider.ts";
 import { locateSimulation } from "../catalog/locate-simulation.ts";
@@ -47,8 +50,10 @@ export function restoreRefusal(checkpoint: Checkpoint): string | undefined {
     case "FAILED":
       return `Checkpoint ${checkpoint.id} is FAILED: its snapshot was never written, so there is nothing to restore`;
     case "DELETED":
-      return checkpoint.archive
-        ? undefined
+      if (checkpoint.archive) return undefined;
+      // In the trash: the file can come back, and then restores like any COMPLETE checkpoint.
+      return checkpoint.trash
+        ? `Checkpoint ${checkpoint.id} is in the trash until ${checkpoint.purgeAfter ?? "its purge"} and was never archived: undelete it first (simsnap checkpoints undelete ${checkpoint.id}), then restore it`
         : `Checkpoint ${checkpoint.id} was deleted from the snapshot bucket and was never archived: there is no copy to restore it from`;
     case "COMPLETE":
       return checkpoint.location || checkpoint.archive
@@ -75,6 +80,18 @@ export async function restoreCheckpoint(
   const request = parseInput(RestoreRequestSchema, input, "restore request");
   const checkpoint = await deps.checkpoints.get(request.checkpointId);
   if (!checkpoint) throw new NotFoundError(`Checkpoint ${request.checkpointId} does not exist`);
+  const provider = deps.providers.byName(checkpoint.provider);
+  if (provider.capabilities.restoreInto.prefix) {
+    return restoreIntoPrefix(checkpoint, provider, request, deps);
+  }
+  if (request.target !== undefined) {
+    throw new ValidationError("Invalid restore request", [
+      {
+        path: "target",
+        message: `is for checkpoints restored under a prefix; ${provider.name} restores checkpoint ${checkpoint.id} into a simulation (simulationName)`,
+      },
+    ]);
+  }
   if (!checkpoint.platformId) requireRoleArn(deps.restore);
   const target = request.simulationName ?? defaultRestoreName(checkpoint, request.clientToken);
   const jobId = restoreJobId(checkpoint.id, request.clientToken);
@@ -82,7 +99,6 @@ export async function restoreCheckpoint(
   const existing = await deps.jobs.get(jobId);
   if (existing) return sameRequest(existing, target, request.maximumDuration, deps);
 
-  const provider = deps.providers.byName(checkpoint.provider);
   const refusal = provider.simulationNameRefusal?.(target);
   if (refusal) {
     throw new ValidationError("Invalid restore request", [
@@ -99,6 +115,45 @@ export async function restoreCheckpoint(
   }
 
   return openRestoreJob(checkpoint, jobId, { ...request, target, into }, deps);
+}
+
+/**
+ * A restore of a set of files another tool wrote (a provider with `restoreInto.prefix`): a job
+ * that copies the set from its archive under `target.prefix` (see `checkPrefixRestore` for what
+ * is checked at once, and `restoreArchivedSet` for the copy), whose result carries the prefix's
+ * `s3://` URI. The same client token with the same prefix is the same job; with another prefix, a
+ * conflict.
+ */
+async function restoreIntoPrefix(
+  checkpoint: Checkpoint,
+  provider: SimulationProvider,
+  request: RestoreRequest,
+  deps: RestoreDeps,
+): Promise<RestoreCheckpointResult> {
+  const jobId = restoreJobId(checkpoint.id, request.clientToken);
+  const existing = await deps.jobs.get(jobId);
+  if (existing) {
+    const asked = targetPrefixOf(request.target?.prefix ?? "");
+    if (existing.restore === undefined || existing.restore.prefix !== asked) {
+      throw new ConflictError(
+        `Client token ${request.clientToken} was already used to restore checkpoint ${checkpoint.id} under ${existing.restore?.prefix ?? "another target"}; use a new token for a different restore`,
+      );
+    }
+    return sameRequest(existing, existing.restore.target, undefined, deps);
+  }
+  const prefix = checkPrefixRestore(checkpoint, provider, request, deps);
+  return openRestoreJob(
+    checkpoint,
+    jobId,
+    {
+      target: checkpoint.simulation,
+      into: "prefix",
+      prefix,
+      clientToken: request.clientToken,
+      description: request.description,
+    },
+    deps,
+  );
 }
 
 /**
@@ -147,7 +202,9 @@ async function openRestoreJob(
   jobId: string,
   request: {
     target: string;
-    into: "file" | "same" | "new";
+    into: "file" | "same" | "new" | "prefix";
+    /** With `into: "prefix"`: where the set is copied to. */
+    prefix?: string;
     clientToken: string;
     maximumDuration?: string;
     description?: string;
@@ -168,6 +225,7 @@ async function openRestoreJob(
       restore: {
         target,
         ...(into === "file" ? {} : { into }),
+        ...(request.prefix === undefined ? {} : { prefix: request.prefix }),
         clientToken: request.clientToken,
         maximumDuration: request.maximumDuration,
         description: request.description,

@@ -4,6 +4,7 @@ import { AppError, ConfigError } from "../../domain/errors.ts";
 import type { Job } from "../../domain/job.ts";
 import type { RestoreProgress, RestoreStep } from "../../domain/restore.ts";
 import { ownershipRefusal, type SnapshotOwnership } from "../../domain/snapshot-key.ts";
+import type { FileOwnership } from "../../domain/object-set.ts";
 import type { ArchiveStore, RestoreTier } from "../../ports/archive-store.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher, MessageQueue } from "../../ports/messaging.ts";
@@ -46,6 +47,11 @@ export interface RestoreDeps {
   restore: RestoreSettings;
   /** A hot file is read only from here; see `ownershipRefusal`. */
   owned: SnapshotOwnership;
+  /**
+   * The files sources a set of files another tool wrote may be restored into (under a prefix of
+   * one of them, `restoreTargetRefusal`); undefined when none are configured.
+   */
+  files?: FileOwnership;
 }
 
 /**
@@ -56,7 +62,7 @@ export interface RestoreDeps {
 export type PhaseResult =
   | { kind: "next"; changes: Partial<RestoreProgress> }
   | { kind: "wait"; changes: Partial<RestoreProgress> }
-  | { kind: "done"; changes: Partial<RestoreProgress> }
+  | { kind: "done"; changes: Partial<RestoreProgress>; stats?: Job["stats"] }
   | { kind: "fail"; error: ErrorInfo };
 
 /**

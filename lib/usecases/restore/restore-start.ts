@@ -1,7 +1,11 @@
 import type { Job } from "../../domain/job.ts";
 import { ProviderError, RetryLaterError } from "../../domain/errors.ts";
 import type { RestoreProgress } from "../../domain/restore.ts";
-import type { SimulationStatus } from "../../ports/simulation-provider.ts";
+import {
+  ENDED_STATUSES,
+  RUNNING_STATUSES,
+  type SimulationStatus,
+} from "../../ports/simulation-provider.ts";
 import { locateSimulation } from "../catalog/locate-simulation.ts";
 import { heldCheckpointsOf } from "../sync/sync-platform-checkpoints.ts";
 import { currentStatus } from "../stop/stop-job.ts";
@@ -11,17 +15,6 @@ import {
   type PhaseResult,
   type RestoreDeps,
 } from "./restore-deps.ts";
-
-/** The simulation is running: the restore is done. */
-const RUNNING: ReadonlySet<SimulationStatus> = new Set(["STARTED", "SNAPSHOT_IN_PROGRESS"]);
-/** The simulation will not start any more. */
-const ENDED: ReadonlySet<SimulationStatus> = new Set([
-  "FAILED",
-  "STOPPING",
-  "STOPPED",
-  "DELETING",
-  "DELETED",
-]);
 
 /** StartSimulation answered ConflictException: tried again this many times, with the restore's backoff. */
 const START_CONFLICT_RETRIES = 3;
@@ -81,7 +74,10 @@ function startRefused(error: unknown, progress: RestoreProgress, deps: RestoreDe
 }
 
 /** A simulation in one of these was started (by this restore's earlier call). */
-const STARTED_OR_STARTING: ReadonlySet<SimulationStatus> = new Set(["STARTING", ...RUNNING]);
+const STARTED_OR_STARTING: ReadonlySet<SimulationStatus> = new Set([
+  "STARTING",
+  ...RUNNING_STATUSES,
+]);
 
 /**
  * The `starting` phase of a checkpoint a platform holds: the platform starts the same (stopped)
@@ -101,7 +97,8 @@ export async function startFromPlatform(
       error: { code: "NotFound", message: `Checkpoint ${job.checkpointId} no longer exists` },
     };
   }
-  const into = progress.into ?? "new";
+  // Only a platform's own checkpoints come here (`runPhase` sends a prefix restore elsewhere).
+  const into = progress.into === "same" ? "same" : "new";
   try {
     const provider = await restoreProvider(job, deps);
     const started =
@@ -138,7 +135,7 @@ export async function awaitStart(
   try {
     const provider = await restoreProvider(job, deps);
     const simulation = await provider.describeSimulation(progress.target);
-    if (RUNNING.has(simulation.status)) {
+    if (RUNNING_STATUSES.has(simulation.status)) {
       return {
         kind: "done",
         changes: { executionId: simulation.executionId ?? progress.executionId },
@@ -148,7 +145,7 @@ export async function awaitStart(
       progress.into === "same" &&
       simulation.status === "STOPPED" &&
       (progress.waits ?? 0) <= SAME_SIMULATION_START_WAITS;
-    if (ENDED.has(simulation.status) && !settling) {
+    if (ENDED_STATUSES.has(simulation.status) && !settling) {
       return {
         kind: "fail",
         error: {

@@ -1,6 +1,5 @@
-import { backoffSeconds } from "../../domain/backoff.ts";
+import { backoffSeconds, queueDelaySeconds } from "../../domain/backoff.ts";
 import type { ErrorInfo } from "../../domain/checkpoint.ts";
-import { ConcurrentModificationError } from "../../domain/errors.ts";
 import { checkpointRestored, restoreFailed } from "../../domain/events.ts";
 import {
   failJob,
@@ -10,8 +9,10 @@ import {
   type Job,
 } from "../../domain/job.ts";
 import type { RestoreProgress, RestoreStep } from "../../domain/restore.ts";
+import { saveIfCurrent } from "../jobs/save-if-current.ts";
 import { copyBack, locate, locateOnPlatform, thaw } from "./restore-copy-back.ts";
 import type { PhaseResult, RestoreDeps } from "./restore-deps.ts";
+import { locateArchivedSet, restoreArchivedSet } from "./restore-prefix.ts";
 import { awaitStart, startFromPlatform, startSimulation } from "./restore-start.ts";
 
 /** What one restore step did. */
@@ -67,15 +68,8 @@ function deadlineError(job: Job): ErrorInfo {
   };
 }
 
-async function saved(next: Job, deps: Pick<RestoreDeps, "jobs">): Promise<boolean> {
-  try {
-    await deps.jobs.save(next);
-    return true;
-  } catch (error) {
-    if (error instanceof ConcurrentModificationError) return false;
-    throw error;
-  }
-}
+const saved = (next: Job, deps: Pick<RestoreDeps, "jobs">): Promise<boolean> =>
+  saveIfCurrent(deps.jobs, next);
 
 async function wait(
   job: Job,
@@ -92,10 +86,9 @@ async function wait(
   const deadline = job.deadline ? new Date(job.deadline).getTime() : Number.POSITIVE_INFINITY;
   const due = new Date(Math.min(new Date(step.dueAt).getTime() + delay * 1000, deadline));
   const nextCheckAt = due.toISOString();
-  const waitSeconds = Math.min(900, Math.max(0, Math.ceil((due.getTime() - now.getTime()) / 1000)));
   await deps.restoreSteps.send(
     { jobId: job.id, step: step.step + 1, dueAt: nextCheckAt },
-    { delaySeconds: waitSeconds },
+    { delaySeconds: queueDelaySeconds(due, now) },
   );
   const next = updateRunningJob(job, {
     restore: { ...progress, waits: waits + 1 },
@@ -115,7 +108,7 @@ async function finish(
   const progress = job.restore as RestoreProgress;
   if (result.kind === "done") {
     const restored = { ...progress, ...result.changes };
-    const done = succeedJob({ ...job, restore: restored }, now);
+    const done = succeedJob({ ...job, restore: restored }, now, result.stats);
     if (!(await saved(done, deps))) return { outcome: "stale" };
     await deps.events.publish([checkpointRestored(done)]);
     return { outcome: "succeeded", phase: restored.phase };
@@ -145,6 +138,12 @@ async function runPhase(
   progress: RestoreProgress,
   deps: RestoreDeps,
 ): Promise<PhaseResult> {
+  if (progress.into === "prefix") {
+    // A set of files: its archive is copied under a prefix; no simulation is started.
+    return progress.phase === "locating"
+      ? locateArchivedSet(job, deps)
+      : restoreArchivedSet(job, progress, deps);
+  }
   // `into` marks a checkpoint a platform holds: no file to locate or copy, the platform starts it.
   const held = progress.into !== undefined;
   switch (progress.phase) {

@@ -11,6 +11,7 @@ import {
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import { MAX_DELETE_KEYS, type ObjectStore } from "../../ports/object-store.ts";
+import { objectSetArchivePrefixOf } from "../../domain/object-set.ts";
 
 /** What archive retention needs. */
 export interface PruneArchivesDeps {
@@ -59,8 +60,10 @@ async function loadArchived(checkpoints: CheckpointStore, simulation: string) {
  * so archives can be kept for years after the hot files were pruned. Favorites are always kept
  * (and re-read right before deletion, so one marked meanwhile survives), a plan removing every
  * archive or more than the allowed share is refused unless forced, and a dry run changes nothing.
- * The copy and its manifest are deleted together; the record then loses its `archive`. Running
- * twice is harmless: removed archives are no longer candidates.
+ * The copy and its manifest are deleted together; the record then loses its `archive`. The
+ * archive of a set of objects (a files checkpoint: `archive.objects` set, `key` its manifest) loses
+ * its manifest first and its folder after (see `deleteSetArchive`). Running twice is harmless:
+ * removed archives are no longer candidates, and a half-removed one is finished.
  */
 export async function pruneArchives(
   run: PruneArchivesRun,
@@ -86,7 +89,8 @@ async function pruneSimulation(
   // Every archived checkpoint is a candidate, DELETED ones included: for the planner an archive
   // copy is "complete" whatever became of the hot file.
   const candidates = archived.map((c) => ({ ...c, state: "COMPLETE" as const }));
-  const plan = planRetention(candidates, () => policyFor(config, simulation), {
+  const provider = archived[0]?.provider;
+  const plan = planRetention(candidates, () => policyFor(config, simulation, provider), {
     now: deps.clock.now(),
     force: run.force,
     maxRemoveFraction: config.maxRemoveFraction,
@@ -101,7 +105,15 @@ async function pruneSimulation(
   const failed: PruneArchivesResult["failed"] = [];
   for (let start = 0; start < targets.length; start += CHECKPOINTS_PER_BATCH) {
     const batch = await stillDoomed(targets.slice(start, start + CHECKPOINTS_PER_BATCH), deps);
-    const outcome = await deleteArchives(batch, deps);
+    const outcome = await deleteArchives(
+      batch.filter((c) => c.archive?.objects === undefined),
+      deps,
+    );
+    for (const checkpoint of batch.filter((c) => c.archive?.objects !== undefined)) {
+      const failure = await deleteSetArchive(checkpoint, deps);
+      if (failure) outcome.failed.push({ id: checkpoint.id, ...failure });
+      else outcome.deleted.push(checkpoint);
+    }
     failed.push(...outcome.failed);
     for (const checkpoint of outcome.deleted) {
       if (await forgetArchive(checkpoint, deps)) removed.push(checkpoint.id);
@@ -151,6 +163,50 @@ async function deleteArchives(batch: Checkpoint[], deps: PruneArchivesDeps) {
     }
   }
   return { deleted, failed };
+}
+
+/**
+ * Deletes the archive of a set of objects: its manifest first, in a request of its own, then every
+ * object of its folder (listed, in batches of 1,000), and answers the first failure, or undefined
+ * once a listing shows the folder empty. The manifest is what makes an archive restorable, so it
+ * goes first: a crash part-way leaves copies without a manifest, which no restore accepts, never
+ * a manifest beside missing copies; the record keeps its `archive` until the folder is empty, so
+ * the next run finishes the job.
+ */
+async function deleteSetArchive(
+  checkpoint: Checkpoint,
+  deps: PruneArchivesDeps,
+): Promise<{ key: string; code: string; message: string } | undefined> {
+  const { bucket, key } = checkpoint.archive as NonNullable<Checkpoint["archive"]>;
+  const folder = objectSetArchivePrefixOf(key);
+  if (folder === undefined) {
+    return {
+      key,
+      code: "NotAnObjectSetManifest",
+      message: `s3://${bucket}/${key} is not where simsnap writes a set's manifest; left alone`,
+    };
+  }
+  const first = (await deps.storage.deleteMany(bucket, [key])).failed[0];
+  if (first) return first;
+  const listed = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const object of deps.storage.list(bucket, folder)) keys.push(object.key);
+    return keys;
+  };
+  const keys = await listed();
+  for (let i = 0; i < keys.length; i += MAX_DELETE_KEYS) {
+    const failed = (await deps.storage.deleteMany(bucket, keys.slice(i, i + MAX_DELETE_KEYS)))
+      .failed[0];
+    if (failed) return failed;
+  }
+  const left = await listed();
+  return left.length === 0
+    ? undefined
+    : {
+        key: left[0] as string,
+        code: "ArchiveNotEmpty",
+        message: `${left.length} objects are still under s3://${bucket}/${folder}`,
+      };
 }
 
 /** Removes the archive from the record (versioned write, re-read after a lost race). */

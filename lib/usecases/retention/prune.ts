@@ -3,7 +3,14 @@ import { ConcurrentModificationError, ProviderError } from "../../domain/errors.
 import { checkpointsPruned } from "../../domain/events.ts";
 import { deterministicId } from "../../domain/ids.ts";
 import { pruneDeadline } from "../../domain/job-deadline.ts";
-import { failJob, isJobFinished, succeedJob, type Job, startJob } from "../../domain/job.ts";
+import {
+  failJob,
+  isJobFinished,
+  succeedJob,
+  type Job,
+  startJob,
+  updateRunningJob,
+} from "../../domain/job.ts";
 import {
   planRetention,
   policyFor,
@@ -12,14 +19,21 @@ import {
 } from "../../domain/retention.ts";
 import { prefixSegments, s3Key } from "../../domain/s3-key.ts";
 import { ownershipRefusal, type SnapshotOwnership } from "../../domain/snapshot-key.ts";
-import type { PruneRun } from "../../domain/prune-request.ts";
+import type { PruneRequest, PruneRun } from "../../domain/prune-request.ts";
+import { MAX_PRUNE_REPORT_BYTES, PruneReportSchema } from "../../domain/prune-report.ts";
+import { AppError } from "../../domain/errors.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import { loadSimulationCheckpoints } from "../catalog/list-checkpoints.ts";
-import type { Clock, EventPublisher } from "../../ports/messaging.ts";
+import type { Clock, EventPublisher, MessageQueue } from "../../ports/messaging.ts";
 import { MAX_DELETE_KEYS, type ObjectStore } from "../../ports/object-store.ts";
 import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
 import { deletedByPlatform } from "../../domain/platform-checkpoint.ts";
 import { forEachLimited } from "../for-each-limited.ts";
+import type { FileOwnership } from "../../domain/object-set.ts";
+import { deleteObjectSet } from "../files/delete-object-set.ts";
+import { isObjectSetCheckpoint, objectSetRefusal } from "../files/object-set-checkpoint.ts";
+import { purgeAfterFor } from "../../domain/trash.ts";
+import { moveToTrash, type TrashSettings } from "../catalog/trash-checkpoint.ts";
 
 /** What the prune use case needs. */
 export interface PruneDeps {
@@ -48,15 +62,67 @@ export interface PruneDeps {
    * skipped, so it neither loses its file nor takes the place of one of simsnap's own.
    */
   owned: SnapshotOwnership;
+  /**
+   * The files sources whose checkpoints (sets of objects another tool wrote, see
+   * `isObjectSetCheckpoint`) retention may delete; undefined when none are configured, and then
+   * such a checkpoint is skipped, never deleted.
+   */
+  files?: FileOwnership;
+  /** The files bucket's objects, listed and deleted under the sources' prefixes only. */
+  fileObjects?: Pick<ObjectStore, "list" | "deleteMany">;
+  /**
+   * The trash (config `destination.trashDays`): above 0 days, snapshot files are moved there
+   * instead of deleted (`moveToTrash`), recoverable until `purgeAfter`; absent or 0 days, they
+   * are deleted at once. Checkpoints a platform holds and sets of objects are deleted at once
+   * either way.
+   */
+  trash?: TrashSettings;
+  /**
+   * The prune function's own queue: a run that outgrows one invocation's `budget` sends itself
+   * the rest there (a `continue` request, see `PruneRequestSchema`). Without it (the API's dry
+   * runs) a run does all of its work in one call, whatever its size.
+   */
+  continuation?: Pick<MessageQueue<PruneRequest>, "send">;
+  /** How much one invocation does before it hands the rest over; `PRUNE_BUDGET` by default. */
+  budget?: PruneBudget;
 }
+
+/**
+ * How much of a run one invocation carries out before it hands the rest to a continuation, so
+ * that a backlog of any size finishes over several invocations instead of dying at the timeout
+ * and starting over. Checked before each batch of removals and before each simulation; the
+ * first batch of an invocation always runs, so every invocation gets somewhere.
+ */
+export interface PruneBudget {
+  /** Planned removals to handle, at most. */
+  removals: number;
+  /** Seconds of work (by the deps' clock) after which nothing new is started. */
+  seconds: number;
+}
+
+/**
+ * The prune function's budget (timeout 300 s, see lib/topology.ts): 120 s of work leaves time for
+ * the batch in flight (1,000 removals: a few seconds in AWS, 20 s at worst on the local stack),
+ * the report and the hand-over. 50,000 removals bound the report's lists a hand-over rewrites.
+ */
+export const PRUNE_BUDGET: PruneBudget = { removals: 50_000, seconds: 120 };
 
 /** What one simulation's run did. */
 export interface PruneSimulationResult {
   simulation: string;
-  outcome: "planned" | "pruned" | "refused" | "partial" | "duplicate";
+  /**
+   * `continued`: this invocation's budget ran out part-way; a continuation carries the plan on.
+   * `removed`, `trashed` and `failed` are what this invocation did (so metrics add up over a
+   * run's invocations); the other lists, the report and the event are the whole run's.
+   */
+  outcome: "planned" | "pruned" | "refused" | "partial" | "duplicate" | "continued";
   plan: RetentionPlan;
   jobId?: string;
   removed: string[];
+  /** The removed checkpoints whose files went to the trash, recoverable until `purgeAfter`. */
+  trashed: string[];
+  /** When this run's trashed checkpoints are purged; absent when nothing went to the trash. */
+  purgeAfter?: string;
   failed: { id: string; key: string; code: string; message: string }[];
   /** Planned for removal but kept until archived (see `PruneDeps.archiveFirst`). */
   awaitingArchive: string[];
@@ -66,6 +132,10 @@ export interface PruneSimulationResult {
 }
 
 const CONCURRENCY = 16;
+/** Sets deleted at once: each may be thousands of objects, deleted 1,000 to a request. */
+const SET_CONCURRENCY = 4;
+/** Files re-read together before their moves to the trash: one catalog request's worth. */
+const TRASH_READS = 100;
 
 /** The prune job id of one simulation in one run. */
 export const pruneJobId = (runId: string, simulation: string): string =>
@@ -86,36 +156,93 @@ export const pruneJobFor = (runId: string, simulation: string, now: Date): Job =
  * batches of at most 1,000 keys, checkpoints a platform holds with that platform's delete (its
  * provider looked up by the name the checkpoint records), and a checkpoint is marked DELETED
  * (conditional write) only once its file is gone or its platform confirms the delete, so a failure part-way never leaves a DELETED record whose file still exists;
- * keys that fail are retried once, then left COMPLETE for the next run. Favorites are re-read
- * right before their batch is deleted, so a checkpoint marked favorite after planning survives.
- * A dry run returns the same plan and changes nothing.
+ * keys that fail are retried once, then left COMPLETE for the next run. A checkpoint that is a
+ * set of objects another tool wrote is removed whole (see `removeSet`). Favorites are re-read
+ * right before their batch is deleted (100 to a catalog request), so a checkpoint marked
+ * favorite after planning survives. A run larger than one invocation's budget (`PruneBudget`)
+ * hands the rest to a continuation through `deps.continuation` (see `carryOut`), between
+ * simulations or within one, so a backlog of any size finishes. A dry run returns the same plan
+ * and changes nothing.
  */
 export async function prune(run: PruneRun, deps: PruneDeps): Promise<PruneSimulationResult[]> {
-  const simulations = run.simulations ?? (await deps.checkpoints.listSimulations());
+  const named = run.simulations ?? (await deps.checkpoints.listSimulations());
+  const simulations = run.from === undefined ? named : named.slice(resumeIndex(named, run.from));
+  const allowance = allowanceOf(deps);
   const results: PruneSimulationResult[] = [];
-  for (const simulation of simulations) results.push(await pruneSimulation(simulation, run, deps));
+  for (const simulation of simulations) {
+    if (!run.dryRun && results.length > 0 && spent(allowance, deps)) {
+      await handOver(run, simulation, deps);
+      break;
+    }
+    const result = await pruneSimulation(simulation, run, deps, allowance);
+    results.push(result);
+    if (result.outcome === "continued") break;
+  }
   return results;
+}
+
+/** Where a continued run resumes in its list of simulations (sorted, when it is the catalog's). */
+function resumeIndex(simulations: readonly string[], from: string): number {
+  const index = simulations.indexOf(from);
+  if (index >= 0) return index;
+  const after = simulations.findIndex((simulation) => simulation > from);
+  return after < 0 ? simulations.length : after;
+}
+
+/** What is left of one invocation's budget. */
+interface Allowance {
+  removals: number;
+  until: number;
+}
+
+const allowanceOf = (deps: PruneDeps): Allowance => {
+  const budget = deps.budget ?? PRUNE_BUDGET;
+  return { removals: budget.removals, until: deps.clock.now().getTime() + budget.seconds * 1000 };
+};
+
+/** True once this invocation should start nothing new and hand over; never without a queue. */
+const spent = (allowance: Allowance, deps: PruneDeps): boolean =>
+  deps.continuation !== undefined &&
+  (allowance.removals <= 0 || deps.clock.now().getTime() >= allowance.until);
+
+/** Sends the rest of the run, from `simulation` on, to the prune function's queue. */
+async function handOver(run: PruneRun, simulation: string, deps: PruneDeps): Promise<void> {
+  await deps.continuation?.send(
+    {
+      source: "continue",
+      runId: run.runId,
+      ...(run.simulations === undefined ? {} : { simulations: run.simulations }),
+      from: simulation,
+      force: run.force,
+    },
+    { delaySeconds: 0 },
+  );
 }
 
 async function pruneSimulation(
   simulation: string,
   run: PruneRun,
   deps: PruneDeps,
+  allowance: Allowance,
 ): Promise<PruneSimulationResult> {
   const now = deps.clock.now();
+  const jobId = pruneJobId(run.runId, simulation);
+  const existing = run.dryRun ? undefined : await deps.jobs.get(jobId);
+  if (existing?.prune && !isJobFinished(existing)) {
+    return carryOn(existing, existing.prune, run, deps, allowance);
+  }
   const cataloged = await loadSimulationCheckpoints(deps.checkpoints, simulation);
   const skipped: PruneSimulationResult["skipped"] = [];
   const checkpoints = cataloged.filter((checkpoint) => {
-    const refusal =
-      checkpoint.state === "COMPLETE" && checkpoint.location
-        ? ownershipRefusal(checkpoint.location, deps.owned)
-        : undefined;
+    const refusal = refusalOf(checkpoint, deps);
     if (refusal && checkpoint.location) {
       skipped.push({ id: checkpoint.id, key: checkpoint.location.key, reason: refusal });
     }
     return refusal === undefined;
   });
-  const plan = planRetention(checkpoints, () => policyFor(deps.retention, simulation), {
+  // A simulation's checkpoints share its provider; an override may apply to one provider only.
+  const provider = cataloged[0]?.provider;
+  const plan = planRetention(checkpoints, () => policyFor(deps.retention, simulation, provider), {
     now,
     force: run.force,
     maxRemoveFraction: deps.retention.maxRemoveFraction,
@@ -124,17 +251,18 @@ async function pruneSimulation(
     simulation,
     plan,
     removed: [] as string[],
+    trashed: [] as string[],
     failed: [] as PruneSimulationResult["failed"],
     awaitingArchive: [] as string[],
     skipped,
   };
   if (run.dryRun) return { ...base, outcome: "planned" };
 
-  const jobId = pruneJobId(run.runId, simulation);
   const iso = now.toISOString();
   const fresh = pruneJobFor(run.runId, simulation, now);
-  await deps.jobs.create(fresh);
-  const job = (await deps.jobs.get(jobId)) ?? fresh;
+  // The API records the job before it queues a run; otherwise the one who creates it runs it.
+  const job =
+    existing ?? ((await deps.jobs.create(fresh)) ? fresh : ((await deps.jobs.get(jobId)) ?? fresh));
   if (isJobFinished(job)) return { ...base, jobId, outcome: "duplicate" };
 
   const report = {
@@ -162,29 +290,232 @@ async function pruneSimulation(
     );
     return { ...base, jobId, report, outcome: "refused" };
   }
+  const purgeAfter =
+    deps.trash && deps.trash.days > 0
+      ? purgeAfterFor(now, deps.trash.days).toISOString()
+      : undefined;
+  return carryOut(
+    { run, job, plan, report, generatedAt: iso, purgeAfter, done: 0 },
+    { removed: [], trashed: [], failed: [], awaitingArchive: [], skipped, bytes: 0 },
+    deps,
+    allowance,
+  );
+}
 
-  const byId = new Map(checkpoints.map((c) => [c.id, c]));
-  const planned = plan.remove
-    .map((r) => byId.get(r.id))
-    .filter((c): c is Checkpoint => c !== undefined);
+/**
+ * Why a COMPLETE checkpoint with a file must not be removed (a file simsnap does not own, a set
+ * of objects outside the configured sources), or undefined when it may be.
+ */
+function refusalOf(checkpoint: Checkpoint, deps: PruneDeps): string | undefined {
+  if (checkpoint.state !== "COMPLETE" || !checkpoint.location) return undefined;
+  return isObjectSetCheckpoint(checkpoint, deps.providers)
+    ? objectSetRefusal(checkpoint.location, deps.files)
+    : ownershipRefusal(checkpoint.location, deps.owned);
+}
+
+/** What a run did to one simulation so far: over every invocation it took, or over this one. */
+interface Done {
+  removed: string[];
+  trashed: string[];
+  failed: PruneSimulationResult["failed"];
+  awaitingArchive: string[];
+  skipped: PruneSimulationResult["skipped"];
+  bytes: number;
+}
+
+/** The plan one simulation's run carries out, and where in it the run stands. */
+interface Carried {
+  run: PruneRun;
+  job: Job;
+  plan: RetentionPlan;
+  report: { bucket: string; key: string };
+  generatedAt: string;
+  purgeAfter: string | undefined;
+  /** How many of `plan.remove` are handled. */
+  done: number;
+}
+
+/**
+ * Continues a simulation's run that an earlier invocation handed over: the plan and the lists so
+ * far come from the report that invocation wrote (never from a new plan), the position from the
+ * job. A batch that invocation finished after its hand-over was saved is read again and, its
+ * checkpoints being DELETED by now, changes nothing.
+ */
+async function carryOn(
+  job: Job,
+  progress: NonNullable<Job["prune"]>,
+  run: PruneRun,
+  deps: PruneDeps,
+  allowance: Allowance,
+): Promise<PruneSimulationResult> {
+  const report = { bucket: deps.reports.bucket, key: progress.report };
+  const text = await deps.objects.getText(report, MAX_PRUNE_REPORT_BYTES);
+  const parsed = PruneReportSchema.safeParse(text === undefined ? undefined : safeJson(text));
+  if (!parsed.success) {
+    throw new AppError(
+      `Prune job ${job.id} cannot continue: its report s3://${report.bucket}/${report.key} is ${text === undefined ? "missing" : "unreadable"}`,
+    );
+  }
+  const written = parsed.data;
+  return carryOut(
+    {
+      run,
+      job,
+      plan: {
+        simulation: job.simulation,
+        keep: written.keep,
+        remove: written.remove,
+        refused: null,
+      },
+      report,
+      generatedAt: written.generatedAt,
+      purgeAfter: written.purgeAfter,
+      done: progress.done,
+    },
+    {
+      removed: written.removed,
+      trashed: written.trashed,
+      failed: written.failed,
+      awaitingArchive: written.awaitingArchive,
+      skipped: written.skipped,
+      bytes: job.stats.bytes,
+    },
+    deps,
+    allowance,
+  );
+}
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Carries out a plan's removals from `carried.done` on, in batches of at most 1,000 in plan
+ * order. Each batch is read again first, 100 to a catalog request (`getMany`): only a checkpoint
+ * still COMPLETE, not a favorite and still simsnap's to delete is removed, so a change since the
+ * plan (or a batch an earlier invocation already did) is respected. When the budget runs out the
+ * run hands over: the report with the plan and the lists so far is written, then the job records
+ * how far it got and where that report is (a conditional write: of two invocations carrying the
+ * same job on, only one hands over), then the continuation is sent. A crash before the job's write
+ * repeats at most this invocation's batches, which find their checkpoints DELETED.
+ */
+async function carryOut(
+  carried: Carried,
+  before: Done,
+  deps: PruneDeps,
+  allowance: Allowance,
+): Promise<PruneSimulationResult> {
+  const { run, job, plan, report, purgeAfter } = carried;
+  const simulation = job.simulation;
+  const ids = plan.remove.map((r) => r.id);
+  const mine: Done = {
+    removed: [],
+    trashed: [],
+    failed: [],
+    awaitingArchive: [],
+    skipped: [],
+    bytes: 0,
+  };
   const waitsForArchive = (c: Checkpoint) => deps.archiveFirst && !c.archive && !c.platformId;
-  const doomed = planned.filter((c) => !waitsForArchive(c));
-  const awaitingArchive = planned.filter(waitsForArchive).map((c) => c.id);
-  const { removed: unordered, failed, bytes } = await removeFiles(doomed, deps);
-  const order = new Map(plan.remove.map((r, i) => [r.id, i]));
-  const removed = unordered.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  let done = carried.done;
+  const started = done;
+  while (done < ids.length) {
+    if (done > started && spent(allowance, deps)) break;
+    // Without a queue to hand over to, the budget does not apply (see `spent`).
+    const room = deps.continuation === undefined ? MAX_DELETE_KEYS : allowance.removals;
+    const batch = ids.slice(done, done + Math.min(MAX_DELETE_KEYS, Math.max(1, room)));
+    const current = await deps.checkpoints.getMany(batch);
+    const sets = new Set<string>();
+    const doomed: Checkpoint[] = [];
+    for (const id of batch) {
+      const checkpoint = current.get(id);
+      if (!checkpoint || checkpoint.state !== "COMPLETE" || checkpoint.favorite) continue;
+      const refusal = refusalOf(checkpoint, deps);
+      if (refusal !== undefined) {
+        mine.skipped.push({ id, key: checkpoint.location?.key ?? "", reason: refusal });
+      } else if (waitsForArchive(checkpoint)) {
+        mine.awaitingArchive.push(id);
+      } else {
+        if (checkpoint.location && isObjectSetCheckpoint(checkpoint, deps.providers)) sets.add(id);
+        doomed.push(checkpoint);
+      }
+    }
+    const outcome = await removeFiles(doomed, sets, deps, purgeAfter);
+    mine.removed.push(...outcome.removed);
+    mine.trashed.push(...outcome.trashed);
+    mine.failed.push(...outcome.failed);
+    mine.bytes += outcome.bytes;
+    done += batch.length;
+    allowance.removals -= batch.length;
+  }
 
+  const order = new Map(plan.remove.map((r, i) => [r.id, i]));
+  const byPlan = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
+  mine.removed.sort(byPlan);
+  mine.trashed.sort(byPlan);
+  const all: Done = {
+    removed: [...before.removed, ...mine.removed],
+    trashed: [...before.trashed, ...mine.trashed],
+    failed: [...before.failed, ...mine.failed],
+    awaitingArchive: [...before.awaitingArchive, ...mine.awaitingArchive],
+    skipped: [...before.skipped, ...mine.skipped],
+    bytes: before.bytes + mine.bytes,
+  };
+  const stats = { objects: all.removed.length, bytes: all.bytes };
+  const jobId = job.id;
+  const result = {
+    simulation,
+    plan,
+    jobId,
+    report,
+    removed: mine.removed,
+    trashed: mine.trashed,
+    ...(mine.trashed.length > 0 ? { purgeAfter } : {}),
+    failed: mine.failed,
+    awaitingArchive: all.awaitingArchive,
+    skipped: all.skipped,
+  };
+
+  if (done < ids.length) {
+    await writeReport(deps, report, {
+      run,
+      plan,
+      ...all,
+      purgeAfter,
+      generatedAt: carried.generatedAt,
+    });
+    const now = deps.clock.now();
+    try {
+      await deps.jobs.save(
+        updateRunningJob(job, {
+          prune: { done, report: report.key },
+          stats,
+          deadline: pruneDeadline(now),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+      // Another invocation carries this job on (a message delivered twice): it hands over.
+      return { ...result, outcome: "duplicate" };
+    }
+    await handOver(run, simulation, deps);
+    return { ...result, outcome: "continued" };
+  }
+
+  const inTrash = all.trashed.length > 0 ? { purgeAfter } : {};
   await writeReport(deps, report, {
     run,
     plan,
-    removed,
-    failed,
-    awaitingArchive,
-    skipped,
-    generatedAt: iso,
+    ...all,
+    ...inTrash,
+    generatedAt: carried.generatedAt,
   });
   const finishedAt = deps.clock.now();
-  const stats = { objects: removed.length, bytes };
+  const failed = all.failed;
   await deps.jobs.save(
     failed.length === 0
       ? succeedJob(job, finishedAt, stats)
@@ -193,38 +524,43 @@ async function pruneSimulation(
             job,
             {
               code: "FilesNotDeleted",
-              message: `${failed.length} snapshot files (or platform checkpoints) could not be deleted; their checkpoints stay COMPLETE and the next run retries them`,
+              message: `${failed.length} snapshot files (or platform checkpoints, or sets of files) could not be deleted; their checkpoints stay COMPLETE and the next run retries them`,
             },
             finishedAt,
           ),
           stats,
         },
   );
-  if (removed.length > 0 || failed.length > 0) {
+  if (all.removed.length > 0 || failed.length > 0) {
     await deps.events.publish([
       checkpointsPruned({
         simulation,
         jobId,
-        removed,
+        removed: all.removed,
         kept: plan.keep,
         failed: failed.map((f) => f.id),
         report,
+        trashed: all.trashed,
+        ...inTrash,
       }),
     ]);
   }
-  return {
-    ...base,
-    jobId,
-    report,
-    removed,
-    failed,
-    awaitingArchive,
-    outcome: failed.length === 0 ? "pruned" : "partial",
-  };
+  return { ...result, outcome: failed.length === 0 ? "pruned" : "partial" };
 }
 
-async function removeFiles(doomed: Checkpoint[], deps: PruneDeps) {
+/**
+ * Removes the planned checkpoints: records without a file at once, platform-held ones through
+ * their platform, object sets (`sets`, by id) with `deleteObjectSet`, and snapshot files in
+ * DeleteObjects batches; each is marked DELETED only once its bytes are confirmed gone.
+ */
+async function removeFiles(
+  doomed: Checkpoint[],
+  sets: ReadonlySet<string>,
+  deps: PruneDeps,
+  purgeAfter: string | undefined,
+) {
   const removed: string[] = [];
+  const trashed: string[] = [];
   const failed: PruneSimulationResult["failed"] = [];
   let bytes = 0;
   const now = () => deps.clock.now();
@@ -257,13 +593,50 @@ async function removeFiles(doomed: Checkpoint[], deps: PruneDeps) {
     },
   );
 
+  await forEachLimited(
+    doomed.filter((c) => sets.has(c.id)),
+    SET_CONCURRENCY,
+    async (checkpoint) => {
+      const outcome = await removeSet(checkpoint, deps);
+      if (outcome.kind === "failed") failed.push({ id: checkpoint.id, ...outcome.failure });
+      if (outcome.kind === "deleted") await markDeleted(outcome.checkpoint);
+    },
+  );
+
+  const files = doomed.filter((c) => c.location && !c.platformId && !sets.has(c.id));
+  const trash = deps.trash;
+  if (trash && purgeAfter !== undefined) {
+    const moves = { ...deps, store: trash.store };
+    for (let i = 0; i < files.length; i += TRASH_READS) {
+      // Re-read first (a catalog request for each 100), so a favorite since planning is not even
+      // copied; a change after the read still loses the move's conditional write.
+      const current = await stillRemovable(files.slice(i, i + TRASH_READS), deps);
+      await forEachLimited(current, CONCURRENCY, async (checkpoint) => {
+        const outcome = await moveToTrash(
+          checkpoint,
+          new Date(purgeAfter),
+          moves,
+          (latest) => latest.favorite,
+        );
+        if (outcome.kind === "failed") {
+          const key = checkpoint.location?.key ?? "";
+          failed.push({ id: checkpoint.id, key, code: outcome.code, message: outcome.message });
+        }
+        if (outcome.kind !== "trashed") return;
+        removed.push(checkpoint.id);
+        if (outcome.checkpoint.trash) trashed.push(checkpoint.id);
+        bytes += outcome.checkpoint.size ?? 0;
+      });
+    }
+    return { removed, trashed, failed, bytes };
+  }
+
   const byBucket = new Map<string, Checkpoint[]>();
   for (const checkpoint of doomed) {
-    if (!checkpoint.location) continue;
-    byBucket.set(checkpoint.location.bucket, [
-      ...(byBucket.get(checkpoint.location.bucket) ?? []),
-      checkpoint,
-    ]);
+    if (!checkpoint.location || sets.has(checkpoint.id)) continue;
+    const inBucket = byBucket.get(checkpoint.location.bucket);
+    if (inBucket) inBucket.push(checkpoint);
+    else byBucket.set(checkpoint.location.bucket, [checkpoint]);
   }
   for (const [bucket, inBucket] of byBucket) {
     for (let i = 0; i < inBucket.length; i += MAX_DELETE_KEYS) {
@@ -293,10 +666,51 @@ async function removeFiles(doomed: Checkpoint[], deps: PruneDeps) {
       );
     }
   }
-  return { removed, failed, bytes };
+  return { removed, trashed, failed, bytes };
 }
 
-/** What removing one platform-held checkpoint led to. */
+/**
+ * Removes one checkpoint made of a set of objects (see `deleteObjectSet`: the commit marker
+ * first, then DeleteObjects batches of 1,000), re-read first so one marked favorite since planning
+ * survives. Only `deleted`, decided by a listing after the deletes, lets it become DELETED; any
+ * other outcome leaves it COMPLETE, reported, for the next run, which lists what is left and
+ * finishes the job (after a crash too: the marker is gone, so the remains are not taken as whole).
+ */
+async function removeSet(checkpoint: Checkpoint, deps: PruneDeps): Promise<HeldRemoval> {
+  const [current] = await stillRemovable([checkpoint], deps);
+  if (!current?.location) return { kind: "kept" };
+  const { bucket, key } = current.location;
+  const failure = (code: string, message: string): HeldRemoval => ({
+    kind: "failed",
+    failure: { key, code, message },
+  });
+  const refusal = objectSetRefusal(current.location, deps.files);
+  if (refusal !== undefined || deps.files === undefined || deps.fileObjects === undefined) {
+    return failure(
+      "ObjectSetRefused",
+      refusal ?? "this function has no access to the files bucket",
+    );
+  }
+  const result = await deleteObjectSet(current.location, {
+    objects: deps.fileObjects,
+    owned: deps.files,
+  });
+  if (result.outcome === "deleted") return { kind: "deleted", checkpoint: current };
+  if (result.outcome === "refused") {
+    return failure("ObjectSetRefused", result.reason ?? "refused");
+  }
+  const first = result.failed[0];
+  return failure(
+    first?.code ?? "ObjectSetNotDeleted",
+    `${result.remaining.length} objects remain under s3://${bucket}/${key} after the deletes` +
+      (first
+        ? ` (${result.failed.length} refused by S3, e.g. ${first.key}: ${first.message})`
+        : "") +
+      "; the checkpoint stays COMPLETE and the next run finishes it",
+  );
+}
+
+/** What removing one platform-held checkpoint (or set of objects) led to. */
 type HeldRemoval =
   | { kind: "deleted"; checkpoint: Checkpoint; reason?: ErrorInfo }
   | { kind: "kept" }
@@ -354,14 +768,15 @@ async function removeHeld(checkpoint: Checkpoint, deps: PruneDeps): Promise<Held
   }
 }
 
-/** Re-reads a batch just before deletion and drops any checkpoint that became favorite or changed state. */
+/**
+ * Re-reads a batch just before deletion (100 to a catalog request) and drops any checkpoint that
+ * became favorite or changed state.
+ */
 async function stillRemovable(batch: Checkpoint[], deps: PruneDeps): Promise<Checkpoint[]> {
-  const fresh: Checkpoint[] = [];
-  await forEachLimited(batch, CONCURRENCY, async (checkpoint) => {
-    const current = await deps.checkpoints.get(checkpoint.id);
-    if (current && current.state === "COMPLETE" && !current.favorite) fresh.push(current);
-  });
-  return fresh;
+  const current = await deps.checkpoints.getMany(batch.map((checkpoint) => checkpoint.id));
+  return batch
+    .map((checkpoint) => current.get(checkpoint.id))
+    .filter((c): c is Checkpoint => c?.state === "COMPLETE" && !c.favorite);
 }
 
 async function writeReport(
@@ -371,6 +786,8 @@ async function writeReport(
     run: PruneRun;
     plan: RetentionPlan;
     removed: string[];
+    trashed?: string[];
+    purgeAfter?: string;
     failed: PruneSimulationResult["failed"];
     awaitingArchive: string[];
     skipped: PruneSimulationResult["skipped"];
@@ -386,6 +803,8 @@ async function writeReport(
     keep: content.plan.keep,
     remove: content.plan.remove,
     removed: content.removed,
+    trashed: content.trashed ?? [],
+    purgeAfter: content.purgeAfter,
     failed: content.failed,
     awaitingArchive: content.awaitingArchive,
     skipped: content.skipped,

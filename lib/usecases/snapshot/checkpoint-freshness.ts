@@ -1,10 +1,14 @@
 import type { Checkpoint } from "../../domain/checkpoint.ts";
-import type { CheckpointStore } from "../../ports/catalog.ts";
+import type { CheckpointStore, SimulationRecord } from "../../ports/catalog.ts";
 import type { Clock } from "../../ports/messaging.ts";
+import { forEachLimited } from "../for-each-limited.ts";
 
-/** What the freshness check reads. */
+/** What the freshness check reads (and, once per simulation cataloged before it, writes). */
 export interface CheckpointFreshnessDeps {
-  checkpoints: Pick<CheckpointStore, "listBySimulation">;
+  checkpoints: Pick<
+    CheckpointStore,
+    "listBySimulation" | "simulationRecords" | "backfillSimulationRecord"
+  >;
   clock: Clock;
 }
 
@@ -28,14 +32,18 @@ const PAGE_SIZE = 50;
 const wasCompleted = (checkpoint: Checkpoint): boolean =>
   checkpoint.state === "COMPLETE" || checkpoint.state === "DELETED";
 
-async function freshnessOf(
+/**
+ * What a read of a simulation's checkpoints says, for a registry record kept from before the
+ * registry tracked times: newest first, paged until one completed (most simulations: the first
+ * page), else through all of them to the oldest. With a completed one, the first checkpoint's
+ * time is the oldest read so far, no later than the completion, which is all the record needs.
+ */
+async function recordFromListing(
   simulation: string,
   deps: CheckpointFreshnessDeps,
-  now: Date,
-): Promise<CheckpointFreshness> {
-  const ageSince = (iso: string) =>
-    Math.max(0, Math.round((now.getTime() - new Date(iso).getTime()) / 1000));
+): Promise<SimulationRecord> {
   let oldest: string | undefined;
+  let newestCompletedAt: string | undefined;
   let cursor: string | undefined;
   do {
     const page = await deps.checkpoints.listBySimulation(simulation, {
@@ -43,33 +51,54 @@ async function freshnessOf(
       limit: PAGE_SIZE,
       cursor,
     });
-    const completed = page.items.find(wasCompleted);
-    if (completed) {
-      return {
-        simulation,
-        ageSeconds: ageSince(completed.createdAt),
-        newestCompletedAt: completed.createdAt,
-      };
-    }
+    newestCompletedAt = page.items.find(wasCompleted)?.createdAt;
     oldest = page.items.at(-1)?.createdAt ?? oldest;
     cursor = page.nextCursor;
-  } while (cursor);
-  return { simulation, ageSeconds: oldest === undefined ? 0 : ageSince(oldest) };
+  } while (cursor && newestCompletedAt === undefined);
+  return {
+    simulation,
+    ...(oldest === undefined ? {} : { firstCheckpointAt: oldest }),
+    ...(newestCompletedAt === undefined ? {} : { newestCompletedAt }),
+  };
 }
 
+/** Listings of untracked simulations in flight at once. */
+const BACKFILL_CONCURRENCY = 8;
+
 /**
- * How stale each simulation's checkpoints are: the age of its newest completed checkpoint, read
- * from the catalog newest first (a simulation whose recent snapshots failed is paged through
- * until one completed). plan-snapshots measures the simulations a schedule selected at every
- * tick, so "a simulation with no completed checkpoint for longer than twice its schedule period"
- * is a threshold on this figure.
+ * How stale each simulation's checkpoints are: the age of its newest completed checkpoint, as
+ * the catalog's registry records it (kept by the store as checkpoints complete), read for 100
+ * simulations a request, so a tick over 10,000 simulations costs 100 catalog reads, not a listing
+ * each. A registry record from before the registry kept these times is answered once from a full
+ * listing of the simulation's checkpoints (newest first, paged until one completed, as the
+ * registry would have it) and backfilled. plan-snapshots measures the simulations a schedule
+ * selected at every tick, so "a simulation with no completed checkpoint for longer than twice its
+ * schedule period" is a threshold on this figure.
  */
 export async function checkpointFreshness(
   simulations: readonly string[],
   deps: CheckpointFreshnessDeps,
 ): Promise<CheckpointFreshness[]> {
   const now = deps.clock.now();
-  const results: CheckpointFreshness[] = [];
-  for (const simulation of simulations) results.push(await freshnessOf(simulation, deps, now));
-  return results;
+  const ageSince = (iso: string) =>
+    Math.max(0, Math.round((now.getTime() - new Date(iso).getTime()) / 1000));
+  const records = await deps.checkpoints.simulationRecords(simulations);
+  const untracked = [...records.values()].filter((r) => r.firstCheckpointAt === undefined);
+  await forEachLimited(untracked, BACKFILL_CONCURRENCY, async ({ simulation }) => {
+    const listed = await recordFromListing(simulation, deps);
+    records.set(simulation, listed);
+    await deps.checkpoints.backfillSimulationRecord(listed);
+  });
+  return simulations.map((simulation) => {
+    const record = records.get(simulation);
+    if (record?.newestCompletedAt !== undefined) {
+      return {
+        simulation,
+        ageSeconds: ageSince(record.newestCompletedAt),
+        newestCompletedAt: record.newestCompletedAt,
+      };
+    }
+    const first = record?.firstCheckpointAt;
+    return { simulation, ageSeconds: first === undefined ? 0 : ageSince(first) };
+  });
 }

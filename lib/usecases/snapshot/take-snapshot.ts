@@ -1,4 +1,4 @@
-import { backoffSeconds } from "../../domain/backoff.ts";
+import { backoffSeconds, queueDelaySeconds } from "../../domain/backoff.ts";
 import type { Checkpoint } from "../../domain/checkpoint.ts";
 import {
   ProviderError,
@@ -134,7 +134,7 @@ export async function takeSnapshot(
     if (job.nextCheckAt) {
       await deps.statusChecks.send(
         { jobId, check: job.checks, dueAt: job.nextCheckAt },
-        { delaySeconds: secondsUntil(job.nextCheckAt, now) },
+        { delaySeconds: queueDelaySeconds(new Date(job.nextCheckAt), now) },
       );
     }
     return { outcome: "duplicate", ...ids };
@@ -142,7 +142,7 @@ export async function takeSnapshot(
   if (job.claimedUntil && new Date(job.claimedUntil) > now) {
     throw new RetryLaterError(
       `Job ${jobId} is being handled by another delivery`,
-      secondsUntil(job.claimedUntil, now),
+      queueDelaySeconds(new Date(job.claimedUntil), now),
     );
   }
 
@@ -214,8 +214,4 @@ async function handleRefusal(
       : error.message;
   await failSnapshotJob(claimed, { code: error.code, message: reason }, deps);
   return { outcome: "failed", ...ids };
-}
-
-function secondsUntil(iso: string, now: Date): number {
-  return Math.min(900, Math.max(0, Math.ceil((new Date(iso).getTime() - now.getTime()) / 1000)));
 }

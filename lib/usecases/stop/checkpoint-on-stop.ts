@@ -1,4 +1,4 @@
-import { backoffSeconds } from "../../domain/backoff.ts";
+import { backoffSeconds, queueDelaySeconds } from "../../domain/backoff.ts";
 import type { Checkpoint, ErrorInfo } from "../../domain/checkpoint.ts";
 import {
   ConcurrentModificationError,
@@ -490,10 +490,9 @@ async function reschedule(
     Math.min(new Date(check.dueAt).getTime() + delay * 1000, deadline.getTime()),
   );
   const nextCheckAt = due.toISOString();
-  const waitSeconds = Math.min(900, Math.max(0, Math.ceil((due.getTime() - now.getTime()) / 1000)));
   await ports.statusChecks.send(
     { jobId: job.id, check: check.check + 1, dueAt: nextCheckAt },
-    { delaySeconds: waitSeconds },
+    { delaySeconds: queueDelaySeconds(due, now) },
   );
   try {
     await ports.jobs.save(updateRunningJob(job, { nextCheckAt, checks: check.check + 1 }));

@@ -22,7 +22,8 @@ export const apiStopRequestId = (simulation: string, idempotencyKey: string): st
 /**
  * A person's "stop (with a final snapshot)": `requestStop` records the stop job and asks for the
  * snapshot; this answers with the job itself, to poll. A stop already running for the simulation
- * is answered with that job.
+ * is answered with that job; an unknown simulation is a `NotFoundError` (404), as for a snapshot,
+ * since the person asking is there to be told.
  */
 export async function orderStop(order: StopOrder, deps: RequestStopDeps): Promise<Job> {
   const result = await requestStop(
@@ -34,6 +35,7 @@ export async function orderStop(order: StopOrder, deps: RequestStopDeps): Promis
       ...(order.reason === undefined ? {} : { reason: order.reason }),
     },
     deps,
+    { unknownSimulation: "not-found" },
   );
   const job = await deps.jobs.get(result.jobId);
   if (!job) throw new AppError(`Stop job ${result.jobId} was recorded but cannot be read`);

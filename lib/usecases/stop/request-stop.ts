@@ -1,3 +1,4 @@
+import { NotFoundError } from "../../domain/errors.ts";
 import { deterministicId } from "../../domain/ids.ts";
 import { stopDeadline, type SnapshotDeadlineTiming } from "../../domain/job-deadline.ts";
 import { isJobFinished, type Job, startJob } from "../../domain/job.ts";
@@ -33,13 +34,25 @@ export interface RequestStopDeps extends StopCallPorts {
  * ends), `stopped` (no snapshot was wanted or possible, and the stop is done), `failed` (the job
  * failed at once, e.g. no such simulation), `duplicate` (this request was seen before; its job
  * is returned), `already-stopping` (another stop of the simulation is running; its job is
- * returned). `jobId` is the job to poll.
+ * returned), `restart-pending` (a cycle of a simulation a restore is still starting, such as the
+ * previous cycle's restart: nothing is recorded or stopped; that restore job is returned). `jobId`
+ * is the job to poll.
  */
 export interface RequestStopResult {
-  outcome: "requested" | "stopped" | "failed" | "duplicate" | "already-stopping";
+  outcome:
+    "requested" | "stopped" | "failed" | "duplicate" | "already-stopping" | "restart-pending";
   jobId: string;
   checkpointId?: string;
   status: Job["status"];
+}
+
+/**
+ * How a stop of a simulation no provider knows ends: `fail-job` (the default) records a FAILED
+ * job, the only answer an event's sender can read later; `not-found` throws `NotFoundError`
+ * before anything is recorded, as a snapshot of it does, for a caller that is waiting (the API).
+ */
+export interface StopRequestOptions {
+  unknownSimulation?: "fail-job" | "not-found";
 }
 
 /**
@@ -67,6 +80,21 @@ const result = (outcome: RequestStopResult["outcome"], job: Job): RequestStopRes
   checkpointId: job.checkpointId,
   status: job.status,
 });
+
+/**
+ * The open restore job starting `request.simulation` itself (a cycle's restart, or a restore
+ * into the same simulation), if any. A cycle that stopped it now would stop a start that has not
+ * been confirmed yet: the restore would then find it STOPPED and report a failure to start, and
+ * the cycle would checkpoint a run that barely began. Cycles are a rhythm (a tick due while the
+ * previous cycle still restarts is skipped), so the cycle waits for the next tick instead.
+ */
+async function openRestoreInto(
+  request: StopRequest,
+  deps: Pick<RequestStopDeps, "jobs">,
+): Promise<Job | undefined> {
+  const restores = await deps.jobs.listOpen(request.simulation, "restore");
+  return restores.find((job) => job.restore?.target === request.simulation);
+}
 
 /**
  * The request for a stop job's final snapshot, rebuilt from the job alone: the same job always
@@ -185,11 +213,14 @@ function firstStep(
  * refused on a platform that cannot do both. This is the use case the HTTP API calls
  * (`POST …/stop`) and the one behind `Simulation Stop Requested` events;
  * both poll the returned job. A simulation that is already stopped, or a request with `snapshot:
- * false`, is stopped (or left stopped) at once; an unknown simulation fails the job.
+ * false`, is stopped (or left stopped) at once; an unknown simulation fails the job, or with
+ * `unknownSimulation: "not-found"` is a `NotFoundError`. A cycle of a simulation a restore is
+ * still starting is left to the next tick (`openRestoreInto`).
  */
 export async function requestStop(
   request: StopRequest,
   deps: RequestStopDeps,
+  options: StopRequestOptions = {},
 ): Promise<RequestStopResult> {
   const id = stopJobId(request.requestId);
   const seen = await deps.jobs.get(id);
@@ -198,10 +229,15 @@ export async function requestStop(
   }
   const running = (await deps.jobs.listOpen(request.simulation, "stop"))[0];
   if (running) return result("already-stopping", running);
+  const restarting = request.then === "restart" && (await openRestoreInto(request, deps));
+  if (restarting) return result("restart-pending", restarting);
 
   const startedAt = deps.clock.now();
   const now = startedAt.toISOString();
   const located = await locateSimulation(request.simulation, deps.providers);
+  if (!located && options.unknownSimulation === "not-found") {
+    throw new NotFoundError(`Simulation ${request.simulation} does not exist`);
+  }
   const status = located?.details.status ?? "DELETED";
   const provider = located?.provider;
   const refusal = cycleRefusal(request, status, provider);

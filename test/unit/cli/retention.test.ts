@@ -46,8 +46,8 @@ const record = (id: string, createdAt: string, extra: Record<string, unknown> = 
 });
 
 const CHECKPOINTS = [
-  record("d3", "2026-01-03T10:00:00Z"),
-  record("d2", "2026-01-02T23:30:00Z"),
+  record("d3", "2026-01-03T10:00:00Z", { name: "before upgrade" }),
+  record("d2", "2026-01-02T23:30:00Z", { name: "nightly" }),
   record("d2-early", "2026-01-02T08:00:00Z", { favorite: true }),
   record("d1", "2026-01-01T10:00:00Z"),
   record("pending", "2026-01-04T00:00:00Z", { state: "PENDING" }),
@@ -147,13 +147,13 @@ describe("simsnap retention plan", () => {
     expect(out.slice(0, 11)).toEqual([
       "simulation sim-a: keep 2, remove 2",
       "keep 2 checkpoints:",
-      "  ID        CREATED               REASONS",
-      "  d3        2026-01-03T10:00:00Z  last snapshot",
-      "  d2-early  2026-01-02T08:00:00Z  favorite",
+      "  ID        CREATED (UTC)            NAME            REASONS",
+      "  d3        2026-01-03 10:00:00 UTC  before upgrade  last snapshot",
+      "  d2-early  2026-01-02 08:00:00 UTC  -               favorite",
       "remove 2 checkpoints:",
-      "  ID  CREATED",
-      "  d2  2026-01-02T23:30:00Z",
-      "  d1  2026-01-01T10:00:00Z",
+      "  ID  CREATED (UTC)            NAME",
+      "  d2  2026-01-02 23:30:00 UTC  nightly",
+      "  d1  2026-01-01 10:00:00 UTC  -",
       "",
       "simulation sim-b: keep 1, remove 0",
     ]);
@@ -161,10 +161,29 @@ describe("simsnap retention plan", () => {
     const strict = await run(...args, "--max-remove-fraction", "0.25");
     expect(strict.out).toContain(
       "REFUSED: the policy would remove 2 of 4 COMPLETE checkpoints of sim-a (50%), more than the " +
-        "allowed 25%; force the run to allow it",
+        "allowed 25%; run it with --force to allow it",
     );
     const forced = await run(...args, "--max-remove-fraction", "0.25", "--force");
     expect(forced.out.some((line) => line.startsWith("REFUSED"))).toBe(false);
+  });
+
+  it("shows times in the policy's zone, with their offset, since that zone cuts the days", async () => {
+    const checkpoints = await file("zoned.json", CHECKPOINTS);
+    const policy = await file("daily-berlin.json", { keepDaily: 1, timeZone: "Europe/Berlin" });
+    const args = ["retention", "plan", "--checkpoints", checkpoints, "--policy", policy];
+    const { out } = await run(
+      ...args,
+      "--now",
+      "2026-01-10T00:00:00Z",
+      "--max-remove-fraction",
+      "1",
+    );
+    expect(out.slice(0, 4)).toEqual([
+      "simulation sim-a: keep 2, remove 2",
+      "keep 2 checkpoints:",
+      "  ID        CREATED (Europe/Berlin)     NAME            REASONS",
+      "  d3        2026-01-03 11:00:00 +01:00  before upgrade  daily snapshot",
+    ]);
   });
 
   it("reads step and metrics and prints the reasons of keepBest and the step rules", async () => {
@@ -185,14 +204,14 @@ describe("simsnap retention plan", () => {
     expect(out).toEqual([
       "simulation sim-a: keep 4, remove 1",
       "keep 4 checkpoints:",
-      "  ID     CREATED               REASONS",
-      "  s3000  2026-01-03T00:00:00Z  no eval_loss",
-      "  s2000  2026-01-02T00:00:00Z  every 2000 steps",
-      "  s1500  2026-01-01T12:00:00Z  best eval_loss (0.213, 1 of 1)",
-      "  s1000  2026-01-01T00:00:00Z  step 1000",
+      "  ID     CREATED (UTC)            NAME  REASONS",
+      "  s3000  2026-01-03 00:00:00 UTC  -     no eval_loss",
+      "  s2000  2026-01-02 00:00:00 UTC  -     every 2000 steps",
+      "  s1500  2026-01-01 12:00:00 UTC  -     best eval_loss (0.213, 1 of 1)",
+      "  s1000  2026-01-01 00:00:00 UTC  -     step 1000",
       "remove 1 checkpoints:",
-      "  ID    CREATED",
-      "  s500  2025-12-31T00:00:00Z",
+      "  ID    CREATED (UTC)            NAME",
+      "  s500  2025-12-31 00:00:00 UTC  -",
     ]);
   });
 
@@ -226,8 +245,8 @@ describe("simsnap retention plan", () => {
     await expect(failure).rejects.toBeInstanceOf(ValidationError);
     await expect(failure).rejects.toThrow(
       `invalid checkpoints in ${checkpoints}: checkpoints[1].createdAt: must be an ISO-8601 date-time ` +
-        'such as 2026-01-31T12:00:00Z; checkpoints[1].state: Invalid option: expected one of "PENDING"|' +
-        '"COMPLETE"|"FAILED"|"DELETED"',
+        "such as 2026-01-31T12:00:00Z; checkpoints[1].state: must be one of PENDING, COMPLETE, " +
+        "FAILED or DELETED",
     );
     await expect(failure).rejects.toMatchObject({ status: 400 });
   });
@@ -264,6 +283,45 @@ describe("simsnap retention plan", () => {
       run("retention", "plan", "--checkpoints", notArray, "--policy", policy),
     ).rejects.toThrow(
       `invalid checkpoints in ${notArray}: checkpoints: must be a JSON array of checkpoint records`,
+    );
+  });
+
+  it("shows keepVerified's reason and its refusal, reading each record's verification", async () => {
+    const passed = {
+      status: "PASSED",
+      at: "2026-01-02T00:00:00Z",
+      durationMs: 1,
+      detail: "ok",
+      jobId: "j",
+    };
+    const verified = await file("verified.json", [
+      record("v1", "2026-01-01T10:00:00Z", { verification: passed }),
+      record("v2", "2026-01-02T10:00:00Z"),
+      record("v3", "2026-01-03T10:00:00Z", { verification: { status: "FAILED" } }),
+    ]);
+    const policy = await file("verified-policy.json", { keepLast: 1, keepVerified: 1 });
+    const args = ["retention", "plan", "--checkpoints", verified, "--policy", policy, "--json"];
+    const [plan] = JSON.parse((await run(...args, "--now", "2026-01-05T00:00:00Z")).out[0]!).plans;
+    expect(plan.keep).toEqual([
+      { id: "v3", reasons: ["last snapshot"] },
+      { id: "v1", reasons: ["verified"] },
+    ]);
+    expect(plan.refused).toBeNull();
+    const unproven = await file("unproven.json", [
+      record("u1", "2026-01-01T10:00:00Z"),
+      record("u2", "2026-01-02T10:00:00Z"),
+    ]);
+    const refused = await run(
+      "retention",
+      "plan",
+      "--checkpoints",
+      unproven,
+      "--policy",
+      policy,
+      "--json",
+    );
+    expect(JSON.parse(refused.out[0]!).plans[0].refused).toMatch(
+      /^keepVerified: the policy would remove 1/,
     );
   });
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { SimsnapClient } from "../../../lib/client/client.ts";
+import { SimsnapClient } from "../../../packages/client/src/client.ts";
 import {
   SimsnapApiError,
   SimsnapConflictError,
@@ -8,8 +8,8 @@ import {
   SimsnapNotFoundError,
   SimsnapTimeoutError,
   SimsnapValidationError,
-} from "../../../lib/client/errors.ts";
-import { executeApiRegion } from "../../../lib/client/sigv4.ts";
+} from "../../../packages/client/src/errors.ts";
+import { executeApiRegion } from "../../../packages/client/src/sigv4.ts";
 
 interface Sent {
   url: string;
@@ -70,6 +70,15 @@ describe("SimsnapClient", () => {
     const internal = await client.health().catch((e: unknown) => e);
     expect(internal).toBeInstanceOf(SimsnapApiError);
     expect(internal).not.toBeInstanceOf(SimsnapValidationError);
+  });
+
+  it("undeletes with POST /checkpoints/{id}/undelete, the id encoded, and no body", async () => {
+    const { client, sent } = scripted([json(200, { id: "a/b", state: "COMPLETE" })]);
+    expect(await client.checkpoints.undelete("a/b")).toEqual({ id: "a/b", state: "COMPLETE" });
+    expect(sent).toEqual([
+      expect.objectContaining({ method: "POST", url: "http://api/checkpoints/a%2Fb/undelete" }),
+    ]);
+    expect(sent[0]).not.toHaveProperty("body");
   });
 
   it("retries a POST that failed in transit with the same idempotency key", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sigV4Fetch } from "../../../lib/client/sigv4.ts";
+import { sigV4Fetch } from "../../../packages/client/src/sigv4.ts";
 
 describe("sigV4Fetch", () => {
   it("signs each request for execute-api in the region, covering query and body", async () => {

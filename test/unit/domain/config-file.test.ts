@@ -53,8 +53,14 @@ describe("the config file schema", () => {
       ["city-traffic", "simspaceweaver"],
       ["air-lab", "air"],
     ]);
-    // NVIDIA Air is the local demo's only: a deployment of the sample configures no Air.
+    // NVIDIA Air and the demo trainer are the local demo's only: a deployment of the sample
+    // configures no Air and no files source; the trainer's run gets its own policy.
     expect(config.providers).toEqual({});
+    expect(config.local.trainer).toMatchObject({ prefix: "training/runs", run: "bert-demo" });
+    expect(config.retention?.overrides.find((o) => o.provider === "files")?.policy).toMatchObject({
+      keepBest: { metric: "eval_loss", mode: "min", count: 2 },
+      keepLast: 2,
+    });
     expect(config.retention?.default.keepLast).toBe(2);
   });
 
@@ -237,6 +243,103 @@ describe("providers in the config file", () => {
     );
   });
 
+  it("configures files sources in the destination's bucket by default, at least one", () => {
+    const files = parse({
+      providers: { files: { sources: [{ prefix: "training/runs", preset: "huggingface" }] } },
+    }).providers.files;
+    expect(files).toEqual({
+      sources: [{ prefix: "training/runs", preset: "huggingface", temporaryNames: [] }],
+    });
+    expect(problems({ providers: { files: { sources: [] } } })).toEqual([
+      {
+        path: "providers.files.sources",
+        message: "must list at least one source; leave files out otherwise",
+      },
+    ]);
+    expect(
+      problems({
+        providers: { files: { bucket: "Bad_Bucket", sources: [{ prefix: "a", preset: "orbax" }] } },
+      })[0]?.path,
+    ).toBe("providers.files.bucket");
+  });
+
+  it.each([
+    ["the destination prefix", { prefix: "simsnap" }, "simsnap"],
+    ["a prefix above it", { prefix: "simsnap" }, "simsnap/runs"],
+    ["a prefix below it", { prefix: "data/simsnap" }, "data"],
+    ["an adopted prefix", { adoptPrefixes: ["legacy/snaps"] }, "legacy/snaps/runs"],
+  ])(
+    "refuses a source nesting with %s simsnap owns in the same bucket",
+    (_what, destination, prefix) => {
+      expect(
+        problems({
+          destination,
+          providers: {
+            files: {
+              sources: [
+                { prefix: "ok", preset: "orbax" },
+                { prefix, preset: "orbax" },
+              ],
+            },
+          },
+        }),
+      ).toEqual([
+        {
+          path: "providers.files.sources.1.prefix",
+          message: expect.stringMatching(
+            /^must not nest with .*, a prefix simsnap owns in the same bucket \(destination.prefix or adoptPrefixes\)/,
+          ) as unknown as string,
+        },
+      ]);
+    },
+  );
+
+  it("allows a source under simsnap's own prefix name in another bucket, or beside it", () => {
+    expect(
+      parse({
+        destination: { bucket: "snapshots", prefix: "simsnap" },
+        providers: {
+          files: { bucket: "training", sources: [{ prefix: "simsnap/runs", preset: "orbax" }] },
+        },
+      }).providers.files?.bucket,
+    ).toBe("training");
+    expect(
+      parse({ providers: { files: { sources: [{ prefix: "simsnap-runs", preset: "orbax" }] } } })
+        .providers.files?.sources[0]?.prefix,
+    ).toBe("simsnap-runs");
+  });
+
+  it("refuses a demo trainer writing under simsnap's prefix or into another source", () => {
+    expect(
+      problems({ local: { trainer: { prefix: "simsnap/runs", run: "r" } } }).map((p) => p.path),
+    ).toEqual(["local.trainer.prefix"]);
+    expect(
+      problems({
+        providers: { files: { sources: [{ prefix: "training", preset: "orbax" }] } },
+        local: { trainer: { prefix: "training/runs", run: "r" } },
+      }),
+    ).toEqual([
+      {
+        path: "local.trainer.prefix",
+        message:
+          "must be a source's prefix or nest with none; it nests with the files source training",
+      },
+    ]);
+    expect(problems({ local: { trainer: { prefix: "training/runs", run: "a/b" } } })[0]?.path).toBe(
+      "local.trainer.run",
+    );
+  });
+
+  it("refuses a demo simulation on the files provider: a tool writes those runs", () => {
+    expect(problems({ local: { simulations: [{ name: "a", provider: "files" }] } })).toEqual([
+      {
+        path: "local.simulations.0.provider",
+        message:
+          "a files run is written by a training or HPC tool, not started by simsnap: configure providers.files.sources instead",
+      },
+    ]);
+  });
+
   it("lets a schedule's selector pick by provider, naming only known ones", () => {
     const picked = parse({
       schedules: [
@@ -250,7 +353,7 @@ describe("providers in the config file", () => {
       })[0],
     ).toEqual({
       path: "schedules.0.selector.providers.0",
-      message: "must be one of simspaceweaver, air",
+      message: "must be one of simspaceweaver, air, files",
     });
     expect(
       problems({

@@ -332,7 +332,7 @@ describe("the policy schema of the checkpoint rules", () => {
     expect(invalid({ keepSteps: [] })).toBe(
       "Invalid retention policy: (root): the policy keeps nothing: set a " +
         "keepLast/keepHourly/…/keepYearly count (-1 or more than 0), a non-zero keepWithin… " +
-        "duration, a keepTags list, keepBest, keepEveryNSteps or a keepSteps list",
+        "duration, a keepTags list, keepBest, keepEveryNSteps, keepVerified or a keepSteps list",
     );
     expect(invalid({})).toContain("the policy keeps nothing");
   });

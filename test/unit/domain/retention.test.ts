@@ -843,7 +843,7 @@ describe("RetentionPolicySchema", () => {
       'Invalid retention policy: (root): unknown field "keepDayly"; known fields are keepLast, ' +
         "keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly, keepWithin, keepWithinHourly, " +
         "keepWithinDaily, keepWithinWeekly, keepWithinMonthly, keepWithinYearly, keepTags, " +
-        "keepBest, keepEveryNSteps, keepSteps, timeZone",
+        "keepBest, keepEveryNSteps, keepSteps, keepVerified, timeZone",
     );
   });
 
@@ -896,6 +896,36 @@ describe("RetentionConfigSchema and policyFor", () => {
     expect(policyFor(config, "prod-1")).toEqual({ keepDaily: 7, timeZone: "UTC" });
     expect(policyFor(config, "prod-12")).toEqual({ keepWeekly: 4, timeZone: "UTC" });
     expect(policyFor(config, "dev-1")).toEqual({ keepLast: 1, timeZone: "UTC" });
+  });
+
+  it("applies an override naming a provider only to that provider's simulations", () => {
+    const config = RetentionConfigSchema.parse({
+      default: { keepLast: 1 },
+      overrides: [
+        {
+          match: "*",
+          provider: "files",
+          policy: { keepBest: { metric: "eval_loss", mode: "min", count: 2 }, keepLast: 2 },
+        },
+        { match: "bert-*", policy: { keepDaily: 7 } },
+      ],
+    });
+    expect(policyFor(config, "bert-demo", "files")).toMatchObject({
+      keepBest: { metric: "eval_loss", mode: "min", count: 2 },
+      keepLast: 2,
+    });
+    expect(policyFor(config, "bert-demo", "simspaceweaver")).toEqual({
+      keepDaily: 7,
+      timeZone: "UTC",
+    });
+    // A caller that does not say whose simulation it is gets no provider's override.
+    expect(policyFor(config, "bert-demo")).toEqual({ keepDaily: 7, timeZone: "UTC" });
+    expect(() =>
+      RetentionConfigSchema.parse({
+        default: { keepLast: 1 },
+        overrides: [{ match: "*", provider: "gcp", policy: { keepLast: 1 } }],
+      }),
+    ).toThrow("must be one of simspaceweaver, air, files");
   });
 
   it("rejects an invalid override when the config is loaded, naming where", () => {

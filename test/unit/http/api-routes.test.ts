@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logger } from "../../../lib/observability/logger.ts";
 import { apiRoutes } from "../../../lib/http/api-routes.ts";
@@ -6,47 +5,7 @@ import { httpApi, route } from "../../../lib/http/router.ts";
 import { RetentionConfigSchema } from "../../../lib/domain/retention.ts";
 import { checkpoint, minutesIn } from "../../support/checkpoint-factory.ts";
 import { apiWorld } from "../../support/api-world.ts";
-
-function event(
-  method: string,
-  pathAndQuery: string,
-  options: { body?: unknown; headers?: Record<string, string>; base64?: boolean } = {},
-): APIGatewayProxyEventV2 {
-  const url = new URL(pathAndQuery, "http://api");
-  const query: Record<string, string> = {};
-  url.searchParams.forEach((value, name) => (query[name] = value));
-  const raw =
-    options.body === undefined
-      ? undefined
-      : typeof options.body === "string"
-        ? options.body
-        : JSON.stringify(options.body);
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers: options.headers ?? {},
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: "1",
-      apiId: "api",
-      domainName: "api",
-      domainPrefix: "api",
-      http: { method, path: url.pathname, protocol: "HTTP/1.1", sourceIp: "::1", userAgent: "t" },
-      requestId: "req-1",
-      routeKey: "$default",
-      stage: "$default",
-      time: "",
-      timeEpoch: 0,
-    },
-    ...(raw === undefined
-      ? { isBase64Encoded: false }
-      : options.base64
-        ? { body: Buffer.from(raw).toString("base64"), isBase64Encoded: true }
-        : { body: raw, isBase64Encoded: false }),
-  };
-}
+import { apiEvent as event } from "../../support/api-event.ts";
 
 beforeAll(() => {
   // Every request logs a line, and the 500 below an error with its stack: keep the output clean.
@@ -119,6 +78,9 @@ describe("the API's router", () => {
       route({
         method: "GET",
         path: "/boom",
+        operationId: "boom",
+        summary: "fails",
+        responses: {},
         handle: async () => {
           throw new Error("secret table name");
         },
@@ -342,6 +304,78 @@ describe("the API's routes", () => {
           refused: null,
         },
       ],
+    });
+  });
+
+  it("shows keepVerified's reason and its refusal in a prune dry run", async () => {
+    const world = {
+      ...apiWorld(),
+      retention: RetentionConfigSchema.parse({ default: { keepLast: 1, keepVerified: 1 } }),
+    };
+    const passed = { status: "PASSED" as const, at: minutesIn(1), durationMs: 5, detail: "ok" };
+    for (const [i, id] of ["v2", "v1", "v0"].entries()) {
+      const verification = id === "v1" ? { ...passed, jobId: "verify-1" } : undefined;
+      await world.checkpoints.create(
+        checkpoint({ id, simulation: "proven", createdAt: minutesIn(10 - i), verification }),
+      );
+      await world.checkpoints.create(
+        checkpoint({ id: `u${i}`, simulation: "unproven", createdAt: minutesIn(10 - i) }),
+      );
+    }
+    const handler = httpApi(apiRoutes(world));
+    const plan = async (simulation: string) =>
+      JSON.parse((await handler(event("POST", "/prune", { body: { simulation } }))).body!) as {
+        plans: { keep: unknown[]; refused: string | null }[];
+      };
+    const proven = (await plan("proven")).plans[0];
+    expect(proven?.keep).toEqual([
+      { id: "v2", reasons: ["last snapshot"] },
+      { id: "v1", reasons: ["verified"] },
+    ]);
+    expect(proven?.refused).toBeNull();
+    expect((await plan("unproven")).plans[0]?.refused).toMatch(
+      /^keepVerified: the policy would remove 2 checkpoints of unproven while none/,
+    );
+  });
+
+  it("deletes a checkpoint to the trash and undeletes it (POST /checkpoints/{id}/undelete)", async () => {
+    const world = apiWorld();
+    const deps = { ...world, objects: world.storage, trash: { days: 7, store: world.storage } };
+    const c1 = checkpoint({ id: "c1" });
+    await world.checkpoints.create(c1);
+    await world.storage.put(c1.location!, "zip");
+    const handler = httpApi(apiRoutes(deps));
+    const call = async (...args: Parameters<typeof event>) => {
+      const result = await handler(event(...args));
+      return {
+        status: result.statusCode,
+        headers: result.headers ?? {},
+        body: JSON.parse(result.body!),
+      };
+    };
+    const deleted = await call("DELETE", "/checkpoints/c1");
+    expect(deleted).toMatchObject({
+      status: 200,
+      body: { state: "DELETED", purgeAfter: expect.any(String) },
+    });
+    expect(world.storage.text(c1.location!)).toBeUndefined();
+    const back = await call("POST", "/checkpoints/c1/undelete");
+    expect(back).toMatchObject({
+      status: 200,
+      body: { state: "COMPLETE" },
+      headers: { etag: '"3"' },
+    });
+    expect(world.storage.text(c1.location!)).toBe("zip");
+    expect(await call("POST", "/checkpoints/c1/undelete")).toMatchObject({ status: 200 });
+    expect(await call("POST", "/checkpoints/nope/undelete")).toMatchObject({ status: 404 });
+  });
+
+  it("refuses an undelete with the reason (409) when the delete was final", async () => {
+    const { world, call } = await setup();
+    await world.checkpoints.create({ ...checkpoint({ id: "gone" }), state: "DELETED" });
+    expect(await call("POST", "/checkpoints/gone/undelete")).toMatchObject({
+      status: 409,
+      body: { error: { message: expect.stringMatching(/^Checkpoint gone was deleted for good/) } },
     });
   });
 

@@ -149,6 +149,7 @@ describe("auditChaosRun", () => {
       total: 5,
       discovered: 1,
       platformHeld: 0,
+      objectSets: 0,
       PENDING: 1,
       COMPLETE: 2,
       FAILED: 1,
@@ -246,6 +247,16 @@ describe("auditChaosRun", () => {
     expect(report.checkpoints.platformHeld).toBe(1);
   });
 
+  it("counts a checkpoint another tool wrote instead of judging it as a snapshot file", () => {
+    const set = replaceCheckpoint(healthyRun(), "cp-discovered", {
+      location: { bucket: "training", key: "training/runs/bert-demo/checkpoint-100/" },
+      provider: "files",
+    });
+    const report = auditChaosRun(set);
+    expect(kinds(set)).toEqual([]);
+    expect(report.checkpoints.objectSets).toBe(1);
+  });
+
   it("reports a DELETED checkpoint whose hot file is still there, not its archive copy", () => {
     const run = healthyRun();
     expect(run.objects).toContainEqual({
@@ -254,6 +265,15 @@ describe("auditChaosRun", () => {
     });
     const withFile = { ...run, objects: [...run.objects, hot("10:00:20")] };
     expect(kinds(withFile)).toEqual(["deleted-with-file"]);
+  });
+
+  it("accepts the original a move to the trash left beside its copy, but not one without a copy", () => {
+    const trash = { bucket: BUCKET, key: "simsnap/trash/cp-pruned/v1/sim-a-261201-1000-20.zip" };
+    const trashed = replaceCheckpoint(healthyRun(), "cp-pruned", { trash });
+    const leftover = { ...trashed, objects: [...trashed.objects, hot("10:00:20"), trash] };
+    expect(kinds(leftover)).toEqual([]);
+    const copyGone = { ...trashed, objects: [...trashed.objects, hot("10:00:20")] };
+    expect(kinds(copyGone)).toEqual(["deleted-with-file"]);
   });
 
   it("reports a foreign file that was cataloged, planted or merely outside the owned prefixes", () => {

@@ -4,6 +4,8 @@ import { topology, type TopologyNames } from "../../../lib/topology.ts";
 import deleteSimulation from "../../events/cloudtrail/delete-simulation.json" with { type: "json" };
 import stopRefused from "../../events/cloudtrail/stop-simulation-refused.json" with { type: "json" };
 import stopSimulation from "../../events/cloudtrail/stop-simulation.json" with { type: "json" };
+import checkpointCreated from "../../events/s3/checkpoint-object-created.json" with { type: "json" };
+import checkpointDeleted from "../../events/s3/checkpoint-object-deleted.json" with { type: "json" };
 import objectCreated from "../../events/s3/object-created.json" with { type: "json" };
 
 // The example event of the EventBridge documentation ("Amazon EventBridge event patterns"), with
@@ -309,13 +311,15 @@ describe("matchesPattern, edge cases EventBridge defines", () => {
 });
 
 describe("the topology's rules", () => {
-  const rule = (name: string) => {
+  const deployed = (name: string, names: TopologyNames) => {
     const found = topology.rules.find((r) => r.name === name);
-    if (!found) throw new Error(`No rule ${name}`);
-    return found.pattern({ snapshotBucket: "simsnap-snapshots", snapshotPrefixes: ["simsnap"] });
+    const pattern = found?.pattern(names);
+    if (!pattern) throw new Error(`No rule ${name} is deployed with ${JSON.stringify(names)}`);
+    return pattern;
   };
-  const snapshotRule = (names: TopologyNames) =>
-    topology.rules.find((r) => r.name === "snapshot-file-created")!.pattern(names);
+  const rule = (name: string) =>
+    deployed(name, { snapshotBucket: "simsnap-snapshots", snapshotPrefixes: ["simsnap"] });
+  const snapshotRule = (names: TopologyNames) => deployed("snapshot-file-created", names);
   const created = (key: string) => ({
     ...objectCreated,
     detail: { ...objectCreated.detail, object: { ...objectCreated.detail.object, key } },
@@ -349,6 +353,36 @@ describe("the topology's rules", () => {
     const root = snapshotRule({ snapshotBucket: "simsnap-snapshots", snapshotPrefixes: [""] });
     expect(matchesPattern(root, created("snapshot/x-261123-1015-30.zip"))).toBe(true);
     expect(matchesPattern(root, objectCreated)).toBe(false);
+  });
+
+  it("routes created and deleted objects under the files sources only, when there are any", () => {
+    const names = {
+      snapshotBucket: "simsnap-snapshots",
+      snapshotPrefixes: ["simsnap"],
+      files: { bucket: "simsnap-snapshots", prefixes: ["training/runs", "hpc"] },
+    };
+    const pattern = deployed("checkpoint-file-changed", names);
+    expect(matchesPattern(pattern, checkpointCreated)).toBe(true);
+    expect(matchesPattern(pattern, checkpointDeleted)).toBe(true);
+    const at = (key: string) => ({
+      ...checkpointCreated,
+      detail: { ...checkpointCreated.detail, object: { ...checkpointCreated.detail.object, key } },
+    });
+    expect(matchesPattern(pattern, at("hpc/lammps/100/restart.bin"))).toBe(true);
+    // Beside a source, above it, or in simsnap's own folders: never routed to discovery.
+    expect(matchesPattern(pattern, at("training/runs-old/x/checkpoint-1/a"))).toBe(false);
+    expect(matchesPattern(pattern, at("training/notes.txt"))).toBe(false);
+    expect(matchesPattern(pattern, objectCreated)).toBe(false);
+    const elsewhere = deployed("checkpoint-file-changed", {
+      ...names,
+      files: { bucket: "training-data", prefixes: ["training/runs"] },
+    });
+    expect(matchesPattern(elsewhere, checkpointCreated)).toBe(false);
+    // Without files sources the rule is not deployed at all.
+    const rule = topology.rules.find((r) => r.name === "checkpoint-file-changed");
+    expect(rule?.pattern({ snapshotBucket: "simsnap-snapshots", snapshotPrefixes: [] })).toBe(
+      undefined,
+    );
   });
 
   it("reads a star in an owned prefix literally", () => {

@@ -66,6 +66,7 @@ const pruned = (overrides: Partial<PruneSimulationResult>): PruneSimulationResul
   outcome: "pruned",
   plan: { simulation: "ocean", keep: [], remove: [], refused: null },
   removed: [],
+  trashed: [],
   failed: [],
   awaitingArchive: [],
   skipped: [],

@@ -38,6 +38,8 @@ describe("environmentFor", () => {
       SIMSNAP_ARCHIVE_BUCKET: "archive",
       SIMSNAP_RETENTION: '{"default":{"keepLast":3}}',
       SIMSNAP_PRUNE_DEBOUNCE_SECONDS: "45",
+      // A prune too large for one invocation hands the rest to its own queue.
+      [queueUrlEnv("prune-requests")]: "https://sqs/prune-requests",
     });
   });
 
@@ -117,7 +119,9 @@ describe("undeclaredSettings", () => {
     expect(undeclaredSettings("prune").sort()).toEqual([
       "SIMSNAP_ARCHIVE_RETENTION",
       "SIMSNAP_ARCHIVE_STORAGE_CLASS",
+      "SIMSNAP_FRESHNESS_WATCHES",
       "SIMSNAP_SIMULATION_ROLE_ARN",
+      "SIMSNAP_VERIFICATION_CHECK",
     ]);
     expect(undeclaredSettings("plan-snapshots")).toContain("SIMSNAP_EVENT_BUS");
     expect(undeclaredSettings("restore-checkpoint")).not.toContain("SIMSNAP_SIMULATION_ROLE_ARN");

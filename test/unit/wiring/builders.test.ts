@@ -5,7 +5,7 @@ import { queueUrlEnv } from "../../../lib/topology.ts";
 import { catalog } from "../../../lib/wiring/catalog.ts";
 import { once, restrict } from "../../../lib/wiring/declared.ts";
 import { eventPublisher } from "../../../lib/wiring/events.ts";
-import { archiveStore, snapshotObjects } from "../../../lib/wiring/objects.ts";
+import { archiveStore, fileObjects, snapshotObjects } from "../../../lib/wiring/objects.ts";
 import { airProvider } from "../../../lib/wiring/air.ts";
 import { providerCapabilities } from "../../../lib/wiring/capabilities.ts";
 import { providerDirectory, simulationProvider } from "../../../lib/wiring/provider.ts";
@@ -79,6 +79,42 @@ describe("builders", () => {
     expect(() => redelivery("plan-snapshots")).toThrow(ConfigError);
   });
 
+  it("give the files bucket only to functions declaring files access, each method as declared", async () => {
+    expect(() => fileObjects("plan-snapshots")).toThrow(
+      undeclared("plan-snapshots", "the files bucket"),
+    );
+    // discover-files reads: listing is allowed (it builds a request), deleting and writing are not.
+    const reader = fileObjects("discover-files");
+    expect(typeof reader.list).toBe("function");
+    await expect(reader.deleteMany("training", ["a"])).rejects.toThrow(
+      undeclared("discover-files", "files delete access (deleteMany)"),
+    );
+    await expect(reader.put({ bucket: "training", key: "a" }, "x")).rejects.toThrow(
+      undeclared("discover-files", "files write access (put)"),
+    );
+  });
+
+  it("resolve a checkpoint of the files provider in every function, calling nothing", async () => {
+    const files = providerDirectory("finish-stop").byName("files");
+    expect(files.capabilities).toMatchObject({
+      checkpointStorage: "object-set",
+      snapshotWhileRunning: false,
+      restoreInto: { newSimulation: false, sameSimulation: false, prefix: true },
+    });
+    await expect(files.listSimulations()).resolves.toEqual([]);
+    await expect(files.describeSimulation("bert-demo")).rejects.toMatchObject({
+      code: "ResourceNotFoundException",
+    });
+    await expect(
+      files.createSnapshot("bert-demo", { bucket: "b", prefix: "p" }),
+    ).rejects.toMatchObject({
+      code: "UnsupportedOperation",
+    });
+    expect(providerCapabilities("archive-checkpoint").byName("files").capabilities.archivable).toBe(
+      true,
+    );
+  });
+
   it("share one client per port across the functions of a process", () => {
     expect(eventPublisher("api")).toBe(eventPublisher("prune"));
     expect(archiveStore("api")).toBe(archiveStore("prune-archives"));
@@ -124,7 +160,7 @@ describe("builders", () => {
 
   it("list SimSpace Weaver by capabilities alone beside Air for a function that calls only Air", async () => {
     const directory = providerDirectory("prune");
-    expect(directory.all().map((p) => p.name)).toEqual(["simspaceweaver", "air"]);
+    expect(directory.all().map((p) => p.name)).toEqual(["simspaceweaver", "air", "files"]);
     await expect(directory.byName("simspaceweaver").listSimulations()).rejects.toThrow(
       undeclared("prune", "simspaceweaver listSimulations"),
     );
@@ -132,12 +168,12 @@ describe("builders", () => {
       providerDirectory("finish-stop")
         .all()
         .map((p) => p.name),
-    ).toEqual(["simspaceweaver"]);
+    ).toEqual(["simspaceweaver", "files"]);
     expect(
       providerDirectory("api")
         .all()
         .map((p) => p.name),
-    ).toEqual(["simspaceweaver", "air"]);
+    ).toEqual(["simspaceweaver", "air", "files"]);
   });
 
   it("keep SimSpace Weaver's name rule on every view of it, restricted or capabilities-only", () => {

@@ -146,8 +146,11 @@ describe.each(functionNames)("%s's declared needs", (name) => {
     }
   });
 
-  it("declare snapshot or archive access if and only if it bundles the S3 client", () => {
-    const declared = needs().snapshots !== undefined || (needs().archive?.length ?? 0) > 0;
+  it("declare snapshot, files or archive access if and only if it bundles the S3 client", () => {
+    const declared =
+      needs().snapshots !== undefined ||
+      needs().files !== undefined ||
+      (needs().archive?.length ?? 0) > 0;
     expect(carries(name, "@aws-sdk/client-s3")).toBe(declared);
   });
 

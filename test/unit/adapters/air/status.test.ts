@@ -45,7 +45,7 @@ describe("AIR_CAPABILITIES", () => {
       checkpointOnStop: true,
       checkpointStorage: "platform",
       archivable: false,
-      restoreInto: { newSimulation: true, sameSimulation: true },
+      restoreInto: { newSimulation: true, sameSimulation: true, prefix: false },
       tags: false,
     });
   });

@@ -39,3 +39,40 @@ describe("listSimulations", () => {
     ]);
   });
 });
+
+describe("listSimulations with the schedules' staleness thresholds", () => {
+  const now = new Date(Date.parse(minutesIn(0)) + 3 * 3_600_000);
+  const clock = { now: () => now };
+  const watches = [
+    { schedule: "hourly", lateAfterSeconds: 7200, selector: { names: ["ocean-*"] } },
+    { schedule: "tagged", lateAfterSeconds: 600, selector: { tags: { team: "oceans" } } },
+  ];
+
+  it("says late past twice the strictest selecting schedule's interval, fresh before", async () => {
+    const world = apiWorld({ "ocean-a": "STARTED", "ocean-b": "STARTED", "city-c": "STARTED" });
+    // ocean-a: completed 3 h ago; ocean-b: a DELETED one 1 h ago counts, as the alarm counts it.
+    await world.checkpoints.create(checkpoint({ simulation: "ocean-a", createdAt: minutesIn(0) }));
+    await world.checkpoints.create(
+      checkpoint({ simulation: "ocean-b", createdAt: minutesIn(120), state: "DELETED" }),
+    );
+    const listed = await listSimulations({ ...world, freshness: { watches, clock } });
+    const freshness = Object.fromEntries(listed.map((s) => [s.name, s.freshness]));
+    expect(freshness["ocean-a"]).toEqual({
+      ageSeconds: 10_800,
+      schedule: "hourly",
+      lateAfterSeconds: 7200,
+      late: true,
+      undecided: ["tagged"],
+    });
+    expect(freshness["ocean-b"]).toMatchObject({ ageSeconds: 3600, late: false });
+    // Selected by no name: only the tag selector might pick it, which the API cannot tell.
+    expect(freshness["city-c"]).toEqual({ ageSeconds: 0, undecided: ["tagged"] });
+  });
+
+  it("says nothing of late for a simulation that does not run, as no schedule snapshots it", async () => {
+    const world = apiWorld({ "ocean-a": "STOPPED" });
+    await world.checkpoints.create(checkpoint({ simulation: "ocean-a", createdAt: minutesIn(0) }));
+    const [listed] = await listSimulations({ ...world, freshness: { watches, clock } });
+    expect(listed?.freshness).toEqual({ ageSeconds: 10_800 });
+  });
+});

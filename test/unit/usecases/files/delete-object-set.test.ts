@@ -6,6 +6,7 @@ import type {
   DeleteManyResult,
   ObjectInfo,
   ObjectStore,
+  UploadInfo,
 } from "../../../../lib/ports/object-store.ts";
 import { deleteObjectSet } from "../../../../lib/usecases/files/delete-object-set.ts";
 import {
@@ -57,6 +58,9 @@ class CrashingStore implements ObjectStore {
   }
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
     return this.inner.list(bucket, prefix);
+  }
+  listUploads(bucket: string, prefix: string): AsyncIterable<UploadInfo> {
+    return this.inner.listUploads(bucket, prefix);
   }
   put(location: S3Location, body: string | Uint8Array) {
     return this.inner.put(location, body);

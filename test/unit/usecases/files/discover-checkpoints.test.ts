@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Checkpoint, S3Location } from "../../../../lib/domain/checkpoint.ts";
 import { fileCheckpointId } from "../../../../lib/domain/file-discovery.ts";
 import type { FileOwnership } from "../../../../lib/domain/object-set.ts";
-import type { ObjectInfo } from "../../../../lib/ports/object-store.ts";
+import type { ObjectInfo, UploadInfo } from "../../../../lib/ports/object-store.ts";
 import {
   discoverCheckpointOfKey,
   discoverCheckpoints,
@@ -36,6 +36,11 @@ class ListingSpy extends MemoryObjectStore {
     const hook = this.afterListing.get(prefix);
     this.afterListing.delete(prefix);
     await hook?.();
+  }
+  readonly uploadsListed: string[] = [];
+  override listUploads(bucket: string, prefix: string): AsyncIterable<UploadInfo> {
+    this.uploadsListed.push(`${bucket}/${prefix}`);
+    return super.listUploads(bucket, prefix);
   }
 }
 
@@ -301,6 +306,50 @@ describe("discoverCheckpoints", () => {
       state: "COMPLETE",
       step: 100,
     });
+  });
+});
+
+describe("uploads in progress", () => {
+  it("keeps a checkpoint PENDING while a file of it is still uploading, marker or not", async () => {
+    const w = world();
+    const key = await writeHfCheckpoint(w.objects, { step: 1500 });
+    const upload = w.objects.startUpload(at(`${key}model-00002-of-00002.safetensors`));
+    w.clock.advance(31_000);
+
+    const scanned = await w.scan();
+    expect(scanned.pending).toEqual([{ id: idOf(key), key, reason: "uploading" }]);
+    expect((await w.onKey(`${key}trainer_state.json`)).pending[0]?.reason).toBe("uploading");
+    expect((await w.record(key))?.state).toBe("PENDING");
+
+    await w.objects.completeUpload(upload, "second shard");
+    w.clock.advance(31_000);
+    expect((await w.scan()).completed.map((c) => c.id)).toEqual([idOf(key)]);
+  });
+
+  it("catalogs a checkpoint seen only through its first upload, PENDING", async () => {
+    const w = world();
+    w.objects.startUpload(at("runs/exp7/checkpoint-1600/model.safetensors"));
+
+    const result = await w.scan();
+
+    expect(result.created).toEqual([idOf("runs/exp7/checkpoint-1600/")]);
+    expect(result.pending[0]?.reason).toBe("uploading");
+  });
+
+  it("lists uploads under the source prefix only, and an abandoned upload no longer holds it", async () => {
+    const w = world();
+    const key = await writeHfCheckpoint(w.objects, { step: 1700 });
+    w.objects.startUpload(at(`${key}optimizer.pt`));
+    w.objects.startUpload({ bucket: FILES_BUCKET, key: `elsewhere/${key}optimizer.pt` });
+    w.clock.advance(86_400_000);
+
+    const result = await w.scan();
+
+    expect(result.completed.map((c) => c.id)).toEqual([idOf(key)]);
+    // Each source's prefix, and the checkpoint's own key when confirming it: never the bucket.
+    expect(w.objects.uploadsListed).toEqual(
+      ["runs/", key, "ray/", "lightning/"].map((prefix) => `${FILES_BUCKET}/${prefix}`),
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import { EVENT_DETAIL_SCHEMAS } from "../../../../lib/domain/event-schemas.ts";
 import { PRUNE_DEADLINE_SECONDS } from "../../../../lib/domain/job-deadline.ts";
 import { startJob, succeedJob, type Job } from "../../../../lib/domain/job.ts";
 import type { FinalSnapshotEvent, StatusCheck } from "../../../../lib/domain/messages.ts";
+import type { VerificationStep } from "../../../../lib/domain/verification.ts";
 import { schedulesFor, stepGraceSeconds, topology } from "../../../../lib/topology.ts";
 import { advanceRestore } from "../../../../lib/usecases/restore/restore-checkpoint.ts";
 import { checkSnapshot } from "../../../../lib/usecases/snapshot/check-snapshot.ts";
@@ -32,8 +33,15 @@ function sweepWorld() {
   return {
     ...world,
     finalSnapshots: new MemoryQueue<FinalSnapshotEvent>(),
+    verificationSteps: new MemoryQueue<VerificationStep>(),
     deadlines: { snapshot: world.timing, restoreDeadlineSeconds: world.restore.deadlineSeconds },
-    grace: { statusCheck: 60, snapshotRequest: 300, restoreStep: 120, finalSnapshot: 60 },
+    grace: {
+      statusCheck: 60,
+      snapshotRequest: 300,
+      restoreStep: 120,
+      finalSnapshot: 60,
+      verificationStep: 120,
+    },
   };
 }
 type World = ReturnType<typeof sweepWorld>;

@@ -61,4 +61,49 @@ describe("checkpointFreshness", () => {
       { simulation: "brand-new", ageSeconds: 0 },
     ]);
   });
+
+  it("reads 1,000 simulations' ages from the registry, 100 a request, listing none", async () => {
+    const names = Array.from({ length: 1_000 }, (_, i) => `sim-${i}`);
+    const deps = await catalogWith(
+      now,
+      names.map((simulation, i) => ({ simulation, createdAt: hoursAgo(now, 1 + (i % 5)) })),
+    );
+
+    const results = await checkpointFreshness(names, deps);
+
+    expect(results[7]).toEqual({
+      simulation: "sim-7",
+      ageSeconds: 3 * HOUR,
+      newestCompletedAt: hoursAgo(now, 3),
+    });
+    expect(deps.checkpoints.recordRequests).toBe(10);
+    expect(deps.checkpoints.listRequests).toBe(0);
+  });
+
+  it("answers a simulation cataloged before the registry kept ages from its listing, once", async () => {
+    const failures = Array.from({ length: 120 }, (_, i) => ({
+      simulation: "city",
+      createdAt: hoursAgo(now, i + 1),
+      state: "FAILED" as const,
+      location: undefined,
+    }));
+    const deps = await catalogWith(now, [
+      { simulation: "city", createdAt: hoursAgo(now, 200) },
+      ...failures,
+    ]);
+    deps.checkpoints.forgetRecordTimes("city");
+
+    const [first] = await checkpointFreshness(["city"], deps);
+    const listed = deps.checkpoints.listRequests;
+    const [second] = await checkpointFreshness(["city"], deps);
+
+    expect(first).toEqual({
+      simulation: "city",
+      ageSeconds: 200 * HOUR,
+      newestCompletedAt: hoursAgo(now, 200),
+    });
+    expect(second).toEqual(first);
+    expect(listed).toBe(3);
+    expect(deps.checkpoints.listRequests).toBe(listed);
+  });
 });

@@ -262,8 +262,15 @@ describe("a schedule with action cycle", () => {
     const { swept } = await sweepJobs({
       ...world,
       finalSnapshots: new MemoryQueue(),
+      verificationSteps: new MemoryQueue(),
       deadlines: { snapshot: world.timing, restoreDeadlineSeconds: 3600 },
-      grace: { statusCheck: 60, snapshotRequest: 300, restoreStep: 120, finalSnapshot: 60 },
+      grace: {
+        statusCheck: 60,
+        snapshotRequest: 300,
+        restoreStep: 120,
+        finalSnapshot: 60,
+        verificationStep: 120,
+      },
     });
 
     expect(swept).toEqual([expect.objectContaining({ action: "failed", status: "FAILED" })]);
@@ -286,6 +293,34 @@ describe("a schedule with action cycle", () => {
     expect(await nextCheck(world)).toMatchObject({ outcome: "stopped" });
     expect((await drainRestore(world)).at(-1)).toMatchObject({ outcome: "succeeded" });
     expect(calls(world, "restore")).toEqual([`restore:${produced(world).id}:same:air-sim`]);
+  });
+
+  it("leaves a tick that comes while its last restart is unconfirmed to the next tick", async () => {
+    const world = platformWorld();
+    await planSnapshots(cycle, world);
+    await deliverStops(world);
+    await nextCheck(world);
+    world.platform.finishSaving("air-sim");
+    const { restartJobId } = (await nextCheck(world)) as { restartJobId: string };
+    // The restart's first step starts the simulation; its check that it runs is still to come.
+    const first = world.restoreSteps.sent.shift()!.message;
+    world.clock.set(first.dueAt);
+    expect(await advanceRestore(first, world)).toMatchObject({ phase: "waiting" });
+    expect(world.platform.statuses.get("air-sim")).toBe("STARTED");
+
+    const soon = { ...cycle, scheduledTime: "2026-12-01T02:00:02Z" };
+    expect(await planSnapshots(soon, world)).toMatchObject({ cycled: ["air-sim"] });
+    expect(await deliverStops(world)).toEqual([
+      expect.objectContaining({ outcome: "restart-pending", jobId: restartJobId }),
+    ]);
+    expect(await world.jobs.get(stopJobId(scheduledRequestId(soon, "air-sim")))).toBeUndefined();
+    expect(calls(world, "stopWithCheckpoint")).toHaveLength(1);
+    expect((await drainRestore(world)).at(-1)).toMatchObject({ outcome: "succeeded" });
+
+    // Confirmed running, the simulation is cycled again by the next tick.
+    await planSnapshots({ ...cycle, scheduledTime: "2026-12-01T02:00:04Z" }, world);
+    expect(await deliverStops(world)).toEqual([expect.objectContaining({ outcome: "requested" })]);
+    expect(calls(world, "stopWithCheckpoint")).toHaveLength(2);
   });
 
   it("leaves running a simulation someone else started meanwhile", async () => {
@@ -330,7 +365,7 @@ describe("a schedule with action cycle", () => {
     const world = platformWorld();
     const cloneOnly = new FakePlatformProvider(world.clock, { "clone-sim": "STARTED" }, "clones");
     Object.assign(cloneOnly.capabilities, {
-      restoreInto: { newSimulation: true, sameSimulation: false },
+      restoreInto: { newSimulation: true, sameSimulation: false, prefix: false },
     });
 
     const planned = await planSnapshots(cycle, {

@@ -6,6 +6,8 @@ import {
   type StopRequestedEvent,
 } from "../../../../lib/domain/messages.ts";
 import { scheduleInput, snapshotSchedules } from "../../../../lib/topology.ts";
+import { filesProvider } from "../../../../lib/adapters/files/provider.ts";
+import { directoryOf } from "../../../../lib/ports/simulation-provider.ts";
 import { planSnapshots } from "../../../../lib/usecases/snapshot/plan-snapshots.ts";
 import { takeSnapshot } from "../../../../lib/usecases/snapshot/take-snapshot.ts";
 import { MemoryQueue } from "../../../support/memory.ts";
@@ -47,6 +49,21 @@ describe("planSnapshots", () => {
         requestedAt: "2026-11-23T10:00:00.000Z",
       },
     ]);
+  });
+
+  it("never snapshots a files run: its provider lists no simulations, even when selected", async () => {
+    const world = snapshotWorld({ "sim-a": "STARTED" });
+    const requests = new MemoryQueue<SnapshotRequest>();
+    const providers = directoryOf([...world.providers.all(), filesProvider]);
+
+    for (const selector of [undefined, { providers: ["files" as const] }]) {
+      const result = await planSnapshots(
+        { ...tick, ...(selector ? { selector } : {}) },
+        { providers, requests, stops: new MemoryQueue<StopRequestedEvent>() },
+      );
+      expect(result.skipped).toEqual([]);
+      expect(result.requested).toEqual(selector ? [] : ["sim-a"]);
+    }
   });
 
   it("applies the schedule's selector: name globs, then AWS tags", async () => {

@@ -35,7 +35,13 @@ describe("snapshots of a platform that checkpoints only while stopping", () => {
 
     const result = await planSnapshots({ ...tick, selector: { tags: { team: "x" } } }, world);
 
-    expect(result).toEqual({ requested: [], cycled: [], skipped: [] });
+    // Only the other provider's sim-a had its tags read (and they do not match either).
+    expect(result).toEqual({
+      requested: [],
+      cycled: [],
+      skipped: [],
+      tags: { read: 1, cached: 0, unread: 0, budget: 4000 },
+    });
     expect(world.platform.calls).toEqual([]);
   });
 

@@ -151,9 +151,9 @@ describe("a stop through a platform that checkpoints while stopping", () => {
         checkpoint: { ...(await world.checkpoints.get(checkpointId!)), state: "COMPLETE" },
       },
     });
-    expect(
-      matchesPattern(rule.pattern({ snapshotBucket: "snapshots", snapshotPrefixes: [] }), envelope),
-    ).toBe(true);
+    const pattern = rule.pattern({ snapshotBucket: "snapshots", snapshotPrefixes: [] });
+    if (!pattern) throw new Error("the final-snapshot-ended rule is always deployed");
+    expect(matchesPattern(pattern, envelope)).toBe(true);
 
     expect(await finishStop(envelope.detail.checkpoint, world)).toEqual({ outcome: "ignored" });
     expect(await job(world)).toMatchObject({ status: "RUNNING" });
@@ -297,8 +297,15 @@ describe("a stop through a platform that checkpoints while stopping", () => {
     const sweep = {
       ...world,
       finalSnapshots: new MemoryQueue<FinalSnapshotEvent>(),
+      verificationSteps: new MemoryQueue(),
       deadlines: { snapshot: world.timing, restoreDeadlineSeconds: 3600 },
-      grace: { statusCheck: 60, snapshotRequest: 300, restoreStep: 120, finalSnapshot: 60 },
+      grace: {
+        statusCheck: 60,
+        snapshotRequest: 300,
+        restoreStep: 120,
+        finalSnapshot: 60,
+        verificationStep: 120,
+      },
     };
     await requestStop(stop(), world);
     const lost = world.statusChecks.sent.shift()!.message;

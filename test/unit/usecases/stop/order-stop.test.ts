@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { NotFoundError } from "../../../../lib/domain/errors.ts";
 import { orderStop } from "../../../../lib/usecases/stop/order-stop.ts";
 import { stopJobId } from "../../../../lib/usecases/stop/request-stop.ts";
 import { apiWorld } from "../../../support/api-world.ts";
@@ -27,5 +28,15 @@ describe("orderStop", () => {
     expect(job).toMatchObject({ kind: "stop", status: "SUCCEEDED" });
     expect(await orderStop(order, world)).toEqual(job);
     expect(world.provider.stopCalls).toEqual(["sim-a"]);
+  });
+
+  it("answers an unknown simulation with NotFoundError, as a snapshot does, recording no job", async () => {
+    const world = apiWorld();
+    const order = { simulation: "ghost", snapshot: true, force: false, idempotencyKey: "k3" };
+    await expect(orderStop(order, world)).rejects.toThrow(
+      new NotFoundError("Simulation ghost does not exist"),
+    );
+    expect(await world.jobs.get(stopJobId("api/ghost/k3"))).toBeUndefined();
+    expect((await world.jobs.listBySimulation("ghost")).items).toEqual([]);
   });
 });

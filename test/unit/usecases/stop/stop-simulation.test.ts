@@ -55,6 +55,7 @@ async function deliverFinalSnapshotEvents(world: StopWorld): Promise<FinishStopR
   const rule = topology.rules.find((r) => r.name === "final-snapshot-ended");
   if (!rule) throw new Error("the topology has no final-snapshot-ended rule");
   const pattern = rule.pattern({ snapshotBucket: "snapshots", snapshotPrefixes: ["simsnap"] });
+  if (!pattern) throw new Error("the final-snapshot-ended rule is always deployed");
   const results: FinishStopResult[] = [];
   for (const event of [...world.events.events]) {
     const envelope = { source: "simsnap", "detail-type": event.detailType, detail: event.detail };

@@ -1,5 +1,6 @@
 /**
- * The simsnap API client, as the package exports it (`import { SimsnapClient } from "simsnap"`).
+ * What `@simsnap/client` exports: the client, its errors, SigV4 signing for the API in AWS, and
+ * the types of the API's JSON. One entry point, so the package's surface is this file.
  */
 export { DEFAULT_ENDPOINT, SimsnapClient, type SimsnapClientOptions } from "./client.ts";
 export {
@@ -12,5 +13,5 @@ export {
   SimsnapValidationError,
   type SimsnapErrorDetail,
 } from "./errors.ts";
-export { sigV4Fetch, type SigV4FetchOptions } from "./sigv4.ts";
+export { executeApiRegion, sigV4Fetch, type SigV4FetchOptions } from "./sigv4.ts";
 export type * from "./types.ts";

@@ -213,12 +213,28 @@ export class SimsnapClient {
         })
       ).body,
 
-    /** `DELETE /checkpoints/{id}`: removes the file, marks it DELETED; `force` for a favorite. */
+    /**
+     * `DELETE /checkpoints/{id}`: marks it DELETED, its file moved to the trash until `purgeAfter`
+     * (or removed at once with `trashDays` 0); `force` for a favorite.
+     */
     delete: async (id: string, options: { force?: boolean } = {}): Promise<Checkpoint> =>
       (
         await this.request<Checkpoint>("DELETE", `/checkpoints/${encodeURIComponent(id)}`, {
           query: { force: options.force ? true : undefined },
         })
+      ).body,
+
+    /**
+     * `POST /checkpoints/{id}/undelete`: brings a DELETED checkpoint back from the trash to
+     * COMPLETE; a COMPLETE one is returned as it is. A 409 says why when it cannot.
+     */
+    undelete: async (id: string): Promise<Checkpoint> =>
+      (
+        await this.request<Checkpoint>(
+          "POST",
+          `/checkpoints/${encodeURIComponent(id)}/undelete`,
+          {},
+        )
       ).body,
   };
 
