@@ -17,15 +17,20 @@ export const SIMULATION_STATUSES = [
 export type SimulationStatus = (typeof SIMULATION_STATUSES)[number];
 
 /**
- * A simulation in one of these runs: a start that reaches one succeeded. One set for every use
- * case that waits for a start (a restore, a restore test), so they agree on when it is done.
+ * A simulation in one of these runs: a start that reaches one succeeded, and a schedule or a
+ * person can snapshot it now or once the current snapshot ends. One set for every use case that
+ * asks whether a simulation runs (planning, snapshot requests, listings, restores, restore tests),
+ * so they agree.
  */
 export const RUNNING_STATUSES: ReadonlySet<SimulationStatus> = new Set([
   "STARTED",
   "SNAPSHOT_IN_PROGRESS",
 ]);
 
-/** A simulation in one of these will not start any more: a start that reaches one failed. */
+/**
+ * A simulation in one of these will not start any more (a start that reaches one failed) and
+ * can no longer finish a snapshot.
+ */
 export const ENDED_STATUSES: ReadonlySet<SimulationStatus> = new Set([
   "FAILED",
   "STOPPING",

@@ -7,7 +7,11 @@ import {
 } from "../../domain/freshness.ts";
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock } from "../../ports/messaging.ts";
-import type { ProviderDirectory, SimulationStatus } from "../../ports/simulation-provider.ts";
+import {
+  RUNNING_STATUSES,
+  type ProviderDirectory,
+  type SimulationStatus,
+} from "../../ports/simulation-provider.ts";
 import { loadCheckpoints } from "./list-checkpoints.ts";
 
 /** What `GET /simulations` says about one simulation. */
@@ -32,7 +36,6 @@ export interface ListSimulationsDeps {
 }
 
 /** Statuses in which a schedule snapshots a simulation (plan-snapshots picks only these). */
-const RUNNING: ReadonlySet<SimulationStatus> = new Set(["STARTED", "SNAPSHOT_IN_PROGRESS"]);
 
 /**
  * Every simulation a provider lists or the catalog has checkpoints of, by name, with the provider
@@ -95,7 +98,7 @@ export async function listSimulations(deps: ListSimulationsDeps): Promise<Simula
       ...(deps.freshness && now
         ? {
             freshness: freshnessVerdict(
-              { name, provider, running: RUNNING.has(status) },
+              { name, provider, running: RUNNING_STATUSES.has(status) },
               checkpointAgeSeconds(recorded, now),
               deps.freshness.watches,
             ),

@@ -10,7 +10,11 @@ import {
 } from "../../domain/snapshot-key.ts";
 import type { MessageQueue } from "../../ports/messaging.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
-import type { SimulationProvider, SimulationStatus } from "../../ports/simulation-provider.ts";
+import {
+  ENDED_STATUSES,
+  type SimulationProvider,
+  type SimulationStatus,
+} from "../../ports/simulation-provider.ts";
 import {
   completeSnapshotJob,
   failSnapshotJob,
@@ -35,15 +39,6 @@ export interface CheckSnapshotResult {
   /** When the completed job started, so its age at completion can be measured. */
   startedAt?: string;
 }
-
-/** A simulation in one of these can no longer finish a snapshot. */
-const ENDED: ReadonlySet<SimulationStatus> = new Set([
-  "STOPPING",
-  "STOPPED",
-  "FAILED",
-  "DELETING",
-  "DELETED",
-]);
 
 /**
  * The delayed status check that completes a job whose S3 event was missed. It runs only when the
@@ -120,7 +115,7 @@ async function inspect(job: Job, deps: CheckSnapshotDeps): Promise<Verdict> {
   if (status === "SNAPSHOT_IN_PROGRESS")
     return { kind: "waiting", message: "snapshot still in progress" };
   if (await completeFromListing(job, deps)) return { kind: "completed" };
-  if (ENDED.has(status)) {
+  if (ENDED_STATUSES.has(status)) {
     return {
       kind: "ended",
       message: `Simulation ${job.simulation} is ${status}; its snapshot cannot complete`,

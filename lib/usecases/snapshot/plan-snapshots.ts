@@ -16,11 +16,11 @@ import {
 } from "../../domain/selector.ts";
 import type { CachedTags, TagCache } from "../../ports/catalog.ts";
 import type { Clock, MessageQueue } from "../../ports/messaging.ts";
-import type {
-  ProviderDirectory,
-  SimulationProvider,
-  SimulationStatus,
-  SimulationSummary,
+import {
+  RUNNING_STATUSES,
+  type ProviderDirectory,
+  type SimulationProvider,
+  type SimulationSummary,
 } from "../../ports/simulation-provider.ts";
 import { forEachLimited } from "../for-each-limited.ts";
 
@@ -106,9 +106,6 @@ export interface SkippedSimulation {
   provider: string;
   reason: string;
 }
-
-/** Simulations in these states can take a snapshot now or once the current one ends. */
-const RUNNING: ReadonlySet<SimulationStatus> = new Set(["STARTED", "SNAPSHOT_IN_PROGRESS"]);
 
 /** The request id of a schedule slot: the same slot always yields the same snapshot. */
 export const scheduledRequestId = (tick: ScheduleTick, simulation: string): string =>
@@ -201,7 +198,9 @@ async function selectRunning(
   // A restore test's throwaway simulation is simsnap's own, running minutes: never snapshotted.
   const candidates = simulations.filter(
     (s) =>
-      RUNNING.has(s.status) && !isThrowawayName(s.name) && selectorMatchesName(selector, s.name),
+      RUNNING_STATUSES.has(s.status) &&
+      !isThrowawayName(s.name) &&
+      selectorMatchesName(selector, s.name),
   );
   if (!selectorNeedsTags(selector)) return candidates.map((s) => s.name);
   // A selector on tags picks nothing on a platform whose simulations carry none.

@@ -6,10 +6,10 @@ import { isJobFinished, type Job } from "../../domain/job.ts";
 import type { SnapshotRequest } from "../../domain/messages.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher, MessageQueue } from "../../ports/messaging.ts";
-import type {
-  ProviderDirectory,
-  SimulationStatus,
-  SnapshotDestination,
+import {
+  RUNNING_STATUSES,
+  type ProviderDirectory,
+  type SnapshotDestination,
 } from "../../ports/simulation-provider.ts";
 import { locateSimulation, type LocatedSimulation } from "../catalog/locate-simulation.ts";
 import { snapshotIdsFor, snapshotRecordsFor } from "./take-snapshot.ts";
@@ -40,9 +40,6 @@ export interface RequestSnapshotDeps {
   /** The snapshot settings the job's deadline derives from, as take-snapshot would set it. */
   timing: SnapshotDeadlineTiming;
 }
-
-/** A simulation in one of these can take a snapshot now or right after the current one. */
-const SNAPSHOTTABLE: ReadonlySet<SimulationStatus> = new Set(["STARTED", "SNAPSHOT_IN_PROGRESS"]);
 
 /** The request id of a manual snapshot: the simulation and the caller's idempotency key. */
 export const manualRequestId = (simulation: string, idempotencyKey: string): string =>
@@ -85,7 +82,7 @@ export async function requestSnapshot(
   let job = await deps.jobs.get(jobId);
   if (!job) {
     const { provider, details } = await snapshottable(deps.providers, order.simulation);
-    if (!SNAPSHOTTABLE.has(details.status)) {
+    if (!RUNNING_STATUSES.has(details.status)) {
       throw new ConflictError(
         `Simulation ${order.simulation} is ${details.status}; only a STARTED simulation can take a snapshot`,
       );
