@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { SnapshotRequest, StatusCheck } from "../lib/domain/messages.ts";
 import type { PruneRequest } from "../lib/domain/prune-request.ts";
@@ -10,12 +11,14 @@ import { consoleFiles } from "../lib/http/console-files.ts";
 import { HttpApiEventSchema } from "../lib/http/http-api-event.ts";
 import { httpApi } from "../lib/http/router.ts";
 import { logger } from "../lib/observability/logger.ts";
+import { metrics } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore, fileObjects, snapshotObjects } from "../lib/wiring/objects.ts";
 import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue } from "../lib/wiring/queues.ts";
+import { retentionBaseStore } from "../lib/wiring/retention-bases.ts";
 import {
   fileSourcesOf,
   restoreSettings,
@@ -35,6 +38,8 @@ const adapters = {
   events: eventPublisher(name),
   clock: systemClock,
   retention: settings.SIMSNAP_RETENTION,
+  // A dry run reads the bases a real run would, so it shows the very refusal that run would make.
+  bases: retentionBaseStore(name),
   freshness: { watches: settings.SIMSNAP_FRESHNESS_WATCHES, clock: systemClock },
   archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
   reports: snapshotDestination(settings),
@@ -61,4 +66,6 @@ const consoleDirectory =
 /** The catalog HTTP API (API Gateway HTTP API, payload format 2.0), and the web console at `/`. */
 export const handler = middy(httpApi(apiRoutes(adapters), consoleFiles(consoleDirectory)))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(parseEvent(HttpApiEventSchema, "HTTP API event"));
+  .use(parseEvent(HttpApiEventSchema, "HTTP API event"))
+  // The trash's metrics (a DELETE to the trash, an undelete).
+  .use(logMetrics(metrics));

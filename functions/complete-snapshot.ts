@@ -2,19 +2,40 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { SIMSPACEWEAVER } from "../lib/adapters/simspaceweaver/provider.ts";
-import { ObjectCreatedEventSchema } from "../lib/domain/messages.ts";
+import {
+  ObjectCreatedEventSchema,
+  ScheduleTickSchema,
+  type ScheduleTick,
+} from "../lib/domain/messages.ts";
+import {
+  RECONCILE_MARGIN_SECONDS,
+  reconcileCursorLocation,
+  reconcileGraceSeconds,
+} from "../lib/domain/snapshot-reconcile.ts";
+import { parseEvent } from "../lib/handlers/parse-event.ts";
 import { sqsBatchHandler } from "../lib/handlers/sqs-batch.ts";
 import { logger } from "../lib/observability/logger.ts";
-import { metrics, recordSnapshotFile } from "../lib/observability/metrics.ts";
+import {
+  metrics,
+  recordSnapshotFile,
+  recordSnapshotsReconciled,
+} from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
 import { completeSnapshot } from "../lib/usecases/snapshot/complete-snapshot.ts";
+import { reconcileSnapshotFiles } from "../lib/usecases/snapshot/reconcile-snapshots.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { snapshotObjects } from "../lib/wiring/objects.ts";
 import { redelivery } from "../lib/wiring/queues.ts";
-import { settingsFor, snapshotOwnership } from "../lib/wiring/settings.ts";
+import {
+  settingsFor,
+  snapshotDestination,
+  snapshotOwnership,
+  snapshotTiming,
+} from "../lib/wiring/settings.ts";
 
 const name = "complete-snapshot";
+const settings = settingsFor(name);
 const adapters = {
   ...catalog(name),
   objects: snapshotObjects(name),
@@ -22,7 +43,9 @@ const adapters = {
   clock: systemClock,
   // Recorded on a checkpoint it discovers; the function calls no provider operation.
   provider: { name: SIMSPACEWEAVER },
-  owned: snapshotOwnership(settingsFor(name)),
+  owned: snapshotOwnership(settings),
+  // How far back a job that made a file may have started (its deadline budget).
+  timing: snapshotTiming(settings),
   redelivery: redelivery(name),
 };
 
@@ -47,3 +70,30 @@ export const handler = middy(
 )
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));
+
+/**
+ * EventBridge Scheduler target of `reconcile-snapshots` (see lib/topology.ts): lists simsnap's own
+ * snapshot folders, a bounded share per run, and sends every file past the grace that the catalog
+ * does not know through the same use case as its lost S3 event.
+ */
+export const scanHandler = middy(async (tick: ScheduleTick) => {
+  const result = await reconcileSnapshotFiles({
+    ...adapters,
+    cursorAt: reconcileCursorLocation(snapshotDestination(settings)),
+    graceSeconds:
+      settings.SIMSNAP_RECONCILE_GRACE_SECONDS ??
+      reconcileGraceSeconds({
+        deadlineSeconds: settings.SIMSNAP_SNAPSHOT_DEADLINE_SECONDS,
+        marginSeconds: RECONCILE_MARGIN_SECONDS,
+      }),
+  }).then(recordSnapshotsReconciled);
+  const { cataloged, ...counts } = result;
+  const summary = { schedule: tick.schedule, ...counts, cataloged: cataloged.length };
+  // A file cataloged here is one a lost event left behind: worth a line each time.
+  if (cataloged.length > 0) logger.info("Snapshot files reconciled", { ...summary, cataloged });
+  else logger.debug("Snapshot files reconciled", summary);
+  return summary;
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .use(parseEvent(ScheduleTickSchema, "schedule tick"));

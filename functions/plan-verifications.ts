@@ -12,7 +12,7 @@ import { logger } from "../lib/observability/logger.ts";
 import { metrics } from "../lib/observability/metrics.ts";
 import { systemClock } from "../lib/ports/messaging.ts";
 import { planVerifications } from "../lib/usecases/verification/plan-verifications.ts";
-import { catalog } from "../lib/wiring/catalog.ts";
+import { catalog, slotStore } from "../lib/wiring/catalog.ts";
 import { providerCapabilities } from "../lib/wiring/capabilities.ts";
 import { queue } from "../lib/wiring/queues.ts";
 
@@ -23,6 +23,7 @@ const deps = {
   providers: providerCapabilities(name),
   steps: queue<VerificationStep>(name, "verification-steps"),
   clock: systemClock,
+  slots: slotStore(name),
 };
 
 /** EventBridge Scheduler target: one run of the restore tests (config `verification`). */

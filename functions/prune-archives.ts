@@ -11,6 +11,7 @@ import { pruneArchives } from "../lib/usecases/retention/prune-archives.ts";
 import { catalog } from "../lib/wiring/catalog.ts";
 import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore } from "../lib/wiring/objects.ts";
+import { retentionBaseStore } from "../lib/wiring/retention-bases.ts";
 import { settingsFor } from "../lib/wiring/settings.ts";
 
 const name = "prune-archives";
@@ -20,11 +21,15 @@ const adapters = {
   events: eventPublisher(name),
   clock: systemClock,
   archiveRetention: settingsFor(name).SIMSNAP_ARCHIVE_RETENTION,
+  // The share guard measures each plan against the simulation's last approved archive run.
+  bases: retentionBaseStore(name),
 };
 
 /** EventBridge Scheduler target: the daily archive retention run. */
 export const handler = middy(async (tick: ScheduleTick) => {
-  const results = await pruneArchives({ dryRun: false, force: false }, adapters).then(
+  // The tick names the run, so the bases it records say which daily run approved them.
+  const runId = `${tick.schedule}/${tick.scheduledTime}`;
+  const results = await pruneArchives({ dryRun: false, force: false, runId }, adapters).then(
     recordArchivePrune,
   );
   return reportRetentionRuns("Archive retention run", results, {

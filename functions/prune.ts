@@ -21,6 +21,7 @@ import { eventPublisher } from "../lib/wiring/events.ts";
 import { archiveStore, fileObjects, snapshotObjects } from "../lib/wiring/objects.ts";
 import { providerDirectory } from "../lib/wiring/provider.ts";
 import { queue, redelivery } from "../lib/wiring/queues.ts";
+import { retentionBaseStore } from "../lib/wiring/retention-bases.ts";
 import {
   fileSourcesOf,
   settingsFor,
@@ -38,6 +39,8 @@ const adapters = {
   events: eventPublisher(name),
   clock: systemClock,
   retention: settings.SIMSNAP_RETENTION,
+  // The share guard measures each plan against the simulation's last approved run.
+  bases: retentionBaseStore(name),
   reports: snapshotDestination(settings),
   archiveFirst: settings.SIMSNAP_ARCHIVE_BUCKET !== undefined,
   owned: snapshotOwnership(settings),

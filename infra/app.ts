@@ -2,7 +2,9 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App, Validations, type AppProps } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { SnapshotPrefixSchema, type SimsnapConfig } from "../lib/domain/config-file.ts";
+import type { SimsnapConfig } from "../lib/domain/config-file.ts";
+import { simSpaceWeaverEnabled } from "../lib/domain/providers.ts";
+import { SnapshotPrefixSchema } from "../lib/domain/s3-key.ts";
 import { userCheckFor } from "../lib/domain/verification.ts";
 import { configFilePath, loadConfigFile } from "../lib/load-config-file.ts";
 import { schedulesFor } from "../lib/topology.ts";
@@ -14,7 +16,7 @@ import { StatelessStack } from "./stateless-stack.ts";
  * Feature flags this app's resources rely on, as defaults under whatever `cdk.json` says, so the
  * CLI and the tests (which build the app without the CLI) synthesize the same templates.
  */
-const featureFlags = {
+export const featureFlags = {
   // Access-log delivery through a bucket policy; the legacy ACL grant conflicts with
   // BucketOwnerEnforced on the log bucket.
   "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
@@ -65,7 +67,10 @@ function readAppOptions(app: App, env: NodeJS.ProcessEnv = process.env): Simsnap
   if (alarmEmail !== undefined && !emailPattern.test(alarmEmail)) {
     throw new Error(`alarmEmail "${alarmEmail}" is not an email address`);
   }
-  return { snapshotPrefix, simulationRoleArn, config, archive, alarmEmail };
+  // The simulation role is SimSpace Weaver's (it writes snapshot files, restores pass it): with
+  // SimSpace Weaver off, neither the bucket policy nor any function names it.
+  const weaverRole = simSpaceWeaverEnabled(config.providers) ? simulationRoleArn : undefined;
+  return { snapshotPrefix, simulationRoleArn: weaverRole, config, archive, alarmEmail };
 }
 
 /**
@@ -110,6 +115,7 @@ export function createSimsnapApp(props: AppProps = {}) {
     archiveRetention: options.config.archive?.retention,
     alarmEmail: options.alarmEmail,
     verificationCheck: check && "lambdaArn" in check ? check : undefined,
+    simSpaceWeaver: simSpaceWeaverEnabled(options.config.providers),
     air:
       air && airSecret
         ? {

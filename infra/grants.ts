@@ -39,6 +39,11 @@ export interface GrantableResources {
   archiveBucketArnExport: string;
   /** The role restored simulations run with; no iam:PassRole without it. */
   simulationRoleArn?: string;
+  /**
+   * False when the deployment turns SimSpace Weaver off (`simSpaceWeaverEnabled`): no
+   * `simspaceweaver:*` statement and no iam:PassRole (whose only service is SimSpace Weaver).
+   */
+  simSpaceWeaver?: boolean;
   /** The ARN the NVIDIA Air token's secret is granted by (see `AirTokenSecret`), when configured. */
   airTokenSecretArn?: string;
   /** The restore tests' user check function (config `verification.check.lambdaArn`), if any. */
@@ -53,7 +58,7 @@ export interface GrantableResources {
 /**
  * Grants function `name` what its declaration says, each grant on the narrowest resource that
  * still works: the catalog's operations (Scan only as declared), `events:PutEvents` on the bus,
- * send rights on its queues, its SimSpace Weaver operations, reading the NVIDIA Air token (only
+ * send rights on its queues, its SimSpace Weaver operations (unless turned off), reading the NVIDIA Air token (only
  * where Air operations are declared), snapshot files under the owned prefixes, checkpoint files
  * of other tools under the files sources' prefixes, archive copies, and passing the simulation
  * role.
@@ -69,7 +74,8 @@ export function grantNeeds(
   if (needs.events) resources.eventBus.grantPutEventsTo(fn.role);
   const sendsTo: readonly QueueName[] = spec.sendsTo;
   for (const queue of sendsTo) resources.queues[queue].grantSendMessages(fn.role);
-  grantSimulations(fn, needs.provider);
+  const weaver = resources.simSpaceWeaver !== false;
+  if (weaver) grantSimulations(fn, needs.provider);
   if (callsAir(needs) && resources.airTokenSecretArn !== undefined) {
     // The token's secret alone, and only its value: not DescribeSecret, not any other secret.
     fn.role.addToPrincipalPolicy(
@@ -110,7 +116,7 @@ export function grantNeeds(
       }),
     );
   }
-  if (needs.passRole && resources.simulationRoleArn) {
+  if (weaver && needs.passRole && resources.simulationRoleArn) {
     fn.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ["iam:PassRole"],
@@ -278,7 +284,7 @@ function grantSnapshotWrite(
   actions: string[],
 ): void {
   const bucketArn = Fn.importValue(resources.snapshotBucketArnExport);
-  const path = `${normalizePrefix(resources.snapshotPrefix)}/${folder}/*`;
+  const path = `${ownedFolder(resources.snapshotPrefix)}${folder}/*`;
   fn.role.addToPrincipalPolicy(
     new PolicyStatement({ actions, resources: [`${bucketArn}/${path}`] }),
   );

@@ -356,6 +356,14 @@ function dashboardRows(
         sums(["CheckpointsPruned", "PruneDeleteFailures", "ArchivesPruned"]),
       ),
       graph(
+        "Trash per hour",
+        sums(["CheckpointsTrashed", "CheckpointsUndeleted", "CheckpointsPurged", "PurgeFailures"]),
+        [
+          simsnapMetric("TrashedBytes", "Sum", hour),
+          simsnapMetric("BytesInTrash", "Maximum", hour),
+        ],
+      ),
+      graph(
         "Archives, restores and restore tests per hour",
         sums([
           "CheckpointsArchived",

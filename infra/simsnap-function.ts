@@ -30,6 +30,16 @@ import { constructId } from "./names.ts";
  */
 export const SIMSNAP_RUNTIME = Runtime.NODEJS_24_X;
 
+/**
+ * What every function's environment holds beside its declaration's settings, exported so that
+ * bench/bundle.ts starts its bundles as Lambda does (source maps cost a cold start a few ms).
+ */
+export const SIMSNAP_FUNCTION_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: "simsnap",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  NODE_OPTIONS: "--enable-source-maps",
+} as const;
+
 /** Topology entries are relative to the repository root, not to the process's working directory. */
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -56,11 +66,12 @@ const UNREACHABLE_IN_LAMBDA = [
 ];
 
 /**
- * How every function is bundled (esbuild, locally, never Docker), exported so that bench/bundle.ts
- * builds the very same bundles it measures. The AWS SDK is bundled, not taken from the runtime:
- * the lockfile pins the SDK and the @smithy packages our own SimSpace Weaver client is built on,
- * and the runtime's copy would be a different, unpinned version. Naming `externalModules` replaces
- * CDK's default of leaving out every `@aws-sdk/*` package.
+ * How every function is bundled (esbuild, locally, never Docker): aws-lambda-nodejs's run, then
+ * `splitBundleCommand`'s with the same options, which bench/bundle.ts runs to measure the very
+ * bundles Lambda gets. The AWS SDK is bundled, not taken from the runtime: the lockfile pins the
+ * SDK and the @smithy packages our own SimSpace Weaver client is built on, and the runtime's copy
+ * would be a different, unpinned version. Naming `externalModules` replaces CDK's default of
+ * leaving out every `@aws-sdk/*` package.
  */
 export const SIMSNAP_BUNDLING = {
   forceDockerBundling: false,
@@ -74,16 +85,83 @@ export const SIMSNAP_BUNDLING = {
 } satisfies BundlingOptions;
 
 /**
- * The API function serves the web console at `/` (docs/console.md): its files are built from
- * console/ beside the function's bundle, in `console/`, where `functions/api.ts` looks for them.
+ * After aws-lambda-nodejs's esbuild run (`--outfile`, one file), every function is bundled again
+ * split at its `import()`s (`splitBundleCommand`): a cold start then loads only `index.mjs` and
+ * what it imports, not the AWS SDK clients the wiring imports on first use. The API function also
+ * serves the web console at `/` (docs/console.md): its files are built from console/ beside the
+ * function's bundle, in `console/`, where `functions/api.ts` looks for them.
  */
-const WITH_CONSOLE: ICommandHooks = {
-  beforeBundling: () => [],
-  beforeInstall: () => [],
-  afterBundling: (inputDir, outputDir) => [
-    `cd "${inputDir}" && "${process.execPath}" --import tsx console/build.ts "${outputDir}/console"`,
-  ],
-};
+function afterBundling(name: FunctionName): ICommandHooks {
+  const entry = topology.functions[name].entry;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [
+      `cd ${shellQuote(inputDir)} && ${splitBundleCommand(entry, outputDir).map(shellQuote).join(" ")}`,
+      ...(name === topology.httpApi.target
+        ? [
+            `cd "${inputDir}" && "${process.execPath}" --import tsx console/build.ts "${outputDir}/console"`,
+          ]
+        : []),
+    ],
+  };
+}
+
+/** One word for a POSIX shell, whatever it holds (the banner has quotes and semicolons). */
+const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The command that bundles `entry` (relative to the repository root, where it runs) into
+ * `outdir` split at every `import()`: `index.mjs` holds what a cold start evaluates, `chunks/`
+ * what the wiring imports on first use (each AWS SDK client with its adapters, `deferred` in
+ * lib/wiring/declared.ts) and the code both share. aws-lambda-nodejs runs esbuild with
+ * `--outfile`, which cannot split; in one file esbuild inlines an `import()` target, where Node
+ * still parses it and loads the built-ins it imports (HTTP, crypto, streams) at every cold start.
+ * So this runs after it, over its output. Everything else is `SIMSNAP_BUNDLING`, translated as
+ * aws-lambda-nodejs translates it; an option this translation does not know throws, so the
+ * construct cannot gain a setting the split bundle (and bench/bundle.ts, which runs this very
+ * command) silently leaves out.
+ */
+export function splitBundleCommand(entry: string, outdir: string): string[] {
+  const {
+    forceDockerBundling,
+    format,
+    mainFields,
+    banner,
+    minify,
+    sourceMap,
+    sourcesContent,
+    externalModules,
+    ...unknown
+  } = SIMSNAP_BUNDLING;
+  if (forceDockerBundling) throw new Error("The stack bundles locally, never in Docker");
+  if (Object.keys(unknown).length > 0) {
+    throw new Error(`splitBundleCommand does not translate ${Object.keys(unknown).join(", ")}`);
+  }
+  const major = /^nodejs(\d+)/.exec(SIMSNAP_RUNTIME.name)?.[1];
+  return [
+    process.execPath,
+    join(repoRoot, "node_modules", "esbuild", "bin", "esbuild"),
+    entry,
+    "--bundle",
+    "--splitting",
+    "--platform=node",
+    `--target=node${major}`,
+    `--format=${format}`,
+    `--outdir=${outdir}`,
+    "--entry-names=index",
+    "--out-extension:.js=.mjs",
+    "--chunk-names=chunks/[name]-[hash]",
+    ...(minify ? ["--minify"] : []),
+    ...(sourceMap ? ["--sourcemap"] : []),
+    ...(sourcesContent ? [] : ["--sources-content=false"]),
+    ...externalModules.map((module) => `--external:${module}`),
+    // Every chunk is a module of its own, so each gets the banner's `require`.
+    `--banner:js=${banner}`,
+    `--main-fields=${mainFields.join(",")}`,
+    "--log-level=warning",
+  ];
+}
 
 /** What a function needs beyond its topology entry: the names of the resources it talks to. */
 export interface SimsnapFunctionProps {
@@ -134,16 +212,8 @@ export class SimsnapFunction extends Construct {
       recursiveLoop: feedsItself(props.name) ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,
       projectRoot: repoRoot,
       depsLockFilePath: join(repoRoot, "package-lock.json"),
-      environment: {
-        ...props.environment,
-        POWERTOOLS_SERVICE_NAME: "simsnap",
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling:
-        props.name === topology.httpApi.target
-          ? { ...SIMSNAP_BUNDLING, commandHooks: WITH_CONSOLE }
-          : SIMSNAP_BUNDLING,
+      environment: { ...props.environment, ...SIMSNAP_FUNCTION_ENVIRONMENT },
+      bundling: { ...SIMSNAP_BUNDLING, commandHooks: afterBundling(props.name) },
     };
     this.function = new NodejsFunction(this, "Function", {
       ...this.#props,

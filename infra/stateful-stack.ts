@@ -22,6 +22,7 @@ import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { catalogTable } from "../lib/adapters/dynamodb/table-schema.ts";
 import type { AirTokenConfig } from "../lib/domain/providers.ts";
+import { snapshotFolder } from "../lib/domain/snapshot-key.ts";
 import {
   archiveBucketProps,
   DEFAULT_ARCHIVE_TRANSITIONS,
@@ -114,7 +115,9 @@ export class StatefulStack extends Stack {
           sid: "SimulationWritesSnapshots",
           principals: [new ArnPrincipal(props.simulationRoleArn)],
           actions: ["s3:PutObject"],
-          resources: [this.snapshotBucket.arnForObjects(`${props.snapshotPrefix}/snapshot/*`)],
+          resources: [
+            this.snapshotBucket.arnForObjects(`${snapshotFolder(props.snapshotPrefix)}*`),
+          ],
         }),
       );
     }
@@ -178,7 +181,7 @@ export class StatefulStack extends Stack {
     }
     const secret = new Secret(this, "AirApiToken", {
       description:
-        'NVIDIA Air API token for simsnap: set {"token": "<a scoped Air API key>"} (scopes simulation_read, simulation_edit, simulation_start_stop, simulation_create)',
+        'NVIDIA Air API token for simsnap: set {"token": "<a scoped Air API key>"} (scopes simulation_read, simulation_edit, simulation_start_stop, simulation_create, simulation_delete)',
       secretObjectValue: { token: SecretValue.unsafePlainText("") },
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -80,6 +80,12 @@ export interface StatelessStackProps extends StackProps {
    * verify-checkpoint alone. No user check when absent.
    */
   verificationCheck?: { lambdaArn: string; timeoutSeconds: number };
+  /**
+   * False when the config turns SimSpace Weaver off (`simSpaceWeaverEnabled`): no function gets
+   * its grants or iam:PassRole, every one is told so (`SIMSNAP_SIMSPACEWEAVER_ENABLED`), and its
+   * CloudTrail rule is not deployed. On when absent.
+   */
+  simSpaceWeaver?: boolean;
 }
 
 /**
@@ -143,6 +149,7 @@ export class StatelessStack extends Stack {
         sources: props.files.sources,
       },
       verificationCheck: props.verificationCheck,
+      simSpaceWeaver: props.simSpaceWeaver,
     };
     const resources: GrantableResources = {
       table: props.catalogTable,
@@ -153,6 +160,7 @@ export class StatelessStack extends Stack {
       ownedPrefixes: owned,
       archiveBucketArnExport: props.archiveBucketArnExport,
       simulationRoleArn: props.simulationRoleArn,
+      simSpaceWeaver: props.simSpaceWeaver,
       airTokenSecretArn: props.air?.policyArn,
       userCheckFunctionArn: props.verificationCheck?.lambdaArn,
       files: props.files && {
@@ -198,6 +206,7 @@ export class StatelessStack extends Stack {
         bucket: props.files.bucket ?? props.snapshotBucket.bucketName,
         prefixes: props.files.sources.map((source) => source.prefix),
       },
+      simSpaceWeaver: props.simSpaceWeaver,
     };
     for (const spec of topology.rules) {
       const pattern = spec.pattern(topologyNames);

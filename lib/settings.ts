@@ -1,6 +1,5 @@
 import * as z from "zod";
 import { ArchiveStorageClassSchema, ChecksumAlgorithmSchema } from "./domain/archive.ts";
-import { SnapshotPrefixSchema } from "./domain/config-file.ts";
 import { FileSourcesSchema, type FileSourceConfig } from "./domain/file-source.ts";
 import { EnvVarNameSchema } from "./domain/providers.ts";
 import { ConfigError } from "./domain/errors.ts";
@@ -8,6 +7,7 @@ import { FreshnessWatchSchema, type FreshnessWatch } from "./domain/freshness.ts
 import { parseInput } from "./domain/validation.ts";
 import { UserCheckSettingSchema, type UserCheckSetting } from "./domain/verification.ts";
 import { DEFAULT_TRASH_DAYS, TrashDaysSchema } from "./domain/trash.ts";
+import { SnapshotPrefixSchema } from "./domain/s3-key.ts";
 import {
   DEFAULT_RETENTION,
   RetentionConfigSchema,
@@ -44,6 +44,8 @@ function parseJsonText(text: string, ctx: z.RefinementCtx): unknown {
 /**
  * Everything a function reads from its environment, validated once at cold start. The same names
  * are set by the CDK stack and by the local runtime, which is what lets both run one handler.
+ * The domain's schemas are taken as `z.optional(X)`, not `X.optional()`: a method of a schema
+ * built on first use (`lazySchema`) builds it, and most functions never read those settings.
  */
 export const SettingsSchema = z.object({
   AWS_REGION: z.string().min(1).default("us-east-1"),
@@ -67,6 +69,13 @@ export const SettingsSchema = z.object({
     .pipe(z.array(SnapshotPrefixSchema)),
   SIMSNAP_EVENT_BUS: z.string().min(1).default("simsnap"),
   SIMSNAP_SIMSPACEWEAVER_ENDPOINT: z.url().optional(),
+  /**
+   * Whether the deployment manages SimSpace Weaver (config `providers.simspaceweaver`, see
+   * `simSpaceWeaverEnabled`). `false`: no function builds its client or calls it, and its
+   * checkpoint records resolve to a view that calls nothing. Unset: on, as stacks from before
+   * the switch deployed it.
+   */
+  SIMSNAP_SIMSPACEWEAVER_ENABLED: z.stringbool().default(true),
   SIMSNAP_S3_FORCE_PATH_STYLE: z.stringbool().default(false),
   /** First delayed status check after CreateSnapshot was accepted. */
   SIMSNAP_STATUS_CHECK_FIRST_SECONDS: seconds(60),
@@ -115,7 +124,7 @@ export const SettingsSchema = z.object({
     .transform((text, ctx) =>
       text === undefined || text.trim() === "" ? undefined : parseJsonText(text, ctx),
     )
-    .pipe(RetentionConfigSchema.optional()),
+    .pipe(z.optional(RetentionConfigSchema)),
   /** Role restored simulations run with (StartSimulation's RoleArn); restoring needs it. */
   SIMSNAP_SIMULATION_ROLE_ARN: z
     .string()
@@ -136,6 +145,12 @@ export const SettingsSchema = z.object({
    */
   SIMSNAP_SWEEP_GRACE_SECONDS: z.coerce.number().int().positive().optional(),
   /**
+   * How old an uncataloged snapshot file must be before the reconciling scan catalogs it; unset,
+   * the snapshot deadline plus `RECONCILE_MARGIN_SECONDS` (`reconcileGraceSeconds`). The local
+   * stack, whose sweeper looks every 5 s, sets a short margin.
+   */
+  SIMSNAP_RECONCILE_GRACE_SECONDS: z.coerce.number().int().positive().optional(),
+  /**
    * NVIDIA Air's API (config `providers.air.endpoint`), set for the functions that declare Air
    * operations when a deployment configures Air; unset, their provider directory has no Air.
    */
@@ -143,7 +158,7 @@ export const SettingsSchema = z.object({
   /** The Secrets Manager secret (ARN or name) holding the Air API token, in AWS. */
   SIMSNAP_AIR_TOKEN_SECRET: z.string().min(1).optional(),
   /** The environment variable holding the Air API token, locally (config `providers.air.token.env`). */
-  SIMSNAP_AIR_TOKEN_ENV: EnvVarNameSchema.optional(),
+  SIMSNAP_AIR_TOKEN_ENV: z.optional(EnvVarNameSchema),
   /**
    * Where the built web console is (console/build.ts); the local runtime builds it into its data
    * directory and sets this. Unset, the API function looks next to its own bundle (`console/`),
@@ -163,7 +178,7 @@ export const SettingsSchema = z.object({
     .transform((text, ctx) =>
       text === undefined || text.trim() === "" ? undefined : parseJsonText(text, ctx),
     )
-    .pipe(FileSourcesSchema.optional()),
+    .pipe(z.optional(FileSourcesSchema)),
   /**
    * The restore tests' user check as JSON (`UserCheckSettingSchema`): the Lambda function in AWS,
    * the command locally (config `verification.check`). Unset, restore tests run no user check.
@@ -174,7 +189,7 @@ export const SettingsSchema = z.object({
     .transform((text, ctx) =>
       text === undefined || text.trim() === "" ? undefined : parseJsonText(text, ctx),
     )
-    .pipe(UserCheckSettingSchema.optional()),
+    .pipe(z.optional(UserCheckSettingSchema)),
 });
 /** Validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -213,17 +228,47 @@ function checkFilesSettings(settings: Settings): void {
   }
 }
 
-/** Reads and validates the environment; a missing or bad value fails loudly, naming the variable. */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  let settings: Settings;
+/** `parseInput`, with its failure a `ConfigError`: bad settings are the deployment's to fix. */
+function parseSettings<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   try {
-    settings = parseInput(SettingsSchema, env, "environment");
+    return parseInput(schema, input, what);
   } catch (error) {
     throw new ConfigError((error as Error).message, { cause: error });
   }
-  checkAirSettings(settings);
-  checkFilesSettings(settings);
-  return settings;
+}
+
+/**
+ * Reads and validates the environment; a missing or bad value fails loudly, naming the variable.
+ * What the environment sets, and what has no default, is parsed here, at once. A variable it
+ * leaves unset gets its default from the same schema on its first read: a function's environment
+ * holds what its declaration calls for (`environmentFor`), so a cold start parses that and not
+ * the defaults of what other functions read (SIMSNAP_RETENTION's is a whole retention policy;
+ * docs/scale.md). Reading a default can never fail: the defaults are valid (tests parse them).
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const shape: Record<string, z.ZodType> = SettingsSchema.shape;
+  const names = Object.keys(shape);
+  // `optin` is zod's own mark of a schema that takes a missing value ("optional", "defaulted").
+  const now = names.filter((name) => env[name] !== undefined || !shape[name]?._zod.optin);
+  const settings: Record<string, unknown> = parseSettings(
+    z.object(Object.fromEntries(now.map((name) => [name, shape[name] as z.ZodType]))),
+    env,
+    "environment",
+  );
+  for (const name of names.filter((name) => !now.includes(name))) {
+    let value: { parsed: unknown } | undefined;
+    Object.defineProperty(settings, name, {
+      enumerable: true,
+      configurable: true,
+      get: () =>
+        (value ??= {
+          parsed: parseSettings(shape[name] as z.ZodType, undefined, `default of ${name}`),
+        }).parsed,
+    });
+  }
+  checkAirSettings(settings as Settings);
+  checkFilesSettings(settings as Settings);
+  return settings as Settings;
 }
 
 /** The URL of a queue a function sends to; fails loudly when the stack did not wire it. */
@@ -267,6 +312,8 @@ export interface DeploymentValues {
   files?: { bucket: string; sources: readonly FileSourceConfig[] };
   /** The restore tests' user check this deployment runs (`userCheckFor`), when configured. */
   verificationCheck?: UserCheckSetting;
+  /** False when the deployment turns SimSpace Weaver off (`simSpaceWeaverEnabled`); absent: on. */
+  simSpaceWeaver?: boolean;
 }
 
 interface Variable {
@@ -300,6 +347,12 @@ const VARIABLES: readonly Variable[] = [
     value: (v) => (v.adoptedPrefixes.length > 0 ? v.adoptedPrefixes.join(",") : undefined),
   },
   { name: "SIMSNAP_EVENT_BUS", when: (n) => n.events, value: (v) => v.eventBus },
+  // Every function resolves checkpoint records of SimSpace Weaver; set only when it is off, so
+  // the environments of deployments that keep it stay as they were.
+  {
+    name: "SIMSNAP_SIMSPACEWEAVER_ENABLED",
+    value: (v) => (v.simSpaceWeaver === false ? "false" : undefined),
+  },
   {
     name: "SIMSNAP_ARCHIVE_BUCKET",
     when: (n) => archives(n) || declares(n, "archiveBucket"),

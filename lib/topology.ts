@@ -84,6 +84,7 @@ export type AirOperation =
   | "stopSimulation"
   | "startSimulation"
   | "stopWithCheckpoint"
+  | "deleteSimulation"
   | "checkpoints.list"
   | "checkpoints.get"
   | "checkpoints.update"
@@ -227,6 +228,8 @@ export interface TopologyNames {
    * objects under these are routed to discovery. Absent, the rules about them are not deployed.
    */
   files?: { bucket: string; prefixes: readonly string[] };
+  /** False when the deployment turns SimSpace Weaver off: its CloudTrail rule is not deployed. */
+  simSpaceWeaver?: boolean;
 }
 
 /** EventBridge's wildcard operand matching `text` literally (`*` and `\` escaped). */
@@ -324,8 +327,9 @@ const functions = {
       catalog: "write",
       events: true,
       provider: [],
-      // HeadObject confirms the file before its checkpoint completes.
-      snapshots: { read: true },
+      // HeadObject confirms the file before its checkpoint completes. The reconciling scan lists
+      // the snapshot folders and keeps its place in a cursor object under `reports/`.
+      snapshots: { read: true, reports: true },
     },
   },
   "check-snapshot": {
@@ -398,9 +402,10 @@ const functions = {
       // POST /checkpoints/{id}/restore checks that the file is there; DELETE moves it to the
       // trash (or removes it), POST /checkpoints/{id}/undelete copies it back.
       snapshots: { read: true, delete: true, trash: "write", undelete: true },
-      // DELETE of a files checkpoint lists and deletes its objects; a restore's target prefix is
-      // checked against the sources.
-      files: { read: true, delete: true },
+      // DELETE of a files checkpoint lists and deletes its objects (copied to the trash first);
+      // its undelete copies them back (write); a restore's target prefix is checked against the
+      // sources.
+      files: { read: true, delete: true, write: true },
       // POST /prune plans with the prune function's policy; a restore request is checked at once;
       // GET /simulations says fresh or late by the staleness alarms' thresholds.
       settings: ["retention", "archiveBucket", "simulationRole", "freshnessWatches", "trashDays"],
@@ -562,6 +567,8 @@ const functions = {
         "StopSimulation",
         "DeleteSimulation",
       ],
+      // NVIDIA Air: a clone of the checkpoint is the throwaway (deleteSimulation: throwaways only).
+      air: ["checkpoints.restore", "describeSimulation", "stopSimulation", "deleteSimulation"],
       passRole: true,
       userCheck: true,
     },
@@ -585,7 +592,7 @@ const functions = {
   "purge-trash": {
     entry: "functions/purge-trash.ts",
     description:
-      "Makes deletions final: removes trashed snapshot files past their purgeAfter, and orphans",
+      "Makes deletions final: removes trashed checkpoints' bytes past their purgeAfter, and orphans",
     timeoutSeconds: 300,
     memoryMb: 256,
     sendsTo: [],
@@ -593,8 +600,12 @@ const functions = {
       catalog: "write",
       events: true,
       provider: [],
+      // A checkpoint NVIDIA Air kept while in the trash is deleted there, read before and after.
+      air: ["checkpoints.get", "checkpoints.delete"],
       // Lists the trash folders; removes a purged copy and any original a move left behind.
       snapshots: { read: true, delete: true, trash: "delete" },
+      // A set's objects a move left at its key (listed, then deleted, marker first).
+      files: { read: true, delete: true },
     },
   },
 } as const satisfies Record<FunctionName, FunctionSpec>;
@@ -705,15 +716,18 @@ const rules: RuleSpec[] = [
     name: "simulation-shut-down",
     description: "CloudTrail saw StopSimulation or DeleteSimulation succeed",
     bus: "default",
-    pattern: () => ({
-      source: ["aws.simspaceweaver"],
-      "detail-type": ["AWS API Call via CloudTrail"],
-      detail: {
-        eventSource: ["simspaceweaver.amazonaws.com"],
-        eventName: ["StopSimulation", "DeleteSimulation"],
-        errorCode: [{ exists: false }],
-      },
-    }),
+    pattern: (names) =>
+      names.simSpaceWeaver === false
+        ? undefined
+        : {
+            source: ["aws.simspaceweaver"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            detail: {
+              eventSource: ["simspaceweaver.amazonaws.com"],
+              eventName: ["StopSimulation", "DeleteSimulation"],
+              errorCode: [{ exists: false }],
+            },
+          },
     targetQueue: "simulation-shutdowns",
   },
   {
@@ -815,6 +829,17 @@ const schedules: ScheduleSpec[] = [
     localExpression: "rate(5 seconds)",
     timeZone: "UTC",
     target: "sweep-jobs",
+  },
+  {
+    name: "reconcile-snapshots",
+    description:
+      "Catalogs snapshot files of simsnap's own whose S3 event was lost and that no job bound",
+    expression: "rate(15 minutes)",
+    // The local stack's snapshot deadline (hence the scan's grace) is seconds, not an hour.
+    localExpression: "rate(5 seconds)",
+    timeZone: "UTC",
+    target: "complete-snapshot",
+    handler: "scanHandler",
   },
   {
     name: "sync-checkpoints",

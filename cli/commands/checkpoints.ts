@@ -104,6 +104,13 @@ export function describeCheckpoint(checkpoint: Checkpoint): string[] {
       `s3://${checkpoint.trash.bucket}/${checkpoint.trash.key} until ${formatTime(checkpoint.purgeAfter ?? "")} (undelete to keep it)`,
     ]);
   }
+  // Kept by its platform, whose delete the purge makes; until then undelete brings it back.
+  if (checkpoint.trashOnPlatform && checkpoint.purgedAt === undefined) {
+    entries.push([
+      "trash",
+      `kept on ${checkpoint.provider} until ${formatTime(checkpoint.purgeAfter ?? "")} (undelete to keep it)`,
+    ]);
+  }
   if (checkpoint.purgedAt !== undefined) entries.push(["purged", formatTime(checkpoint.purgedAt)]);
   if (checkpoint.error !== undefined)
     entries.push(["error", `${checkpoint.error.code}: ${checkpoint.error.message}`]);

@@ -69,6 +69,10 @@ export function createApi(options: ApiOptions) {
     const text = body === undefined ? undefined : JSON.stringify(body);
     let all: Record<string, string> = {
       accept: "application/json",
+      // The path as sent, still encoded, as @simsnap/client sends it: behind API Gateway's HTTP
+      // API the function sees the path decoded (cut at a decoded "?") and refuses rather than act
+      // on another checkpoint or simulation than the one clicked.
+      "x-simsnap-path": new URL(url).pathname,
       ...(text === undefined ? {} : { "content-type": "application/json" }),
       ...headers,
     };
@@ -124,6 +128,8 @@ export function createApi(options: ApiOptions) {
     stop: (simulation: string) =>
       call<Job>("POST", `/simulations/${enc(simulation)}/stop`, { snapshot: true }, startWork()),
     restore: (id: string) => call<Job>("POST", `/checkpoints/${enc(id)}/restore`, {}, startWork()),
+    // No idempotency key: an undelete of a checkpoint already back answers it as it is.
+    undelete: (id: string) => call<Checkpoint>("POST", `/checkpoints/${enc(id)}/undelete`),
     prunePlan: (simulation: string) =>
       call<{ dryRun: true; plans: RetentionPlan[] }>("POST", "/prune", {
         simulation,

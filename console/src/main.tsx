@@ -26,6 +26,9 @@ function storedCredentials(): Credentials | undefined {
 const regionOfHost = (host: string) =>
   /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host)?.[1] ?? "";
 
+/** Runs an API call for a button, shows the API's refusal or `done`; true when it went through. */
+type Act = (work: () => Promise<unknown>, done?: string) => Promise<boolean>;
+
 /** An error to show: the API's own words, or what went wrong on the way. */
 interface Shown {
   status: number;
@@ -144,7 +147,7 @@ function Confirm(props: {
   label: string;
   question: string;
   confirmLabel: string;
-  onConfirm: () => Promise<void> | void;
+  onConfirm: () => Promise<unknown> | void;
   disabled?: boolean;
 }) {
   const [asking, setAsking] = useState(false);
@@ -319,16 +322,137 @@ const itemOf = (checkpoint: Checkpoint): TimelineItem => ({
   verified: checkpoint.verification?.status === "PASSED",
 });
 
+/**
+ * In the trash: DELETED, with a `purgeAfter` and not yet purged. Read from the record alone, so
+ * every kind the server's trash covers shows here; whether an undelete can still succeed (the
+ * bytes, the kind, the time) is the API's to say, in its own words.
+ */
+const inTrash = (c: Checkpoint): c is Checkpoint & { purgeAfter: string } =>
+  c.state === "DELETED" && c.purgeAfter !== undefined && c.purgedAt === undefined;
+
+/** When a trashed checkpoint's deletion becomes final, as a person reads it. */
+function purgeText(purgeAfter: string, now: number): string {
+  const left = (Date.parse(purgeAfter) - now) / 1000;
+  return left > 0 ? `in ${formatAge(left)}` : "due: the daily purge makes the deletion final";
+}
+
+/** What became of a DELETED checkpoint's bytes (docs/trash.md). */
+function trashText(c: Checkpoint, now: number): string {
+  if (c.purgedAt) return `purged ${formatTime(c.purgedAt)}: the deletion is final`;
+  if (inTrash(c))
+    return `in the trash until ${formatTime(c.purgeAfter)} (${purgeText(c.purgeAfter, now)})`;
+  return "not in the trash: deleted for good";
+}
+
+/** The simulation's trash: what an undelete can bring back, soonest purged first. */
+function Trash(props: {
+  checkpoints: (Checkpoint & { purgeAfter: string })[];
+  now: number;
+  onShow: (id: string) => void;
+  onUndelete: (checkpoint: Checkpoint) => Promise<boolean>;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  return (
+    <section id="trash" class="trash" aria-labelledby="trash-title">
+      <h3 id="trash-title" tabIndex={-1} ref={heading}>
+        Trash
+      </h3>
+      <p class="muted">
+        A deleted or pruned checkpoint waits here until the daily purge after its time; undelete
+        brings it back COMPLETE, as a favorite.
+      </p>
+      {props.checkpoints.length === 0 ? (
+        <p>Nothing in the trash.</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col" class="optional">
+                  Taken
+                </th>
+                <th scope="col" class="optional">
+                  Size
+                </th>
+                <th scope="col">Purged after</th>
+                <th scope="col">
+                  <span class="sr-only">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.checkpoints.map((c) => (
+                <tr key={c.id} data-trashed={c.id}>
+                  <th scope="row">
+                    <button type="button" class="link" onClick={() => props.onShow(c.id)}>
+                      {c.name}
+                    </button>
+                  </th>
+                  <td class="optional">{formatTime(c.createdAt)}</td>
+                  <td class="optional">{formatBytes(c.size)}</td>
+                  <td>
+                    {formatTime(c.purgeAfter)}
+                    <br />
+                    <span class="muted">{purgeText(c.purgeAfter, props.now)}</span>
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      onClick={async () => {
+                        // The row leaves with its button: keep the keyboard in the trash.
+                        if (await props.onUndelete(c)) heading.current?.focus();
+                      }}
+                    >
+                      Undelete<span class="sr-only"> {c.name}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/**
+ * The name field of the selected checkpoint. What it shows is worked out while rendering: the
+ * checkpoint's name until the person types, then what they typed (kept through a refused rename
+ * and through reloads, dropped when another checkpoint is picked: a new key). Not an effect
+ * that copies the name in: effects run after the next paint, so text typed before it (quick
+ * typing, a busy machine) was overwritten and the old name submitted.
+ */
+function RenameForm(props: { name: string; onRename: (name: string) => Promise<unknown> }) {
+  const [typed, setTyped] = useState<string | undefined>(undefined);
+  const name = typed ?? props.name;
+  return (
+    <form
+      class="rename"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void props.onRename(name);
+      }}
+    >
+      <label>
+        Name
+        <input value={name} onInput={(e) => setTyped(e.currentTarget.value)} />
+      </label>
+      <button type="submit">Rename</button>
+    </form>
+  );
+}
+
 function Details(props: {
   checkpoint: Checkpoint | undefined;
   plan: RetentionPlan | undefined;
   hovering: boolean;
-  act: (work: () => Promise<unknown>, done?: string) => Promise<void>;
+  now: number;
+  act: Act;
   api: Api;
 }) {
   const { checkpoint, plan, act, api } = props;
-  const [name, setName] = useState("");
-  useEffect(() => setName(checkpoint?.name ?? ""), [checkpoint?.id, checkpoint?.name]);
   if (!checkpoint) {
     return (
       <section class="details" aria-labelledby="details-title">
@@ -357,6 +481,12 @@ function Details(props: {
           <span class={`badge state-${checkpoint.state.toLowerCase()}`}>{checkpoint.state}</span>
           {checkpoint.error && ` ${checkpoint.error.code}: ${checkpoint.error.message}`}
         </dd>
+        {checkpoint.state === "DELETED" && (
+          <>
+            <dt>Trash</dt>
+            <dd data-trash>{trashText(checkpoint, props.now)}</dd>
+          </>
+        )}
         <dt>Taken</dt>
         <dd>{formatTime(checkpoint.createdAt)}</dd>
         <dt>Size</dt>
@@ -406,6 +536,20 @@ function Details(props: {
       </dl>
       {!props.hovering && (
         <div class="actions">
+          {checkpoint.state === "DELETED" && (
+            // Offered for every DELETED one: the API says why when it cannot (docs/trash.md).
+            <button
+              type="button"
+              onClick={() =>
+                act(
+                  () => api.undelete(checkpoint.id),
+                  `Undeleted ${checkpoint.name}: COMPLETE again`,
+                )
+              }
+            >
+              Undelete
+            </button>
+          )}
           <button
             type="button"
             aria-pressed={checkpoint.favorite}
@@ -419,19 +563,11 @@ function Details(props: {
           >
             {checkpoint.favorite ? "★ Unfavorite" : "☆ Favorite"}
           </button>
-          <form
-            class="rename"
-            onSubmit={(event) => {
-              event.preventDefault();
-              void act(() => api.updateCheckpoint(checkpoint.id, { name }), "Renamed");
-            }}
-          >
-            <label>
-              Name
-              <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
-            </label>
-            <button type="submit">Rename</button>
-          </form>
+          <RenameForm
+            key={checkpoint.id}
+            name={checkpoint.name}
+            onRename={(name) => act(() => api.updateCheckpoint(checkpoint.id, { name }), "Renamed")}
+          />
           <Confirm
             label="Restore…"
             question={`Start a new simulation from ${checkpoint.name}?`}
@@ -449,7 +585,7 @@ function SimulationView(props: {
   api: Api;
   simulation: Simulation;
   jobs: Job[];
-  act: (work: () => Promise<unknown>, done?: string) => Promise<void>;
+  act: Act;
   onError: (error: unknown) => void;
   now: number;
 }) {
@@ -458,6 +594,7 @@ function SimulationView(props: {
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
   const [hover, setHover] = useState<number | undefined>(undefined);
   const [plan, setPlan] = useState<RetentionPlan | undefined>(undefined);
+  const [showTrash, setShowTrash] = useState(false);
   const [snapshotName, setSnapshotName] = useState("");
   const [renderMs, setRenderMs] = useState<number | undefined>(undefined);
   // Until the first complete read, the timeline shows what is read so far, newest first.
@@ -557,12 +694,31 @@ function SimulationView(props: {
       formatTime(c.createdAt),
       c.favorite ? "favorite" : "",
       c.archive ? "archived" : "",
+      inTrash(c) ? "in the trash" : "",
       mark === "remove" ? "would be removed" : mark === "keep" ? "kept" : "",
       `${index + 1} of ${items.length}`,
     ]
       .filter(Boolean)
       .join(", ");
   };
+  const trashed = useMemo(
+    () =>
+      (checkpoints ?? [])
+        .filter(inTrash)
+        .sort((a, b) => Date.parse(a.purgeAfter) - Date.parse(b.purgeAfter)),
+    [checkpoints],
+  );
+  // An edit or an undelete answers with the checkpoint as it is now: put it in place of the old
+  // one, rather than reading thousands again.
+  const actOnCheckpoint: Act = (work, done) =>
+    act(async () => {
+      const answer = await work();
+      if (typeof answer === "object" && answer !== null && "version" in answer) {
+        const updated = answer as Checkpoint;
+        setCheckpoints((current) => current?.map((c) => (c.id === updated.id ? updated : c)));
+      }
+      return answer;
+    }, done);
   const shownIndex = hover ?? (selected >= 0 ? selected : undefined);
   const shownCheckpoint = shownIndex === undefined ? undefined : checkpoints?.[shownIndex];
 
@@ -604,6 +760,14 @@ function SimulationView(props: {
           onClick={() => (plan ? setPlan(undefined) : void preview())}
         >
           {plan ? "Hide retention preview" : "Preview retention"}
+        </button>
+        <button
+          type="button"
+          aria-expanded={showTrash}
+          aria-controls={showTrash ? "trash" : undefined}
+          onClick={() => setShowTrash(!showTrash)}
+        >
+          Trash ({trashed.length})
         </button>
       </div>
       {plan && (
@@ -664,22 +828,22 @@ function SimulationView(props: {
           <Legend />
         </>
       )}
+      {showTrash && checkpoints !== undefined && (
+        <Trash
+          checkpoints={trashed}
+          now={props.now}
+          onShow={setSelectedId}
+          onUndelete={(c) =>
+            actOnCheckpoint(() => api.undelete(c.id), `Undeleted ${c.name}: COMPLETE again`)
+          }
+        />
+      )}
       <Details
         checkpoint={shownCheckpoint}
         plan={plan}
         hovering={hover !== undefined && hover !== selected}
-        act={(work, done) =>
-          // An edit answers with the checkpoint as it is now: put it in place of the old one,
-          // rather than reading thousands again.
-          act(async () => {
-            const answer = await work();
-            if (typeof answer === "object" && answer !== null && "version" in answer) {
-              const updated = answer as Checkpoint;
-              setCheckpoints((current) => current?.map((c) => (c.id === updated.id ? updated : c)));
-            }
-            return answer;
-          }, done)
-        }
+        now={props.now}
+        act={actOnCheckpoint}
         api={api}
       />
     </section>
@@ -829,8 +993,10 @@ function App() {
         if (done) setNotice(`${done}.`);
         void loadJobs();
         void loadSimulations();
+        return true;
       } catch (e) {
         onError(e);
+        return false;
       }
     },
     [loadJobs, loadSimulations],

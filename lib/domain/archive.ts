@@ -2,27 +2,30 @@ import * as z from "zod";
 import type { Checkpoint, S3Location } from "./checkpoint.ts";
 import { ValidationError } from "./errors.ts";
 import { s3Key } from "./s3-key.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * The storage classes an archive copy may be written in. S3 has more (REDUCED_REDUNDANCY,
  * OUTPOSTS, EXPRESS_ONEZONE, SNOW), none of which suits a long-term copy in a regional bucket, so
  * they are refused when the setting is read rather than by S3 at the first archive.
  */
-export const ArchiveStorageClassSchema = z.enum(
-  [
-    "STANDARD",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-  ],
-  {
-    error:
-      "must be one of STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, " +
-      "GLACIER, DEEP_ARCHIVE",
-  },
+export const ArchiveStorageClassSchema = lazySchema(() =>
+  z.enum(
+    [
+      "STANDARD",
+      "STANDARD_IA",
+      "ONEZONE_IA",
+      "INTELLIGENT_TIERING",
+      "GLACIER_IR",
+      "GLACIER",
+      "DEEP_ARCHIVE",
+    ],
+    {
+      error:
+        "must be one of STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, " +
+        "GLACIER, DEEP_ARCHIVE",
+    },
+  ),
 );
 /** A storage class an archive copy may be written in. */
 export type ArchiveStorageClass = z.infer<typeof ArchiveStorageClassSchema>;
@@ -38,9 +41,11 @@ const COLD_CLASSES: ReadonlySet<string> = new Set(["GLACIER", "DEEP_ARCHIVE"]);
  * the one that stays a full-object checksum through a multipart copy; SHA-256 is the choice of
  * users whose compliance rules name it.
  */
-export const ChecksumAlgorithmSchema = z.enum(["CRC64NVME", "SHA256"], {
-  error: "must be CRC64NVME or SHA256",
-});
+export const ChecksumAlgorithmSchema = lazySchema(() =>
+  z.enum(["CRC64NVME", "SHA256"], {
+    error: "must be CRC64NVME or SHA256",
+  }),
+);
 /** A checksum algorithm simsnap asks S3 to compute for archive copies. */
 export type ChecksumAlgorithm = z.infer<typeof ChecksumAlgorithmSchema>;
 
@@ -193,43 +198,45 @@ export const manifestKey = (archiveObjectKey: string): string =>
   `${archiveObjectKey}.manifest.json`;
 
 /** How a copy was shown to equal its source. */
-export const VerificationSchema = z.enum(["s3-checksum", "sha256-stream"]);
+export const VerificationSchema = lazySchema(() => z.enum(["s3-checksum", "sha256-stream"]));
 
 /**
  * The manifest written beside every archive copy: enough to check and restore the copy without
  * the catalog (the checkpoint record as it was, where the file came from, its checksum and how it
  * was verified, and which simsnap wrote it).
  */
-export const ArchiveManifestSchema = z.object({
-  manifestVersion: z.literal("1"),
-  simsnapVersion: z.string().min(1),
-  checkpoint: z.record(z.string(), z.unknown()),
-  source: z.object({
-    bucket: z.string(),
-    key: z.string(),
-    size: z.number().int().nonnegative(),
-    etag: z.string().optional(),
-    lastModified: z.string().optional(),
+export const ArchiveManifestSchema = lazySchema(() =>
+  z.object({
+    manifestVersion: z.literal("1"),
+    simsnapVersion: z.string().min(1),
+    checkpoint: z.record(z.string(), z.unknown()),
+    source: z.object({
+      bucket: z.string(),
+      key: z.string(),
+      size: z.number().int().nonnegative(),
+      etag: z.string().optional(),
+      lastModified: z.string().optional(),
+    }),
+    archive: z.object({
+      bucket: z.string(),
+      key: z.string(),
+      storageClass: z.string(),
+      size: z.number().int().nonnegative(),
+      copiedWith: z.enum(["CopyObject", "UploadPartCopy"]).optional(),
+      parts: z.number().int().positive().optional(),
+    }),
+    checksum: z.object({
+      algorithm: z.string(),
+      value: z.string(),
+      verification: VerificationSchema,
+    }),
+    times: z.object({
+      checkpointCreatedAt: z.string(),
+      checkpointCompletedAt: z.string().optional(),
+      archivedAt: z.string(),
+    }),
   }),
-  archive: z.object({
-    bucket: z.string(),
-    key: z.string(),
-    storageClass: z.string(),
-    size: z.number().int().nonnegative(),
-    copiedWith: z.enum(["CopyObject", "UploadPartCopy"]).optional(),
-    parts: z.number().int().positive().optional(),
-  }),
-  checksum: z.object({
-    algorithm: z.string(),
-    value: z.string(),
-    verification: VerificationSchema,
-  }),
-  times: z.object({
-    checkpointCreatedAt: z.string(),
-    checkpointCompletedAt: z.string().optional(),
-    archivedAt: z.string(),
-  }),
-});
+);
 /** The manifest written beside every archive copy. */
 export type ArchiveManifest = z.infer<typeof ArchiveManifestSchema>;
 
@@ -287,15 +294,17 @@ export function needsThaw(state: ColdState): boolean {
  * What the archive queue carries: the `Checkpoint Completed` event as the bus rule delivers it,
  * or a bare `{ checkpointId }` (to archive one again by hand). Either names one checkpoint.
  */
-export const ArchiveRequestSchema = z.union([
-  z
-    .object({
-      source: z.literal("simsnap"),
-      "detail-type": z.literal("Checkpoint Completed"),
-      detail: z.object({ checkpoint: z.object({ id: z.string().min(1) }) }),
-    })
-    .transform((event) => ({ checkpointId: event.detail.checkpoint.id })),
-  z.object({ checkpointId: z.string().min(1) }),
-]);
+export const ArchiveRequestSchema = lazySchema(() =>
+  z.union([
+    z
+      .object({
+        source: z.literal("simsnap"),
+        "detail-type": z.literal("Checkpoint Completed"),
+        detail: z.object({ checkpoint: z.object({ id: z.string().min(1) }) }),
+      })
+      .transform((event) => ({ checkpointId: event.detail.checkpoint.id })),
+    z.object({ checkpointId: z.string().min(1) }),
+  ]),
+);
 /** A request to archive one checkpoint. */
 export type ArchiveRequest = z.output<typeof ArchiveRequestSchema>;

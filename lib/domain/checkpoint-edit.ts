@@ -2,6 +2,7 @@ import * as z from "zod";
 import { knownFieldsOnly } from "./known-fields.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 import { IllegalTransitionError } from "./errors.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** The only fields a user may change; everything else is written by simsnap itself. */
 export const EDITABLE_CHECKPOINT_FIELDS = ["name", "description", "tags", "favorite"] as const;
@@ -11,18 +12,20 @@ export const EDITABLE_CHECKPOINT_FIELDS = ["name", "description", "tags", "favor
  * set `state` or `location` learns it cannot instead of seeing the change silently dropped.
  * Repeated tags are kept once, in their first position.
  */
-export const CheckpointPatchSchema = knownFieldsOnly(
-  {
-    name: z.string().trim().min(1, "must not be empty").max(256).optional(),
-    description: z.string().max(1024).optional(),
-    tags: z
-      .array(z.string().trim().min(1, "must not be empty").max(128))
-      .max(50)
-      .transform((tags) => [...new Set(tags)])
-      .optional(),
-    favorite: z.boolean().optional(),
-  },
-  `cannot be changed; only ${EDITABLE_CHECKPOINT_FIELDS.join(", ")} can`,
+export const CheckpointPatchSchema = lazySchema(() =>
+  knownFieldsOnly(
+    {
+      name: z.string().trim().min(1, "must not be empty").max(256).optional(),
+      description: z.string().max(1024).optional(),
+      tags: z
+        .array(z.string().trim().min(1, "must not be empty").max(128))
+        .max(50)
+        .transform((tags) => [...new Set(tags)])
+        .optional(),
+      favorite: z.boolean().optional(),
+    },
+    `cannot be changed; only ${EDITABLE_CHECKPOINT_FIELDS.join(", ")} can`,
+  ),
 );
 /** A validated checkpoint change. */
 export type CheckpointPatch = z.output<typeof CheckpointPatchSchema>;

@@ -10,6 +10,7 @@ import {
 } from "./listing.ts";
 import { SimulationNameSchema } from "./names.ts";
 import { booleanParam, commaList, limitParam } from "./query-params.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** The fields a checkpoint listing can be ordered by. */
 export const CHECKPOINT_ORDER_FIELDS = [
@@ -38,69 +39,75 @@ const sortFields: SortFields<Checkpoint, CheckpointOrderField> = {
   favorite: (c) => c.favorite,
 };
 
-const isoDate = z.iso.datetime({
-  offset: true,
-  error: "must be an ISO-8601 date-time such as 2026-01-31T12:00:00Z",
-});
+const isoDate = lazySchema(() =>
+  z.iso.datetime({
+    offset: true,
+    error: "must be an ISO-8601 date-time such as 2026-01-31T12:00:00Z",
+  }),
+);
 
-const orderingSchema = z.string().transform((value, context): OrderKey<CheckpointOrderField>[] => {
-  const keys: OrderKey<CheckpointOrderField>[] = [];
-  for (const part of commaList(value)) {
-    const field = part.replace(/^-/, "");
-    if (!(CHECKPOINT_ORDER_FIELDS as readonly string[]).includes(field)) {
-      context.addIssue({
-        code: "custom",
-        message: `"${part}" is not an ordering; use ${CHECKPOINT_ORDER_FIELDS.join(", ")}, each optionally prefixed with - for descending`,
-      });
+const orderingSchema = lazySchema(() =>
+  z.string().transform((value, context): OrderKey<CheckpointOrderField>[] => {
+    const keys: OrderKey<CheckpointOrderField>[] = [];
+    for (const part of commaList(value)) {
+      const field = part.replace(/^-/, "");
+      if (!(CHECKPOINT_ORDER_FIELDS as readonly string[]).includes(field)) {
+        context.addIssue({
+          code: "custom",
+          message: `"${part}" is not an ordering; use ${CHECKPOINT_ORDER_FIELDS.join(", ")}, each optionally prefixed with - for descending`,
+        });
+        return z.NEVER;
+      }
+      if (keys.some((key) => key.field === field)) {
+        context.addIssue({ code: "custom", message: `orders by ${field} twice` });
+        return z.NEVER;
+      }
+      keys.push({ field: field as CheckpointOrderField, descending: part.startsWith("-") });
+    }
+    if (keys.length === 0) {
+      context.addIssue({ code: "custom", message: "must name at least one field" });
       return z.NEVER;
     }
-    if (keys.some((key) => key.field === field)) {
-      context.addIssue({ code: "custom", message: `orders by ${field} twice` });
-      return z.NEVER;
-    }
-    keys.push({ field: field as CheckpointOrderField, descending: part.startsWith("-") });
-  }
-  if (keys.length === 0) {
-    context.addIssue({ code: "custom", message: "must name at least one field" });
-    return z.NEVER;
-  }
-  return keys;
-});
+    return keys;
+  }),
+);
 
 /**
  * The query string of `GET /checkpoints`, validated and typed. Unknown parameters are refused
  * (a misspelt filter would otherwise list everything); `state` and `tag` take comma-separated
  * lists; `createdAfter` is inclusive and `createdBefore` exclusive, so consecutive windows tile.
  */
-export const CheckpointQuerySchema = knownFieldsOnly(
-  {
-    simulation: SimulationNameSchema.optional(),
-    run: z.string().min(1).max(256).optional(),
-    state: z
-      .string()
-      .transform(commaList)
-      .pipe(z.array(CheckpointStateSchema).min(1, "must name at least one state"))
-      .optional()
-      .describe(`Comma list, any of: ${CheckpointStateSchema.options.join(", ")}`),
-    favorite: booleanParam.optional(),
-    tag: z
-      .string()
-      .transform(commaList)
-      .pipe(z.array(z.string().max(128)).min(1, "must name at least one tag"))
-      .optional()
-      .describe("Comma list (or the parameter repeated): the checkpoint has every tag"),
-    search: z.string().min(1).max(256).optional(),
-    createdAfter: isoDate.optional(),
-    createdBefore: isoDate.optional(),
-    ordering: orderingSchema
-      .default([{ field: "createdAt", descending: true }])
-      .describe(
-        `Comma list of ${CHECKPOINT_ORDER_FIELDS.join(", ")}, each may start with - for descending; default -createdAt`,
-      ),
-    limit: limitParam,
-    cursor: z.string().min(1).max(2048).optional(),
-  },
-  "is not a query parameter of this listing",
+export const CheckpointQuerySchema = lazySchema(() =>
+  knownFieldsOnly(
+    {
+      simulation: SimulationNameSchema.optional(),
+      run: z.string().min(1).max(256).optional(),
+      state: z
+        .string()
+        .transform(commaList)
+        .pipe(z.array(CheckpointStateSchema).min(1, "must name at least one state"))
+        .optional()
+        .describe(`Comma list, any of: ${CheckpointStateSchema.options.join(", ")}`),
+      favorite: booleanParam.optional(),
+      tag: z
+        .string()
+        .transform(commaList)
+        .pipe(z.array(z.string().max(128)).min(1, "must name at least one tag"))
+        .optional()
+        .describe("Comma list (or the parameter repeated): the checkpoint has every tag"),
+      search: z.string().min(1).max(256).optional(),
+      createdAfter: isoDate.optional(),
+      createdBefore: isoDate.optional(),
+      ordering: orderingSchema
+        .default([{ field: "createdAt", descending: true }])
+        .describe(
+          `Comma list of ${CHECKPOINT_ORDER_FIELDS.join(", ")}, each may start with - for descending; default -createdAt`,
+        ),
+      limit: limitParam,
+      cursor: z.string().min(1).max(2048).optional(),
+    },
+    "is not a query parameter of this listing",
+  ),
 );
 /** A validated checkpoint query. */
 export type CheckpointQuery = z.output<typeof CheckpointQuerySchema>;

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { IllegalTransitionError } from "./errors.ts";
 import { SimulationNameSchema } from "./names.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** Lifecycle of a checkpoint. `DELETED` records stay as an audit trail. */
 export const CheckpointStateSchema = z.enum(["PENDING", "COMPLETE", "FAILED", "DELETED"]);
@@ -34,13 +35,15 @@ export type VerificationStatus = z.infer<typeof VerificationStatusSchema>;
  * retention can keep proven checkpoints and a person sees at a glance which backups were ever
  * restored. `jobId` names the verification job, so a repeated step records its result once.
  */
-export const CheckpointVerificationSchema = z.object({
-  status: VerificationStatusSchema,
-  at: IsoDate,
-  durationMs: z.number().int().nonnegative(),
-  detail: z.string().max(2000),
-  jobId: z.string().min(1),
-});
+export const CheckpointVerificationSchema = lazySchema(() =>
+  z.object({
+    status: VerificationStatusSchema,
+    at: IsoDate,
+    durationMs: z.number().int().nonnegative(),
+    detail: z.string().max(2000),
+    jobId: z.string().min(1),
+  }),
+);
 /** The latest restore test of a checkpoint. */
 export type CheckpointVerification = z.infer<typeof CheckpointVerificationSchema>;
 
@@ -48,85 +51,95 @@ export type CheckpointVerification = z.infer<typeof CheckpointVerificationSchema
  * The catalog record of one snapshot file. `version` increments on every write and is the
  * condition of every conditional write, which is what prevents lost updates.
  */
-export const CheckpointSchema = z.object({
-  id: z.string().min(1),
-  version: z.number().int().positive(),
-  simulation: SimulationNameSchema,
-  provider: z.string().min(1),
-  run: z.string().optional(),
-  name: z.string().max(256),
-  description: z.string().max(1024).default(""),
-  tags: z.array(z.string().min(1).max(128)).max(50).default([]),
-  favorite: z.boolean().default(false),
-  state: CheckpointStateSchema,
-  trigger: CheckpointTriggerSchema,
-  createdAt: IsoDate,
-  modifiedAt: IsoDate,
-  completedAt: IsoDate.optional(),
-  /**
-   * The platform's own id of a checkpoint the platform holds (a provider with
-   * `checkpointStorage: "platform"`, such as NVIDIA Air); such a checkpoint has no `location`.
-   */
-  platformId: z.string().min(1).optional(),
-  /** Known once the file exists; a PENDING checkpoint has none yet. */
-  location: S3LocationSchema.optional(),
-  size: z.number().int().nonnegative().optional(),
-  etag: z.string().optional(),
-  checksum: z.string().optional(),
-  /**
-   * The training or solver step the checkpoint was written at, when its source names one (a
-   * files layout's `{step}`), so retention can keep every Nth step or chosen steps as training
-   * tools do. Snapshots of a whole simulation (SimSpace Weaver, NVIDIA Air) have none.
-   */
-  step: z
-    .number({ error: "must be a whole number, 0 or more" })
-    .int("must be a whole number, 0 or more")
-    .nonnegative("must be a whole number, 0 or more")
-    .optional(),
-  /**
-   * Metric values reported with the checkpoint (e.g. `eval_loss` from `trainer_state.json`), so
-   * retention can keep the best ones by a metric; finite numbers only, since NaN or an infinity
-   * cannot be ranked.
-   */
-  metrics: z
-    .record(
-      z
-        .string()
-        .min(1, "a metric needs a name")
-        .max(256, "a metric name has at most 256 characters"),
-      z.number({ error: "must be a finite number" }),
-    )
-    .optional(),
-  /**
-   * The verified archive copy. For a snapshot file, `key` is the copy, its manifest beside it; for
-   * a set of objects (a files checkpoint), `key` is the set's manifest, beside the folder of
-   * copies, and `objects` and `bytes` say what it holds, as the manifest lists it.
-   */
-  archive: z
-    .object({
-      bucket: z.string(),
-      key: z.string(),
-      storageClass: z.string(),
-      archivedAt: IsoDate,
-      objects: z.number().int().positive().optional(),
-      bytes: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
-  error: ErrorInfoSchema.optional(),
-  jobId: z.string().optional(),
-  /** The latest restore test (`verification` schedule); absent until one has run. */
-  verification: CheckpointVerificationSchema.optional(),
-  /**
-   * Where the bytes of a DELETED checkpoint wait in the trash (`lib/domain/trash.ts`) until
-   * `purgeAfter`, so an undelete can bring them back; absent once purged, or when the delete was
-   * final (trash off, or bytes simsnap cannot keep: a platform's checkpoint, a set of objects).
-   */
-  trash: S3LocationSchema.optional(),
-  /** When the daily purge makes a trashed checkpoint's deletion final. */
-  purgeAfter: IsoDate.optional(),
-  /** When the purge removed the trashed bytes: from then on the deletion is final. */
-  purgedAt: IsoDate.optional(),
-});
+export const CheckpointSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    version: z.number().int().positive(),
+    simulation: SimulationNameSchema,
+    provider: z.string().min(1),
+    run: z.string().optional(),
+    name: z.string().max(256),
+    description: z.string().max(1024).default(""),
+    tags: z.array(z.string().min(1).max(128)).max(50).default([]),
+    favorite: z.boolean().default(false),
+    state: CheckpointStateSchema,
+    trigger: CheckpointTriggerSchema,
+    createdAt: IsoDate,
+    modifiedAt: IsoDate,
+    completedAt: IsoDate.optional(),
+    /**
+     * The platform's own id of a checkpoint the platform holds (a provider with
+     * `checkpointStorage: "platform"`, such as NVIDIA Air); such a checkpoint has no `location`.
+     */
+    platformId: z.string().min(1).optional(),
+    /** Known once the file exists; a PENDING checkpoint has none yet. */
+    location: S3LocationSchema.optional(),
+    size: z.number().int().nonnegative().optional(),
+    etag: z.string().optional(),
+    checksum: z.string().optional(),
+    /**
+     * The training or solver step the checkpoint was written at, when its source names one (a
+     * files layout's `{step}`), so retention can keep every Nth step or chosen steps as training
+     * tools do. Snapshots of a whole simulation (SimSpace Weaver, NVIDIA Air) have none.
+     */
+    step: z
+      .number({ error: "must be a whole number, 0 or more" })
+      .int("must be a whole number, 0 or more")
+      .nonnegative("must be a whole number, 0 or more")
+      .optional(),
+    /**
+     * Metric values reported with the checkpoint (e.g. `eval_loss` from `trainer_state.json`), so
+     * retention can keep the best ones by a metric; finite numbers only, since NaN or an infinity
+     * cannot be ranked.
+     */
+    metrics: z
+      .record(
+        z
+          .string()
+          .min(1, "a metric needs a name")
+          .max(256, "a metric name has at most 256 characters"),
+        z.number({ error: "must be a finite number" }),
+      )
+      .optional(),
+    /**
+     * The verified archive copy. For a snapshot file, `key` is the copy, its manifest beside it; for
+     * a set of objects (a files checkpoint), `key` is the set's manifest, beside the folder of
+     * copies, and `objects` and `bytes` say what it holds, as the manifest lists it.
+     */
+    archive: z
+      .object({
+        bucket: z.string(),
+        key: z.string(),
+        storageClass: z.string(),
+        archivedAt: IsoDate,
+        objects: z.number().int().positive().optional(),
+        bytes: z.number().int().nonnegative().optional(),
+      })
+      .optional(),
+    error: ErrorInfoSchema.optional(),
+    jobId: z.string().optional(),
+    /** The latest restore test (`verification` schedule); absent until one has run. */
+    verification: CheckpointVerificationSchema.optional(),
+    /**
+     * Where the bytes of a DELETED checkpoint wait in the trash (`lib/domain/trash.ts`) until
+     * `purgeAfter`, so an undelete can bring them back; absent once purged, or when the delete was
+     * final (trash off, or a file already gone). For a set of objects (a files checkpoint), `key`
+     * is the folder of the set's copies, ending in `/`.
+     */
+    trash: S3LocationSchema.optional(),
+    /**
+     * A DELETED checkpoint its platform still holds (`platformId`): a platform keeps no trash
+     * simsnap could take it back from, so its delete there waits for the purge after `purgeAfter`,
+     * and an undelete until then only brings the record back. Cleared once the platform confirms
+     * the delete.
+     */
+    trashOnPlatform: z.literal(true).optional(),
+    /** When the daily purge makes a trashed checkpoint's deletion final. */
+    purgeAfter: IsoDate.optional(),
+    /** When the purge removed the trashed bytes: from then on the deletion is final. */
+    purgedAt: IsoDate.optional(),
+  }),
+);
 /** The catalog record of one snapshot file. */
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 

@@ -5,10 +5,16 @@ import { ValidationError } from "./errors.ts";
 import { SourcePrefixSchema } from "./file-source.ts";
 import { ScheduleActionSchema } from "./messages.ts";
 import { SimSpaceWeaverNameSchema, SimulationNameSchema } from "./names.ts";
-import { ProviderNameSchema, ProvidersConfigSchema } from "./providers.ts";
+import {
+  ProviderNameSchema,
+  ProvidersConfigSchema,
+  simSpaceWeaverEnabled,
+  type ProviderName,
+  type ProvidersConfig,
+} from "./providers.ts";
 import { RetentionConfigSchema } from "./retention.ts";
 import { TrashDaysSchema } from "./trash.ts";
-import { hasDotSegment } from "./s3-key.ts";
+import { SnapshotPrefixSchema } from "./s3-key.ts";
 import { ownedPrefixes } from "./snapshot-key.ts";
 import { parseScheduleExpression } from "./schedule-expression.ts";
 import { SimulationSelectorSchema } from "./selector.ts";
@@ -21,19 +27,6 @@ export const BucketNameSchema = z
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
     "must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
   );
-
-/**
- * Key segments separated by `/`; the provider appends `snapshot/<name>-<time>.zip`. A `.` or `..`
- * segment is refused: the provider writes under the prefix as given, so it cannot be re-spelt
- * safely (see `s3Key`), and a tool mapping keys to paths would resolve it outside the prefix.
- */
-export const SnapshotPrefixSchema = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
-    'must be key segments separated by "/", with no leading or trailing "/"',
-  )
-  .refine((prefix) => !hasDotSegment(prefix), 'must not have a "." or ".." segment');
 
 /**
  * Where snapshots are written. Locally `bucket` is the bucket simsnap creates; in AWS the
@@ -193,6 +186,49 @@ export const LocalDemoSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * With SimSpace Weaver turned off (`simSpaceWeaverEnabled`), a schedule or restore-test selector
+ * that names it, or a demo simulation on it, could only ever fail or select nothing: refused,
+ * naming the field, instead of deployed as a schedule that silently does nothing.
+ */
+function refuseTurnedOffSimSpaceWeaver(
+  config: {
+    providers: ProvidersConfig;
+    schedules: readonly { selector: { providers?: readonly string[] } }[];
+    verification?: { selector: { providers?: readonly string[] } };
+    local: { simulations: readonly { provider: string }[] };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (simSpaceWeaverEnabled(config.providers)) return;
+  const off =
+    config.providers.simspaceweaver?.enabled === false
+      ? "providers.simspaceweaver.enabled is false"
+      : "providers.simspaceweaver.enabled is unset and the config configures another platform (air or files)";
+  const refuse = (path: (string | number)[], what: string) =>
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message: `${what} simspaceweaver, which this deployment turns off (${off}); remove it, or set providers.simspaceweaver.enabled to true`,
+    });
+  config.schedules.forEach((schedule, index) => {
+    if (schedule.selector.providers?.includes(SIMSPACEWEAVER_NAME)) {
+      refuse(["schedules", index, "selector", "providers"], "must not name");
+    }
+  });
+  if (config.verification?.selector.providers?.includes(SIMSPACEWEAVER_NAME)) {
+    refuse(["verification", "selector", "providers"], "must not name");
+  }
+  config.local.simulations.forEach((simulation, index) => {
+    if (simulation.provider === SIMSPACEWEAVER_NAME) {
+      refuse(["local", "simulations", index, "provider"], "must not be");
+    }
+  });
+}
+
+/** The provider name SimSpace Weaver's switch is about. */
+const SIMSPACEWEAVER_NAME: ProviderName = "simspaceweaver";
+
 /** True when one prefix is the other or lies below it (`""`, the bucket's root, holds every key). */
 const prefixesNest = (a: string, b: string): boolean =>
   a === "" || b === "" || `${a}/`.startsWith(`${b}/`) || `${b}/`.startsWith(`${a}/`);
@@ -232,11 +268,15 @@ export const SimsnapConfigSchema = z
     archive: ArchiveSettingsSchema.optional(),
     /** Restore tests of chosen checkpoints on a schedule (`VerificationConfigSchema`); none without. */
     verification: VerificationConfigSchema.optional(),
-    /** The platforms whose simulations simsnap manages: SimSpace Weaver, and NVIDIA Air when set. */
+    /**
+     * The platforms whose simulations simsnap manages: SimSpace Weaver unless turned off
+     * (`simSpaceWeaverEnabled`), NVIDIA Air and checkpoint files when set.
+     */
     providers: ProvidersConfigSchema.prefault({}),
     local: LocalDemoSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    refuseTurnedOffSimSpaceWeaver(config, ctx);
     const files = config.providers.files;
     const owned = ownedPrefixes(config.destination.prefix, config.destination.adoptPrefixes);
     const ownedClash = (prefix: string, path: (string | number)[]) => {

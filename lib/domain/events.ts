@@ -35,6 +35,7 @@ const checkpointSummary = (checkpoint: Checkpoint) => ({
   step: checkpoint.step,
   metrics: checkpoint.metrics,
   trash: checkpoint.trash,
+  trashOnPlatform: checkpoint.trashOnPlatform,
   purgeAfter: checkpoint.purgeAfter,
 });
 
@@ -60,7 +61,8 @@ export const checkpointCompleted = (checkpoint: Checkpoint): DomainEvent => ({
 /**
  * A checkpoint is gone and its record DELETED: a person deleted it, or the platform holding it
  * did (`checkpoint.error` then says so). With `checkpoint.trash` its file waits there until
- * `checkpoint.purgeAfter` and can be undeleted until then; without, the delete is final.
+ * `checkpoint.purgeAfter` and can be undeleted until then (with `trashOnPlatform`, its platform
+ * keeps it until then); without either, the delete is final.
  */
 export const checkpointDeleted = (checkpoint: Checkpoint): DomainEvent => ({
   detailType: "Checkpoint Deleted",

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { hasDotSegment } from "./s3-key.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * When a checkpoint another tool writes is whole. S3 has no rename and no transaction: a tool
@@ -28,14 +29,16 @@ export type CommitRule =
  * A path inside a checkpoint (a marker, a sidecar): `/`-separated segments, none empty, `.` or
  * `..`, so that it names one object of the checkpoint and nothing outside it.
  */
-export const RelativePathSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .refine(
-    (path) => !path.startsWith("/") && !path.endsWith("/") && !path.split("/").includes(""),
-    'must be a path inside the checkpoint: no leading or trailing "/", no "//"',
-  )
-  .refine((path) => !hasDotSegment(path), 'must not have a "." or ".." segment');
+export const RelativePathSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1, "must not be empty")
+    .refine(
+      (path) => !path.startsWith("/") && !path.endsWith("/") && !path.split("/").includes(""),
+      'must be a path inside the checkpoint: no leading or trailing "/", no "//"',
+    )
+    .refine((path) => !hasDotSegment(path), 'must not have a "." or ".." segment'),
+);
 
 /** The longest settle or quiet period: a week; a longer one is a typo for a shorter unit. */
 const MAX_WAIT_SECONDS = 7 * 86_400;
@@ -51,31 +54,33 @@ const seconds = (what: string) =>
  * A source's commit rule as configured: `{ marker, settleSeconds? }` or `{ quietSeconds }`
  * (single-object layouts take none; see `CommitRule`).
  */
-export const CommitConfigSchema = z
-  .strictObject({
-    marker: RelativePathSchema.optional(),
-    settleSeconds: seconds("nothing written for this long after the marker is seen").optional(),
-    quietSeconds: seconds("nothing written for this long")
-      .min(1, "must be at least 1 second: a quiet period of 0 would take any write for whole")
-      .optional(),
-  })
-  .superRefine((commit, ctx) => {
-    if ((commit.marker === undefined) === (commit.quietSeconds === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          "set either marker (an object the tool writes last, such as commit_success.txt) " +
-          "or quietSeconds (no writes for this long), not both or neither",
-      });
-    }
-    if (commit.settleSeconds !== undefined && commit.marker === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["settleSeconds"],
-        message: "settleSeconds goes with a marker; use quietSeconds without one",
-      });
-    }
-  });
+export const CommitConfigSchema = lazySchema(() =>
+  z
+    .strictObject({
+      marker: RelativePathSchema.optional(),
+      settleSeconds: seconds("nothing written for this long after the marker is seen").optional(),
+      quietSeconds: seconds("nothing written for this long")
+        .min(1, "must be at least 1 second: a quiet period of 0 would take any write for whole")
+        .optional(),
+    })
+    .superRefine((commit, ctx) => {
+      if ((commit.marker === undefined) === (commit.quietSeconds === undefined)) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "set either marker (an object the tool writes last, such as commit_success.txt) " +
+            "or quietSeconds (no writes for this long), not both or neither",
+        });
+      }
+      if (commit.settleSeconds !== undefined && commit.marker === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["settleSeconds"],
+          message: "settleSeconds goes with a marker; use quietSeconds without one",
+        });
+      }
+    }),
+);
 /** A commit rule as configured, validated. */
 export type CommitConfig = z.output<typeof CommitConfigSchema>;
 

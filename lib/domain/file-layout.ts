@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { ValidationError } from "./errors.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * Key layouts of checkpoints that other tools write (a training loop, an HPC code): a pattern such
@@ -150,15 +151,17 @@ export function compileLayout(pattern: string): CompiledLayout {
 }
 
 /** A layout pattern in a config, rejected at load when `compileLayout` refuses it. */
-export const LayoutPatternSchema = z.string().superRefine((pattern, ctx) => {
-  try {
-    compileLayout(pattern);
-  } catch (error) {
-    const rule =
-      error instanceof ValidationError ? (error.details[0]?.message ?? error.message) : error;
-    ctx.addIssue({ code: "custom", message: String(rule) });
-  }
-});
+export const LayoutPatternSchema = lazySchema(() =>
+  z.string().superRefine((pattern, ctx) => {
+    try {
+      compileLayout(pattern);
+    } catch (error) {
+      const rule =
+        error instanceof ValidationError ? (error.details[0]?.message ?? error.message) : error;
+      ctx.addIssue({ code: "custom", message: String(rule) });
+    }
+  }),
+);
 
 /**
  * Where `path` (a key relative to the source prefix) falls in `layout`, or undefined when it is

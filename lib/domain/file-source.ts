@@ -30,6 +30,7 @@ import {
 } from "./metric-path.ts";
 import { globToRegExp, GlobSchema } from "./retention.ts";
 import { hasDotSegment } from "./s3-key.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * A source of checkpoints another tool writes: a prefix in a bucket and how the tool lays out,
@@ -44,60 +45,70 @@ import { hasDotSegment } from "./s3-key.ts";
  * name of its own, it reads and deletes what the tool wrote, so the prefix is the tool's choice.
  * Never the whole bucket: discovery lists only under configured prefixes.
  */
-export const SourcePrefixSchema = z
-  .string()
-  .min(1, "must name a prefix; simsnap never scans a whole bucket")
-  .refine(
-    (prefix) => !prefix.startsWith("/") && !prefix.endsWith("/") && !prefix.includes("//"),
-    'must be key segments separated by "/", with no leading or trailing "/"',
-  )
-  .refine((prefix) => !hasDotSegment(prefix), 'must not have a "." or ".." segment');
+export const SourcePrefixSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1, "must name a prefix; simsnap never scans a whole bucket")
+    .refine(
+      (prefix) => !prefix.startsWith("/") && !prefix.endsWith("/") && !prefix.includes("//"),
+      'must be key segments separated by "/", with no leading or trailing "/"',
+    )
+    .refine((prefix) => !hasDotSegment(prefix), 'must not have a "." or ".." segment'),
+);
 
 /** A glob for names a tool writes while a checkpoint is unfinished, matched against one segment. */
-const TemporaryNameSchema = GlobSchema.refine(
-  (glob) => !glob.includes("/"),
-  'is matched against one path segment, so it must not contain "/"',
+const TemporaryNameSchema = lazySchema(() =>
+  GlobSchema.refine(
+    (glob) => !glob.includes("/"),
+    'is matched against one path segment, so it must not contain "/"',
+  ),
 );
 
 /** One metric read from a sidecar: the file inside the checkpoint and the path to the number. */
-const MetricSourceSchema = z.strictObject({
-  /** Defaults to the preset's sidecar (`trainer_state.json` for `huggingface`). */
-  file: RelativePathSchema.optional(),
-  path: MetricPathSchema,
-});
+const MetricSourceSchema = lazySchema(() =>
+  z.strictObject({
+    /** Defaults to the preset's sidecar (`trainer_state.json` for `huggingface`). */
+    file: RelativePathSchema.optional(),
+    path: MetricPathSchema,
+  }),
+);
 
 /** A metric's name as retention's `keepBest.metric` names it; the catalog keeps at most 256. */
-const MetricNameSchema = z
-  .string()
-  .min(1, "a metric name must not be empty")
-  .max(256, "a metric name must be at most 256 characters");
+const MetricNameSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1, "a metric name must not be empty")
+    .max(256, "a metric name must be at most 256 characters"),
+);
 
 /**
  * A files source as configured. `preset` fills in what a tool does by default; `layout` and
  * `commit` replace the preset's, `temporaryNames` add to its, and `metrics` replaces its default
  * metrics. Without a preset, `layout` is required, and `commit` too for a directory layout.
  */
-export const FileSourceConfigSchema = z
-  .strictObject({
-    prefix: SourcePrefixSchema,
-    preset: z
-      .enum(FILE_PRESET_NAMES, { error: `must be one of ${FILE_PRESET_NAMES.join(", ")}` })
-      .optional(),
-    layout: LayoutPatternSchema.optional(),
-    commit: CommitConfigSchema.optional(),
-    temporaryNames: z.array(TemporaryNameSchema).default([]),
-    metrics: z.record(MetricNameSchema, MetricSourceSchema).optional(),
-  })
-  .superRefine((config, ctx) => {
-    try {
-      compileFileSource(config);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      for (const detail of error.details) {
-        ctx.addIssue({ code: "custom", path: detail.path.split("."), message: detail.message });
+export const FileSourceConfigSchema = lazySchema(() =>
+  z
+    .strictObject({
+      prefix: SourcePrefixSchema,
+      preset: z
+        .enum(FILE_PRESET_NAMES, { error: `must be one of ${FILE_PRESET_NAMES.join(", ")}` })
+        .optional(),
+      layout: LayoutPatternSchema.optional(),
+      commit: CommitConfigSchema.optional(),
+      temporaryNames: z.array(TemporaryNameSchema).default([]),
+      metrics: z.record(MetricNameSchema, MetricSourceSchema).optional(),
+    })
+    .superRefine((config, ctx) => {
+      try {
+        compileFileSource(config);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        for (const detail of error.details) {
+          ctx.addIssue({ code: "custom", path: detail.path.split("."), message: detail.message });
+        }
       }
-    }
-  });
+    }),
+);
 /** A files source as configured, validated. */
 export type FileSourceConfig = z.output<typeof FileSourceConfigSchema>;
 
@@ -105,22 +116,24 @@ export type FileSourceConfig = z.output<typeof FileSourceConfigSchema>;
  * The sources of a deployment. Their prefixes may not nest: an object under both would belong to
  * two checkpoints, and pruning one would delete part of the other.
  */
-export const FileSourcesSchema = z.array(FileSourceConfigSchema).superRefine((sources, ctx) => {
-  sources.forEach((a, i) => {
-    sources.forEach((b, j) => {
-      if (
-        i < j &&
-        (`${a.prefix}/`.startsWith(`${b.prefix}/`) || `${b.prefix}/`.startsWith(`${a.prefix}/`))
-      ) {
-        ctx.addIssue({
-          code: "custom",
-          path: [j, "prefix"],
-          message: `prefixes ${a.prefix} and ${b.prefix} overlap; an object may belong to one source only`,
-        });
-      }
+export const FileSourcesSchema = lazySchema(() =>
+  z.array(FileSourceConfigSchema).superRefine((sources, ctx) => {
+    sources.forEach((a, i) => {
+      sources.forEach((b, j) => {
+        if (
+          i < j &&
+          (`${a.prefix}/`.startsWith(`${b.prefix}/`) || `${b.prefix}/`.startsWith(`${a.prefix}/`))
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            path: [j, "prefix"],
+            message: `prefixes ${a.prefix} and ${b.prefix} overlap; an object may belong to one source only`,
+          });
+        }
+      });
     });
-  });
-});
+  }),
+);
 
 /** One metric a source reads, compiled. */
 export interface SourceMetric {

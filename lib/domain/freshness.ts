@@ -7,17 +7,20 @@ import {
   selectorNeedsTags,
   SimulationSelectorSchema,
 } from "./selector.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * One snapshot schedule as the freshness rule reads it: the simulations it selects, and how long
  * one of them may go without a completed checkpoint before the schedule's staleness alarm fires
  * (twice the schedule's longest interval, as infra/observability.ts sets the alarm's threshold).
  */
-export const FreshnessWatchSchema = z.object({
-  schedule: z.string().min(1),
-  lateAfterSeconds: z.number().positive(),
-  selector: SimulationSelectorSchema.optional(),
-});
+export const FreshnessWatchSchema = lazySchema(() =>
+  z.object({
+    schedule: z.string().min(1),
+    lateAfterSeconds: z.number().positive(),
+    selector: SimulationSelectorSchema.optional(),
+  }),
+);
 /** One snapshot schedule as the freshness rule reads it. */
 export type FreshnessWatch = z.output<typeof FreshnessWatchSchema>;
 
@@ -56,20 +59,22 @@ export function freshnessWatches(
 }
 
 /** What `GET /simulations` says of a simulation's freshness. */
-export const FreshnessSchema = z.object({
-  /** Seconds since the newest completed checkpoint (see `checkpointAgeSeconds`). */
-  ageSeconds: z.number().int().nonnegative(),
-  /** The strictest schedule that selects it, and its threshold; absent when none does. */
-  schedule: z.string().optional(),
-  lateAfterSeconds: z.number().positive().optional(),
-  /** `ageSeconds` above `lateAfterSeconds`: the schedule's staleness alarm would fire for it. */
-  late: z.boolean().optional(),
-  /**
-   * Schedules that select on tags, which the API does not read: they may select the simulation
-   * too, with a threshold of their own.
-   */
-  undecided: z.array(z.string()).optional(),
-});
+export const FreshnessSchema = lazySchema(() =>
+  z.object({
+    /** Seconds since the newest completed checkpoint (see `checkpointAgeSeconds`). */
+    ageSeconds: z.number().int().nonnegative(),
+    /** The strictest schedule that selects it, and its threshold; absent when none does. */
+    schedule: z.string().optional(),
+    lateAfterSeconds: z.number().positive().optional(),
+    /** `ageSeconds` above `lateAfterSeconds`: the schedule's staleness alarm would fire for it. */
+    late: z.boolean().optional(),
+    /**
+     * Schedules that select on tags, which the API does not read: they may select the simulation
+     * too, with a threshold of their own.
+     */
+    undecided: z.array(z.string()).optional(),
+  }),
+);
 /** What `GET /simulations` says of a simulation's freshness. */
 export type Freshness = z.output<typeof FreshnessSchema>;
 

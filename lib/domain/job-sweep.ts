@@ -177,6 +177,9 @@ function checkpointOnStopDecision(job: Job, context: SweepContext): SweepDecisio
 }
 
 function stopDecision(job: Job, context: SweepContext): SweepDecision {
+  // Refused when it was recorded, and its request-stop never saved the refusal (it crashed, and
+  // no redelivery came): it ends as refused, the simulation untouched.
+  if (job.stop?.refusal) return { action: "fail", error: job.stop.refusal };
   if (job.stop?.checkpointOnStop) return checkpointOnStopDecision(job, context);
   const { now, grace, checkpoint } = context;
   const snapshotStep = job.steps?.find((s) => s.name === STOP_STEPS.finalSnapshot);

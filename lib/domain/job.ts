@@ -6,6 +6,7 @@ import { PruneProgressSchema } from "./prune-request.ts";
 import { RestoreProgressSchema } from "./restore.ts";
 import { StopOptionsSchema } from "./stop.ts";
 import { VerificationProgressSchema } from "./verification.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** The long-running actions simsnap tracks as jobs. */
 export const JobKindSchema = z.enum(["snapshot", "prune", "archive", "restore", "stop", "verify"]);
@@ -26,13 +27,15 @@ export const JobStepStatusSchema = z.enum(["RUNNING", "SUCCEEDED", "FAILED", "SK
  * One step of a job that does several things in turn (a stop: the final snapshot, then
  * StopSimulation), so whoever polls the job sees how far it got and why it stopped there.
  */
-export const JobStepSchema = z.object({
-  name: z.string().min(1),
-  status: JobStepStatusSchema,
-  startedAt: IsoDate,
-  endedAt: IsoDate.optional(),
-  message: z.string().optional(),
-});
+export const JobStepSchema = lazySchema(() =>
+  z.object({
+    name: z.string().min(1),
+    status: JobStepStatusSchema,
+    startedAt: IsoDate,
+    endedAt: IsoDate.optional(),
+    message: z.string().optional(),
+  }),
+);
 /** One step of a multi-step job. */
 export type JobStep = z.infer<typeof JobStepSchema>;
 
@@ -43,59 +46,61 @@ export type JobStep = z.infer<typeof JobStepSchema>;
  * `requestedAt` also bound the job's CreateSnapshot call, the only time its file can be stamped
  * with (see `snapshot-binding.ts`).
  */
-export const JobSchema = z.object({
-  id: z.string().min(1),
-  version: z.number().int().positive(),
-  kind: JobKindSchema,
-  simulation: SimulationNameSchema,
-  /**
-   * The provider the simulation belongs to, recorded when the job starts on a deployment with
-   * several platforms, so a later step (a stop's re-check, a restore's start) calls that one
-   * without asking every platform again. Absent on older records, whose simulation is looked up.
-   */
-  provider: z.string().min(1).optional(),
-  checkpointId: z.string().optional(),
-  status: JobStatusSchema,
-  startTime: IsoDate,
-  endTime: IsoDate.optional(),
-  aborted: z.boolean().default(false),
-  error: ErrorInfoSchema.optional(),
-  stats: z
-    .object({ objects: z.number().int(), bytes: z.number().int() })
-    .default({ objects: 0, bytes: 0 }),
-  attempts: z.number().int().nonnegative().default(0),
-  nextCheckAt: IsoDate.optional(),
-  checks: z.number().int().nonnegative().default(0),
-  destination: z.object({ bucket: z.string(), prefix: z.string() }).optional(),
-  claimedUntil: IsoDate.optional(),
-  /**
-   * Taken just before the latest CreateSnapshot call and saved with its claim before the call is
-   * made, so even a crash mid-call leaves the start of the window its file's stamp falls in.
-   */
-  callStartedAt: IsoDate.optional(),
-  /** Taken just after CreateSnapshot returned: the end of that window, and proof it was accepted. */
-  requestedAt: IsoDate.optional(),
-  /**
-   * When the job fails if it has not ended: set when it starts, for every kind, so the sweeper
-   * can end a job whose messages were lost. Older records lack it (see `jobDeadline`).
-   */
-  deadline: IsoDate.optional(),
-  /**
-   * The natural key of the request that started a snapshot job, so the sweeper can send a lost
-   * request again (the job id is a one-way hash of it). Absent on older records.
-   */
-  requestId: z.string().min(1).max(512).optional(),
-  /** What a `restore` job was asked for and how far it got. */
-  restore: RestoreProgressSchema.optional(),
-  /** How far a `prune` job that continues over several invocations got. */
-  prune: PruneProgressSchema.optional(),
-  /** What a `stop` job was asked for (final snapshot, force). */
-  stop: StopOptionsSchema.optional(),
-  /** What a `verify` job (a restore test into a throwaway simulation) did and decided. */
-  verify: VerificationProgressSchema.optional(),
-  /** The steps of a multi-step job, in order; absent on single-step jobs and older records. */
-  steps: z.array(JobStepSchema).optional(),
-});
+export const JobSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    version: z.number().int().positive(),
+    kind: JobKindSchema,
+    simulation: SimulationNameSchema,
+    /**
+     * The provider the simulation belongs to, recorded when the job starts on a deployment with
+     * several platforms, so a later step (a stop's re-check, a restore's start) calls that one
+     * without asking every platform again. Absent on older records, whose simulation is looked up.
+     */
+    provider: z.string().min(1).optional(),
+    checkpointId: z.string().optional(),
+    status: JobStatusSchema,
+    startTime: IsoDate,
+    endTime: IsoDate.optional(),
+    aborted: z.boolean().default(false),
+    error: ErrorInfoSchema.optional(),
+    stats: z
+      .object({ objects: z.number().int(), bytes: z.number().int() })
+      .default({ objects: 0, bytes: 0 }),
+    attempts: z.number().int().nonnegative().default(0),
+    nextCheckAt: IsoDate.optional(),
+    checks: z.number().int().nonnegative().default(0),
+    destination: z.object({ bucket: z.string(), prefix: z.string() }).optional(),
+    claimedUntil: IsoDate.optional(),
+    /**
+     * Taken just before the latest CreateSnapshot call and saved with its claim before the call is
+     * made, so even a crash mid-call leaves the start of the window its file's stamp falls in.
+     */
+    callStartedAt: IsoDate.optional(),
+    /** Taken just after CreateSnapshot returned: the end of that window, and proof it was accepted. */
+    requestedAt: IsoDate.optional(),
+    /**
+     * When the job fails if it has not ended: set when it starts, for every kind, so the sweeper
+     * can end a job whose messages were lost. Older records lack it (see `jobDeadline`).
+     */
+    deadline: IsoDate.optional(),
+    /**
+     * The natural key of the request that started a snapshot job, so the sweeper can send a lost
+     * request again (the job id is a one-way hash of it). Absent on older records.
+     */
+    requestId: z.string().min(1).max(512).optional(),
+    /** What a `restore` job was asked for and how far it got. */
+    restore: RestoreProgressSchema.optional(),
+    /** How far a `prune` job that continues over several invocations got. */
+    prune: PruneProgressSchema.optional(),
+    /** What a `stop` job was asked for (final snapshot, force). */
+    stop: StopOptionsSchema.optional(),
+    /** What a `verify` job (a restore test into a throwaway simulation) did and decided. */
+    verify: VerificationProgressSchema.optional(),
+    /** The steps of a multi-step job, in order; absent on single-step jobs and older records. */
+    steps: z.array(JobStepSchema).optional(),
+  }),
+);
 /** One long-running action. */
 export type Job = z.infer<typeof JobSchema>;
 

@@ -7,6 +7,7 @@ import {
 } from "./event-schemas.ts";
 import { SimulationNameSchema } from "./names.ts";
 import { SimulationSelectorSchema } from "./selector.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -15,16 +16,18 @@ const IsoDate = z.iso.datetime({ offset: true });
  * simulation and slot for scheduled ones): the checkpoint and job ids derive from it, so any number
  * of deliveries of the same request produce one snapshot.
  */
-export const SnapshotRequestSchema = z.object({
-  requestId: z.string().min(1).max(512),
-  simulation: SimulationNameSchema,
-  trigger: CheckpointTriggerSchema.exclude(["discovered"]),
-  schedule: z.string().optional(),
-  name: z.string().max(256).optional(),
-  description: z.string().max(1024).optional(),
-  tags: z.array(z.string().min(1).max(128)).max(50).optional(),
-  requestedAt: IsoDate,
-});
+export const SnapshotRequestSchema = lazySchema(() =>
+  z.object({
+    requestId: z.string().min(1).max(512),
+    simulation: SimulationNameSchema,
+    trigger: CheckpointTriggerSchema.exclude(["discovered"]),
+    schedule: z.string().optional(),
+    name: z.string().max(256).optional(),
+    description: z.string().max(1024).optional(),
+    tags: z.array(z.string().min(1).max(128)).max(50).optional(),
+    requestedAt: IsoDate,
+  }),
+);
 /** A request to snapshot one simulation. */
 export type SnapshotRequest = z.infer<typeof SnapshotRequestSchema>;
 
@@ -32,11 +35,13 @@ export type SnapshotRequest = z.infer<typeof SnapshotRequestSchema>;
  * A delayed status check of one snapshot job. `dueAt` must equal the job's `nextCheckAt` for the
  * check to run, which is how duplicate and stale checks are recognised and dropped.
  */
-export const StatusCheckSchema = z.object({
-  jobId: z.string().min(1),
-  check: z.number().int().nonnegative(),
-  dueAt: IsoDate,
-});
+export const StatusCheckSchema = lazySchema(() =>
+  z.object({
+    jobId: z.string().min(1),
+    check: z.number().int().nonnegative(),
+    dueAt: IsoDate,
+  }),
+);
 /** A delayed status check of one snapshot job. */
 export type StatusCheck = z.infer<typeof StatusCheckSchema>;
 
@@ -58,12 +63,14 @@ export type ScheduleAction = z.infer<typeof ScheduleActionSchema>;
  * config file at run time; a tick without a selector selects every running simulation, one
  * without an action snapshots them.
  */
-export const ScheduleTickSchema = z.object({
-  schedule: z.string().min(1),
-  scheduledTime: IsoDate,
-  selector: SimulationSelectorSchema.optional(),
-  action: ScheduleActionSchema.optional(),
-});
+export const ScheduleTickSchema = lazySchema(() =>
+  z.object({
+    schedule: z.string().min(1),
+    scheduledTime: IsoDate,
+    selector: SimulationSelectorSchema.optional(),
+    action: ScheduleActionSchema.optional(),
+  }),
+);
 /** The schedule's input. */
 export type ScheduleTick = z.infer<typeof ScheduleTickSchema>;
 
@@ -71,19 +78,21 @@ export type ScheduleTick = z.infer<typeof ScheduleTickSchema>;
  * The part of S3's EventBridge "Object Created" event that simsnap reads; the sample in
  * `test/events/s3/object-created.json` is the full event as AWS sends it.
  */
-export const ObjectCreatedEventSchema = z.object({
-  source: z.literal("aws.s3"),
-  "detail-type": z.literal("Object Created"),
-  time: IsoDate,
-  detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      etag: z.string().optional(),
+export const ObjectCreatedEventSchema = lazySchema(() =>
+  z.object({
+    source: z.literal("aws.s3"),
+    "detail-type": z.literal("Object Created"),
+    time: IsoDate,
+    detail: z.object({
+      bucket: z.object({ name: z.string().min(1) }),
+      object: z.object({
+        key: z.string().min(1),
+        size: z.number().int().nonnegative().optional(),
+        etag: z.string().optional(),
+      }),
     }),
   }),
-});
+);
 /** S3's "Object Created" event. */
 export type ObjectCreatedEvent = z.infer<typeof ObjectCreatedEventSchema>;
 
@@ -94,24 +103,26 @@ export type ObjectCreatedEvent = z.infer<typeof ObjectCreatedEventSchema>;
  * (`recheck`: its bucket and checkpoint key). Either names one key, and discovery re-lists the
  * checkpoint it belongs to, so a duplicate or a late message changes nothing.
  */
-export const FileEventSchema = z.union([
-  z.object({
-    source: z.literal("aws.s3"),
-    "detail-type": z.enum(["Object Created", "Object Deleted"]),
-    time: IsoDate,
-    detail: z.object({
-      bucket: z.object({ name: z.string().min(1) }),
-      object: z.object({ key: z.string().min(1) }),
+export const FileEventSchema = lazySchema(() =>
+  z.union([
+    z.object({
+      source: z.literal("aws.s3"),
+      "detail-type": z.enum(["Object Created", "Object Deleted"]),
+      time: IsoDate,
+      detail: z.object({
+        bucket: z.object({ name: z.string().min(1) }),
+        object: z.object({ key: z.string().min(1) }),
+      }),
     }),
-  }),
-  z.strictObject({
-    recheck: z.strictObject({
-      bucket: z.string().min(1),
-      key: z.string().min(1),
-      dueAt: IsoDate,
+    z.strictObject({
+      recheck: z.strictObject({
+        bucket: z.string().min(1),
+        key: z.string().min(1),
+        dueAt: IsoDate,
+      }),
     }),
-  }),
-]);
+  ]),
+);
 /** A message of the file-events queue. */
 export type FileEvent = z.infer<typeof FileEventSchema>;
 
@@ -120,12 +131,14 @@ export type FileEvent = z.infer<typeof FileEventSchema>;
  * whole EventBridge event, whose `id` identifies the request when the detail carries no
  * `requestId`.
  */
-export const StopRequestedEventSchema = z.object({
-  id: z.string().min(1),
-  "detail-type": z.literal("Simulation Stop Requested"),
-  source: z.string().min(1),
-  detail: SimulationStopRequestedDetailSchema,
-});
+export const StopRequestedEventSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    "detail-type": z.literal("Simulation Stop Requested"),
+    source: z.string().min(1),
+    detail: SimulationStopRequestedDetailSchema,
+  }),
+);
 /** A `Simulation Stop Requested` event. */
 export type StopRequestedEvent = z.infer<typeof StopRequestedEventSchema>;
 
@@ -133,18 +146,20 @@ export type StopRequestedEvent = z.infer<typeof StopRequestedEventSchema>;
  * The end of a shutdown snapshot as its rule delivers it to the final-snapshots queue: simsnap's
  * own `Checkpoint Completed` or `Checkpoint Failed` event.
  */
-export const FinalSnapshotEventSchema = z.discriminatedUnion("detail-type", [
-  z.object({
-    source: z.literal("simsnap"),
-    "detail-type": z.literal("Checkpoint Completed"),
-    detail: CheckpointCompletedDetailSchema,
-  }),
-  z.object({
-    source: z.literal("simsnap"),
-    "detail-type": z.literal("Checkpoint Failed"),
-    detail: CheckpointFailedDetailSchema,
-  }),
-]);
+export const FinalSnapshotEventSchema = lazySchema(() =>
+  z.discriminatedUnion("detail-type", [
+    z.object({
+      source: z.literal("simsnap"),
+      "detail-type": z.literal("Checkpoint Completed"),
+      detail: CheckpointCompletedDetailSchema,
+    }),
+    z.object({
+      source: z.literal("simsnap"),
+      "detail-type": z.literal("Checkpoint Failed"),
+      detail: CheckpointFailedDetailSchema,
+    }),
+  ]),
+);
 /** The end of a shutdown snapshot. */
 export type FinalSnapshotEvent = z.infer<typeof FinalSnapshotEventSchema>;
 
@@ -152,12 +167,17 @@ export type FinalSnapshotEvent = z.infer<typeof FinalSnapshotEventSchema>;
  * CloudTrail records the simulation's name as `requestParameters.simulation` (the rest-json member
  * `Simulation`, in CloudTrail's lower camel case); the model's own spelling is accepted too.
  */
-const RequestParametersSchema = z.preprocess(
-  (value) =>
-    typeof value === "object" && value !== null && !("simulation" in value) && "Simulation" in value
-      ? { simulation: (value as { Simulation: unknown }).Simulation }
-      : value,
-  z.object({ simulation: SimulationNameSchema }),
+const RequestParametersSchema = lazySchema(() =>
+  z.preprocess(
+    (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      !("simulation" in value) &&
+      "Simulation" in value
+        ? { simulation: (value as { Simulation: unknown }).Simulation }
+        : value,
+    z.object({ simulation: SimulationNameSchema }),
+  ),
 );
 
 /**
@@ -165,17 +185,19 @@ const RequestParametersSchema = z.preprocess(
  * CloudTrail (`detail-type: "AWS API Call via CloudTrail"`): the part simsnap reads. The sample in
  * `test/events/cloudtrail/stop-simulation.json` is the whole event.
  */
-export const SimulationApiCallEventSchema = z.object({
-  id: z.string().min(1),
-  source: z.literal("aws.simspaceweaver"),
-  "detail-type": z.literal("AWS API Call via CloudTrail"),
-  detail: z.object({
-    eventSource: z.literal("simspaceweaver.amazonaws.com"),
-    eventName: z.enum(["StopSimulation", "DeleteSimulation"]),
-    eventTime: IsoDate,
-    userIdentity: z.object({ arn: z.string().optional() }).optional(),
-    requestParameters: RequestParametersSchema,
+export const SimulationApiCallEventSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    source: z.literal("aws.simspaceweaver"),
+    "detail-type": z.literal("AWS API Call via CloudTrail"),
+    detail: z.object({
+      eventSource: z.literal("simspaceweaver.amazonaws.com"),
+      eventName: z.enum(["StopSimulation", "DeleteSimulation"]),
+      eventTime: IsoDate,
+      userIdentity: z.object({ arn: z.string().optional() }).optional(),
+      requestParameters: RequestParametersSchema,
+    }),
   }),
-});
+);
 /** A successful `StopSimulation` or `DeleteSimulation` call seen through CloudTrail. */
 export type SimulationApiCallEvent = z.infer<typeof SimulationApiCallEventSchema>;

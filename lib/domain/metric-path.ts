@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { ValidationError } from "./errors.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * A small JSON path naming one number in a checkpoint's sidecar file, such as
@@ -69,13 +70,15 @@ export function compileMetricPath(source: string): MetricPath {
 }
 
 /** A metric path in a config, rejected at load when `compileMetricPath` refuses it. */
-export const MetricPathSchema = z.string().superRefine((source, ctx) => {
-  try {
-    compileMetricPath(source);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-  }
-});
+export const MetricPathSchema = lazySchema(() =>
+  z.string().superRefine((source, ctx) => {
+    try {
+      compileMetricPath(source);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  }),
+);
 
 /**
  * The number `path` names in `document` (a parsed sidecar), or undefined when the path leads

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * The longest simulation name simsnap records, in characters (code points): NVIDIA Air's limit
@@ -46,16 +47,18 @@ const codePoints = (text: string): number => [...text].length;
  * Everything else is allowed: spaces inside a name, any script, emoji, punctuation (`#`, `%`,
  * `+`, `?`, `!`), `.` and `..` (SimSpace Weaver allows them; keys spell them safely, see `s3Key`).
  */
-export const SimulationNameSchema = z
-  .string()
-  .refine((name) => codePoints(name) >= 1 && codePoints(name) <= SIMULATION_NAME_MAX, {
-    message: `must be 1 to ${SIMULATION_NAME_MAX} characters`,
-    abort: true,
-  })
-  .refine((name) => !LONE_SURROGATE.test(name), "must be well-formed Unicode (no lone surrogate)")
-  .refine((name) => !CONTROL.test(name), "must not contain control characters or line breaks")
-  .refine((name) => !EDGE_WHITESPACE.test(name), "must not start or end with white space")
-  .refine((name) => !name.includes("/"), 'must not contain "/"');
+export const SimulationNameSchema = lazySchema(() =>
+  z
+    .string()
+    .refine((name) => codePoints(name) >= 1 && codePoints(name) <= SIMULATION_NAME_MAX, {
+      message: `must be 1 to ${SIMULATION_NAME_MAX} characters`,
+      abort: true,
+    })
+    .refine((name) => !LONE_SURROGATE.test(name), "must be well-formed Unicode (no lone surrogate)")
+    .refine((name) => !CONTROL.test(name), "must not contain control characters or line breaks")
+    .refine((name) => !EDGE_WHITESPACE.test(name), "must not start or end with white space")
+    .refine((name) => !name.includes("/"), 'must not contain "/"'),
+);
 
 /** A validated simulation name. */
 export type SimulationName = z.infer<typeof SimulationNameSchema>;
@@ -66,11 +69,13 @@ export type SimulationName = z.infer<typeof SimulationNameSchema>;
  * name is a clear validation error here, not an opaque 400 from the service; the snapshot key
  * parser reads only such names, since SimSpace Weaver never writes a file under another.
  */
-export const SimSpaceWeaverNameSchema = z
-  .string()
-  .min(1, "must be 1 to 64 characters")
-  .max(64, "must be 1 to 64 characters")
-  .regex(/^[a-zA-Z0-9_.-]+$/, "must match ^[a-zA-Z0-9_.-]+$ (letters, digits, _ . -)");
+export const SimSpaceWeaverNameSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1, "must be 1 to 64 characters")
+    .max(64, "must be 1 to 64 characters")
+    .regex(/^[a-zA-Z0-9_.-]+$/, "must match ^[a-zA-Z0-9_.-]+$ (letters, digits, _ . -)"),
+);
 
 /**
  * `stem` and `suffix` joined, the stem cut (by whole characters, never half an emoji) so the

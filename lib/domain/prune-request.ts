@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { SimulationNameSchema } from "./names.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /**
  * One retention run. `runId` names the trigger (a schedule slot, a debounce window, a manual
@@ -26,29 +27,35 @@ export interface PruneRun {
  * the plan and what was done so far. A continuation carries out that very plan instead of making
  * a new one, which could differ, or be refused once part of it is done.
  */
-export const PruneProgressSchema = z.object({
-  done: z.number().int().nonnegative(),
-  report: z.string().min(1).max(1024),
-});
+export const PruneProgressSchema = lazySchema(() =>
+  z.object({
+    done: z.number().int().nonnegative(),
+    report: z.string().min(1).max(1024),
+  }),
+);
 
 /**
  * The message a prune invocation sends itself when its budget is spent before its run is done:
  * the same run (so the same job ids), resumed at `from`.
  */
-const ContinuedPruneRequestSchema = z.object({
-  source: z.literal("continue"),
-  runId: z.string().min(1).max(512),
-  simulations: z.array(SimulationNameSchema).max(1000).optional(),
-  from: SimulationNameSchema,
-  force: z.boolean(),
-});
+const ContinuedPruneRequestSchema = lazySchema(() =>
+  z.object({
+    source: z.literal("continue"),
+    runId: z.string().min(1).max(512),
+    simulations: z.array(SimulationNameSchema).max(1000).optional(),
+    from: SimulationNameSchema,
+    force: z.boolean(),
+  }),
+);
 
 /** The daily schedule's input, which invokes the prune function's schedule entry directly. */
-export const ScheduledPruneRequestSchema = z.object({
-  source: z.literal("schedule"),
-  schedule: z.string().min(1),
-  scheduledTime: z.iso.datetime({ offset: true }),
-});
+export const ScheduledPruneRequestSchema = lazySchema(() =>
+  z.object({
+    source: z.literal("schedule"),
+    schedule: z.string().min(1),
+    scheduledTime: z.iso.datetime({ offset: true }),
+  }),
+);
 /** The daily schedule's input. */
 export type ScheduledPruneRequest = z.infer<typeof ScheduledPruneRequestSchema>;
 
@@ -58,23 +65,25 @@ export type ScheduledPruneRequest = z.infer<typeof ScheduledPruneRequestSchema>;
  * API's `POST /prune`, through the queue); or what continues one
  * (`ContinuedPruneRequestSchema`).
  */
-export const PruneRequestSchema = z.union([
-  ScheduledPruneRequestSchema,
-  z.object({
-    source: z.literal("simsnap"),
-    "detail-type": z.literal("Checkpoint Completed"),
-    time: z.iso.datetime({ offset: true }),
-    detail: z.object({ checkpoint: z.object({ simulation: SimulationNameSchema }) }),
-  }),
-  z.object({
-    source: z.literal("manual"),
-    requestId: z.string().min(1).max(256),
-    simulation: SimulationNameSchema.optional(),
-    dryRun: z.boolean().default(true),
-    force: z.boolean().default(false),
-  }),
-  ContinuedPruneRequestSchema,
-]);
+export const PruneRequestSchema = lazySchema(() =>
+  z.union([
+    ScheduledPruneRequestSchema,
+    z.object({
+      source: z.literal("simsnap"),
+      "detail-type": z.literal("Checkpoint Completed"),
+      time: z.iso.datetime({ offset: true }),
+      detail: z.object({ checkpoint: z.object({ simulation: SimulationNameSchema }) }),
+    }),
+    z.object({
+      source: z.literal("manual"),
+      requestId: z.string().min(1).max(256),
+      simulation: SimulationNameSchema.optional(),
+      dryRun: z.boolean().default(true),
+      force: z.boolean().default(false),
+    }),
+    ContinuedPruneRequestSchema,
+  ]),
+);
 /** What starts a retention run. */
 export type PruneRequest = z.infer<typeof PruneRequestSchema>;
 

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** Largest page a caller may ask for, as in the catalog's own listings. */
 export const MAX_LIMIT = 1000;
@@ -8,17 +9,21 @@ export const DEFAULT_LIMIT = 100;
 const limitMessage = `must be an integer from 1 to ${MAX_LIMIT}`;
 
 /** A page size in a query string, 1 to `MAX_LIMIT`; refused, never clamped, when out of range. */
-export const limitParam = z
-  .string()
-  .regex(/^\d+$/, limitMessage)
-  .transform(Number)
-  .pipe(z.number().int().min(1, limitMessage).max(MAX_LIMIT, limitMessage))
-  .default(DEFAULT_LIMIT);
+export const limitParam = lazySchema(() =>
+  z
+    .string()
+    .regex(/^\d+$/, limitMessage)
+    .transform(Number)
+    .pipe(z.number().int().min(1, limitMessage).max(MAX_LIMIT, limitMessage))
+    .default(DEFAULT_LIMIT),
+);
 
 /** `true`/`false` in a query string; anything else is refused rather than read as false. */
-export const booleanParam = z
-  .enum(["true", "false"], { error: "must be true or false" })
-  .transform((value) => value === "true");
+export const booleanParam = lazySchema(() =>
+  z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .transform((value) => value === "true"),
+);
 
 /**
  * Reads a comma-separated query parameter (`state=COMPLETE,FAILED`); API Gateway also joins a

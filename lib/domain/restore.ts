@@ -4,6 +4,7 @@ import { S3LocationSchema, type Checkpoint } from "./checkpoint.ts";
 import { deterministicId } from "./ids.ts";
 import { nameWithSuffix, SimulationNameSchema } from "./names.ts";
 import { prefixSegments, s3Key } from "./s3-key.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -16,18 +17,20 @@ const UNIT_MINUTES: Record<string, number> = { m: 1, h: 60, d: 1440 };
  * 14 days. Checked here so a bad value is a 400 naming the field, not the service's refusal after
  * an archive was thawed and copied back for nothing.
  */
-export const MaximumDurationSchema = z
-  .string()
-  .regex(
-    /^\d{1,5}[mhdMHD]$/,
-    "must be 1 to 5 digits followed by m, h or d (minutes, hours, days), e.g. 90m, 12h or 14d",
-  )
-  .refine(
-    (text) =>
-      Number(text.slice(0, -1)) * (UNIT_MINUTES[text.slice(-1).toLowerCase()] ?? 0) <=
-      MAX_DURATION_MINUTES,
-    "must be at most 14d (20160m), SimSpace Weaver's limit",
-  );
+export const MaximumDurationSchema = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^\d{1,5}[mhdMHD]$/,
+      "must be 1 to 5 digits followed by m, h or d (minutes, hours, days), e.g. 90m, 12h or 14d",
+    )
+    .refine(
+      (text) =>
+        Number(text.slice(0, -1)) * (UNIT_MINUTES[text.slice(-1).toLowerCase()] ?? 0) <=
+        MAX_DURATION_MINUTES,
+      "must be at most 14d (20160m), SimSpace Weaver's limit",
+    ),
+);
 
 /**
  * The name of the simulation a restore starts: simsnap's name rule (which allows `.` and `..`,
@@ -38,9 +41,11 @@ export const MaximumDurationSchema = z
  * (their keys are spelt safely by `s3Key`). The platform's own rule (SimSpace Weaver's letters,
  * digits, `_ . -`) is checked by the restore use case through the checkpoint's provider.
  */
-export const RestoreTargetNameSchema = SimulationNameSchema.refine(
-  (name) => name !== "." && name !== "..",
-  'must not be "." or "..": simsnap does not create simulations named like a path step',
+export const RestoreTargetNameSchema = lazySchema(() =>
+  SimulationNameSchema.refine(
+    (name) => name !== "." && name !== "..",
+    'must not be "." or "..": simsnap does not create simulations named like a path step',
+  ),
 );
 
 /**
@@ -48,14 +53,16 @@ export const RestoreTargetNameSchema = SimulationNameSchema.refine(
  * ends). Only its form is checked here; which prefixes a restore may write under depends on the
  * configured sources, and is checked by the use case.
  */
-export const RestoreTargetSchema = z.strictObject(
-  {
-    prefix: z
-      .string({ error: "must be a string" })
-      .min(1, "must not be empty")
-      .max(1024, "must be at most 1024 characters (an S3 key's limit)"),
-  },
-  { error: "must be an object with only prefix" },
+export const RestoreTargetSchema = lazySchema(() =>
+  z.strictObject(
+    {
+      prefix: z
+        .string({ error: "must be a string" })
+        .min(1, "must not be empty")
+        .max(1024, "must be at most 1024 characters (an S3 key's limit)"),
+    },
+    { error: "must be an object with only prefix" },
+  ),
 );
 
 /**
@@ -63,22 +70,24 @@ export const RestoreTargetSchema = z.strictObject(
  * same checkpoint and token always name the same restore job, so a retried request (an API client
  * timing out, a double click) starts one simulation.
  */
-export const RestoreRequestSchema = z.object({
-  checkpointId: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
-  simulationName: RestoreTargetNameSchema.optional(),
-  maximumDuration: MaximumDurationSchema.optional(),
-  description: z.string().max(500, "must be at most 500 characters").optional(),
-  clientToken: z
-    .string()
-    .min(1, "must not be empty")
-    .max(128, "must be at most 128 characters")
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
-  /**
-   * Where a checkpoint of a provider that restores into a prefix (`restoreInto.prefix`: files
-   * another tool wrote) is copied to: a prefix inside one of its sources, checked by the use case.
-   */
-  target: RestoreTargetSchema.optional(),
-});
+export const RestoreRequestSchema = lazySchema(() =>
+  z.object({
+    checkpointId: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
+    simulationName: RestoreTargetNameSchema.optional(),
+    maximumDuration: MaximumDurationSchema.optional(),
+    description: z.string().max(500, "must be at most 500 characters").optional(),
+    clientToken: z
+      .string()
+      .min(1, "must not be empty")
+      .max(128, "must be at most 128 characters")
+      .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+    /**
+     * Where a checkpoint of a provider that restores into a prefix (`restoreInto.prefix`: files
+     * another tool wrote) is copied to: a prefix inside one of its sources, checked by the use case.
+     */
+    target: RestoreTargetSchema.optional(),
+  }),
+);
 /** A validated restore request. */
 export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
 /** A restore request as a caller writes it. */
@@ -93,35 +102,37 @@ export type RestorePhase = z.infer<typeof RestorePhaseSchema>;
  * The restore-specific part of a `restore` job: what was asked for, and how far it got (where the
  * file is read from, what StartSimulation was given, what it answered).
  */
-export const RestoreProgressSchema = z.object({
-  target: SimulationNameSchema,
-  clientToken: z.string().min(1),
-  maximumDuration: z.string().optional(),
-  description: z.string().optional(),
-  phase: RestorePhaseSchema,
-  /**
-   * Set for a checkpoint a platform holds (no file): restored by the platform itself, into the
-   * same (stopped) simulation or a new one, as its `restoreInto` allows; `prefix` for a set of
-   * objects copied from its archive under a prefix (no simulation started). Absent: from a file.
-   */
-  into: z.enum(["same", "new", "prefix"]).optional(),
-  /**
-   * With `into: "prefix"` (a set of objects another tool wrote): the prefix in the files bucket
-   * its archive is copied to, and once done, `uri`, where the tool resumes from it.
-   */
-  prefix: z.string().endsWith("/").optional(),
-  uri: z.string().startsWith("s3://").optional(),
-  from: z.enum(["hot", "archive", "platform"]).optional(),
-  /** The archive copy, while it is thawed or copied back. */
-  source: S3LocationSchema.optional(),
-  /** The file StartSimulation reads. */
-  snapshot: S3LocationSchema.optional(),
-  thawRequestedAt: IsoDate.optional(),
-  /** Waits so far in this phase: each phase's checks back off from the first delay again. */
-  waits: z.number().int().nonnegative().optional(),
-  arn: z.string().optional(),
-  executionId: z.string().optional(),
-});
+export const RestoreProgressSchema = lazySchema(() =>
+  z.object({
+    target: SimulationNameSchema,
+    clientToken: z.string().min(1),
+    maximumDuration: z.string().optional(),
+    description: z.string().optional(),
+    phase: RestorePhaseSchema,
+    /**
+     * Set for a checkpoint a platform holds (no file): restored by the platform itself, into the
+     * same (stopped) simulation or a new one, as its `restoreInto` allows; `prefix` for a set of
+     * objects copied from its archive under a prefix (no simulation started). Absent: from a file.
+     */
+    into: z.enum(["same", "new", "prefix"]).optional(),
+    /**
+     * With `into: "prefix"` (a set of objects another tool wrote): the prefix in the files bucket
+     * its archive is copied to, and once done, `uri`, where the tool resumes from it.
+     */
+    prefix: z.string().endsWith("/").optional(),
+    uri: z.string().startsWith("s3://").optional(),
+    from: z.enum(["hot", "archive", "platform"]).optional(),
+    /** The archive copy, while it is thawed or copied back. */
+    source: S3LocationSchema.optional(),
+    /** The file StartSimulation reads. */
+    snapshot: S3LocationSchema.optional(),
+    thawRequestedAt: IsoDate.optional(),
+    /** Waits so far in this phase: each phase's checks back off from the first delay again. */
+    waits: z.number().int().nonnegative().optional(),
+    arn: z.string().optional(),
+    executionId: z.string().optional(),
+  }),
+);
 /** The restore-specific part of a `restore` job. */
 export type RestoreProgress = z.infer<typeof RestoreProgressSchema>;
 
@@ -129,11 +140,13 @@ export type RestoreProgress = z.infer<typeof RestoreProgressSchema>;
  * A step of a restore job, sent to the restore queue (delayed while it waits). It runs only when
  * `dueAt` is the job's current `nextCheckAt`, which drops duplicates and stale steps.
  */
-export const RestoreStepSchema = z.object({
-  jobId: z.string().min(1),
-  step: z.number().int().nonnegative(),
-  dueAt: IsoDate,
-});
+export const RestoreStepSchema = lazySchema(() =>
+  z.object({
+    jobId: z.string().min(1),
+    step: z.number().int().nonnegative(),
+    dueAt: IsoDate,
+  }),
+);
 /** A step of a restore job. */
 export type RestoreStep = z.infer<typeof RestoreStepSchema>;
 

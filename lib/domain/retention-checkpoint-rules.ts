@@ -6,6 +6,7 @@
  * Weaver, NVIDIA Air) gets no step reason and no rank; only `keepBest`'s "no <metric>" keeps it.
  */
 import * as z from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 
 const KEEP_BEST_FIELDS = ["metric", "mode", "count", "keepWithoutMetric"] as const;
 
@@ -23,55 +24,61 @@ export const CHECKPOINT_RULE_FIELDS = [
  * not report the metric cannot be ranked; they are kept unless `keepWithoutMetric` is false, so a
  * source that stopped writing the metric does not lose its checkpoints silently.
  */
-export const KeepBestSchema = z.strictObject(
-  {
-    metric: z
-      .string({ error: "must name the metric to rank by, such as eval_loss" })
-      .min(1, "must name the metric to rank by, such as eval_loss"),
-    mode: z.enum(["min", "max"], {
-      error:
-        'must be "min" (lower is better, e.g. a loss) or "max" (higher is better, e.g. accuracy)',
-    }),
-    count: z
-      .number({ error: "must be a positive count of checkpoints to keep" })
-      .int("must be a whole, positive count of checkpoints to keep")
-      .min(1, "must be a positive count of checkpoints to keep"),
-    keepWithoutMetric: z
-      .boolean({
-        error: "must be true (keep checkpoints without the metric, the default) or false",
-      })
-      .default(true),
-  },
-  {
-    error: (issue) => {
-      if (issue.code === "unrecognized_keys") {
-        return (
-          `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} of keepBest; ` +
-          `its fields are ${KEEP_BEST_FIELDS.join(", ")}`
-        );
-      }
-      return issue.code === "invalid_type"
-        ? 'must be an object such as { "metric": "eval_loss", "mode": "min", "count": 2 }'
-        : undefined;
+export const KeepBestSchema = lazySchema(() =>
+  z.strictObject(
+    {
+      metric: z
+        .string({ error: "must name the metric to rank by, such as eval_loss" })
+        .min(1, "must name the metric to rank by, such as eval_loss"),
+      mode: z.enum(["min", "max"], {
+        error:
+          'must be "min" (lower is better, e.g. a loss) or "max" (higher is better, e.g. accuracy)',
+      }),
+      count: z
+        .number({ error: "must be a positive count of checkpoints to keep" })
+        .int("must be a whole, positive count of checkpoints to keep")
+        .min(1, "must be a positive count of checkpoints to keep"),
+      keepWithoutMetric: z
+        .boolean({
+          error: "must be true (keep checkpoints without the metric, the default) or false",
+        })
+        .default(true),
     },
-  },
+    {
+      error: (issue) => {
+        if (issue.code === "unrecognized_keys") {
+          return (
+            `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} of keepBest; ` +
+            `its fields are ${KEEP_BEST_FIELDS.join(", ")}`
+          );
+        }
+        return issue.code === "invalid_type"
+          ? 'must be an object such as { "metric": "eval_loss", "mode": "min", "count": 2 }'
+          : undefined;
+      },
+    },
+  ),
 );
 /** A validated `keepBest` rule. */
 export type KeepBest = z.output<typeof KeepBestSchema>;
 
 /** `keepEveryNSteps` (Orbax `keep_period`): keeps checkpoints whose step is a multiple of N. */
-export const KeepEveryNStepsSchema = z
-  .number({ error: "must be a positive number of steps" })
-  .int("must be a whole, positive number of steps")
-  .min(1, "must be a positive number of steps");
+export const KeepEveryNStepsSchema = lazySchema(() =>
+  z
+    .number({ error: "must be a positive number of steps" })
+    .int("must be a whole, positive number of steps")
+    .min(1, "must be a positive number of steps"),
+);
 
 /** `keepSteps`: keeps the checkpoints of exactly these steps (a milestone, a paper's run). */
-export const KeepStepsSchema = z.array(
-  z
-    .number({ error: "a step must be a whole number, 0 or more" })
-    .int("a step must be a whole number, 0 or more")
-    .min(0, "a step must be a whole number, 0 or more"),
-  { error: "must be a list of steps such as [1000, 5000]" },
+export const KeepStepsSchema = lazySchema(() =>
+  z.array(
+    z
+      .number({ error: "a step must be a whole number, 0 or more" })
+      .int("a step must be a whole number, 0 or more")
+      .min(0, "a step must be a whole number, 0 or more"),
+    { error: "must be a list of steps such as [1000, 5000]" },
+  ),
 );
 
 /**
@@ -79,10 +86,12 @@ export const KeepStepsSchema = z.array(
  * newest checkpoints whose latest restore test PASSED (`verification`). Set, it also refuses a
  * prune that would leave the simulation without such a checkpoint (`verifiedRefusal`).
  */
-export const KeepVerifiedSchema = z
-  .number({ error: "must be a positive count of verified checkpoints to keep" })
-  .int("must be a whole, positive count of verified checkpoints to keep")
-  .min(1, "must be a positive count of verified checkpoints to keep");
+export const KeepVerifiedSchema = lazySchema(() =>
+  z
+    .number({ error: "must be a positive count of verified checkpoints to keep" })
+    .int("must be a whole, positive count of verified checkpoints to keep")
+    .min(1, "must be a positive count of verified checkpoints to keep"),
+);
 
 /** The part of a policy these rules read. */
 export interface CheckpointRules {

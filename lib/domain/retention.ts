@@ -26,6 +26,7 @@ import {
 } from "./retention-checkpoint-rules.ts";
 import { ProviderNameSchema } from "./provider-names.ts";
 import { parseInput } from "./validation.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** A calendar period restic cuts a clock into; `last` is the snapshot's position instead. */
 type Period = "last" | "hour" | "day" | "week" | "month" | "year";
@@ -91,23 +92,29 @@ class Periods {
   }
 }
 
-const KeepCountSchema = z
-  .number()
-  .int("must be an integer: -1 (unlimited), 0 (off) or a positive count")
-  .min(-1, "must be -1 (unlimited), 0 (off) or a positive count");
+const KeepCountSchema = lazySchema(() =>
+  z
+    .number()
+    .int("must be an integer: -1 (unlimited), 0 (off) or a positive count")
+    .min(-1, "must be -1 (unlimited), 0 (off) or a positive count"),
+);
 
-const DurationTextSchema = z.string().superRefine((text, ctx) => {
-  try {
-    parseDuration(text);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-  }
-});
+const DurationTextSchema = lazySchema(() =>
+  z.string().superRefine((text, ctx) => {
+    try {
+      parseDuration(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  }),
+);
 
-const TimeZoneSchema = z
-  .string()
-  .refine(isTimeZone, "must be an IANA time zone name such as UTC or Europe/Berlin")
-  .transform(canonicalTimeZone);
+const TimeZoneSchema = lazySchema(() =>
+  z
+    .string()
+    .refine(isTimeZone, "must be an IANA time zone name such as UTC or Europe/Berlin")
+    .transform(canonicalTimeZone),
+);
 
 function isActive(policy: Partial<Record<string, unknown>>): boolean {
   const counts = COUNT_RULES.some((r) => {
@@ -135,48 +142,52 @@ function isActive(policy: Partial<Record<string, unknown>>): boolean {
  * loaded instead of silently keeping or removing the wrong checkpoints; a policy that keeps
  * nothing is refused for the same reason.
  */
-export const RetentionPolicySchema = z
-  .strictObject(
-    {
-      keepLast: KeepCountSchema.optional(),
-      keepHourly: KeepCountSchema.optional(),
-      keepDaily: KeepCountSchema.optional(),
-      keepWeekly: KeepCountSchema.optional(),
-      keepMonthly: KeepCountSchema.optional(),
-      keepYearly: KeepCountSchema.optional(),
-      keepWithin: DurationTextSchema.optional(),
-      keepWithinHourly: DurationTextSchema.optional(),
-      keepWithinDaily: DurationTextSchema.optional(),
-      keepWithinWeekly: DurationTextSchema.optional(),
-      keepWithinMonthly: DurationTextSchema.optional(),
-      keepWithinYearly: DurationTextSchema.optional(),
-      /** A checkpoint matches a list when it has every tag of it; `""` matches untagged ones. */
-      keepTags: z.array(z.array(z.string()).min(1, "a tag list needs at least one tag")).optional(),
-      keepBest: KeepBestSchema.optional(),
-      keepEveryNSteps: KeepEveryNStepsSchema.optional(),
-      keepSteps: KeepStepsSchema.optional(),
-      keepVerified: KeepVerifiedSchema.optional(),
-      timeZone: TimeZoneSchema.default("UTC"),
-    },
-    {
-      error: (issue) =>
-        issue.code === "unrecognized_keys"
-          ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; ` +
-            `known fields are ${POLICY_FIELDS.join(", ")}`
-          : undefined,
-    },
-  )
-  .superRefine((policy, ctx) => {
-    if (!isActive(policy)) {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          "the policy keeps nothing: set a keepLast/keepHourly/…/keepYearly count (-1 or more " +
-          "than 0), a non-zero keepWithin… duration, a keepTags list, keepBest, keepEveryNSteps, " +
-          "keepVerified or a keepSteps list",
-      });
-    }
-  });
+export const RetentionPolicySchema = lazySchema(() =>
+  z
+    .strictObject(
+      {
+        keepLast: KeepCountSchema.optional(),
+        keepHourly: KeepCountSchema.optional(),
+        keepDaily: KeepCountSchema.optional(),
+        keepWeekly: KeepCountSchema.optional(),
+        keepMonthly: KeepCountSchema.optional(),
+        keepYearly: KeepCountSchema.optional(),
+        keepWithin: DurationTextSchema.optional(),
+        keepWithinHourly: DurationTextSchema.optional(),
+        keepWithinDaily: DurationTextSchema.optional(),
+        keepWithinWeekly: DurationTextSchema.optional(),
+        keepWithinMonthly: DurationTextSchema.optional(),
+        keepWithinYearly: DurationTextSchema.optional(),
+        /** A checkpoint matches a list when it has every tag of it; `""` matches untagged ones. */
+        keepTags: z
+          .array(z.array(z.string()).min(1, "a tag list needs at least one tag"))
+          .optional(),
+        keepBest: KeepBestSchema.optional(),
+        keepEveryNSteps: KeepEveryNStepsSchema.optional(),
+        keepSteps: KeepStepsSchema.optional(),
+        keepVerified: KeepVerifiedSchema.optional(),
+        timeZone: TimeZoneSchema.default("UTC"),
+      },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; ` +
+              `known fields are ${POLICY_FIELDS.join(", ")}`
+            : undefined,
+      },
+    )
+    .superRefine((policy, ctx) => {
+      if (!isActive(policy)) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "the policy keeps nothing: set a keepLast/keepHourly/…/keepYearly count (-1 or more " +
+            "than 0), a non-zero keepWithin… duration, a keepTags list, keepBest, keepEveryNSteps, " +
+            "keepVerified or a keepSteps list",
+        });
+      }
+    }),
+);
 /** A validated retention policy; `timeZone` is filled in and canonical. */
 export type RetentionPolicy = z.output<typeof RetentionPolicySchema>;
 /** A retention policy as written in config, before defaults. */
@@ -239,41 +250,47 @@ export const matchesGlob = (pattern: string, name: string): boolean =>
   globToRegExp(pattern).test(name);
 
 /** A simulation-name glob (`*`, `?`, `[a-z]`, `[!…]`), rejected at config load when malformed. */
-export const GlobSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .superRefine((pattern, ctx) => {
-    try {
-      globToRegExp(pattern);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-    }
-  });
+export const GlobSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1, "must not be empty")
+    .superRefine((pattern, ctx) => {
+      try {
+        globToRegExp(pattern);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
+);
 
 /**
  * Retention settings of a deployment: the policy every simulation gets, overrides for simulations
  * whose names match a glob, and when an override names a `provider` only that provider's (a files
  * run and a simulation differ in what is worth keeping: `keepBest` by a training loss, say); the
  * first match wins and replaces the default whole, so an override reads on its own; and the largest share of a simulation's COMPLETE checkpoints one run may
- * remove without being forced, a guard against a mistaken policy emptying the catalog.
+ * remove without being forced, a guard against a mistaken policy emptying the catalog (counted
+ * against the simulation's last approved run, see `RetentionBase`, so the policy's own steady
+ * state is never held back by it).
  */
-export const RetentionConfigSchema = z.strictObject({
-  default: RetentionPolicySchema,
-  overrides: z
-    .array(
-      z.strictObject({
-        match: GlobSchema,
-        provider: ProviderNameSchema.optional(),
-        policy: RetentionPolicySchema,
-      }),
-    )
-    .default([]),
-  maxRemoveFraction: z
-    .number()
-    .min(0, "must be between 0 and 1")
-    .max(1, "must be between 0 and 1")
-    .default(0.5),
-});
+export const RetentionConfigSchema = lazySchema(() =>
+  z.strictObject({
+    default: RetentionPolicySchema,
+    overrides: z
+      .array(
+        z.strictObject({
+          match: GlobSchema,
+          provider: ProviderNameSchema.optional(),
+          policy: RetentionPolicySchema,
+        }),
+      )
+      .default([]),
+    maxRemoveFraction: z
+      .number()
+      .min(0, "must be between 0 and 1")
+      .max(1, "must be between 0 and 1")
+      .default(0.5),
+  }),
+);
 /** Validated retention settings. */
 export type RetentionConfig = z.output<typeof RetentionConfigSchema>;
 /** Retention settings as written in a config file. */
@@ -322,6 +339,12 @@ export interface RetentionCandidate {
   readonly metrics?: Readonly<Record<string, number>>;
   /** Read by `keepVerified`: its latest restore test, of which only `PASSED` counts. */
   readonly verification?: { readonly status: string };
+  /**
+   * When it became a candidate (a checkpoint's completion, an archive copy's `archivedAt`): the
+   * guard tells by it what the last approved run saw (see `RetentionBase`); absent, it counts as
+   * unseen, the cautious side.
+   */
+  readonly completedAt?: string | Date;
 }
 
 /**
@@ -352,11 +375,83 @@ export interface RetentionPlanOptions {
   force?: boolean;
   /** Largest share (0–1) of a simulation's COMPLETE checkpoints one run may remove; 0.5 default. */
   maxRemoveFraction?: number;
+  /**
+   * The last approved run of a simulation (see `RetentionBase`), so the share guard counts only
+   * removals that run did not approve and that newer checkpoints do not explain; absent, the
+   * whole plan counts, as on a simulation's first run.
+   */
+  base?: (simulation: string) => RetentionBase | undefined;
 }
 
 /** One policy for every simulation, or a function choosing it per simulation (see `policyFor`). */
 export type RetentionPolicySource =
   RetentionPolicyInput | ((simulation: string) => RetentionPolicyInput);
+
+/** Hot checkpoints (`prune`) and archive copies (`prune-archives`) keep separate bases. */
+export const RetentionScopeSchema = lazySchema(() => z.enum(["checkpoints", "archives"]));
+/** Which retention a base belongs to. */
+export type RetentionScope = z.infer<typeof RetentionScopeSchema>;
+
+const IsoInstant = z.iso.datetime({ offset: true });
+
+/**
+ * What the share guard remembers of a simulation's last approved run (a plan that passed the
+ * guard or was forced): when it planned (`at`), the newest checkpoint it planned over that was
+ * not in the future (`newest`; `at` when all were) and the policy it applied. That is enough to
+ * tell the policy's steady state from a mistake without storing any list of ids: checkpoints
+ * newer than `newest` that completed after `at` are the steady arrivals that may push older ones
+ * out; replaying `policy` at `at` over what had completed by then tells what that run approved
+ * (see `unexplainedRemovals`). Without `policy`, the base of a first run that was refused: it
+ * approved nothing, but what arrives after it still rolls through, so a simulation whose first
+ * debounce window held many checkpoints is not locked out for good. Read back from the catalog,
+ * so parsed like any input.
+ */
+export const RetentionBaseSchema = lazySchema(() =>
+  z.object({
+    scope: RetentionScopeSchema,
+    simulation: z.string().min(1),
+    runId: z.string().min(1),
+    at: IsoInstant,
+    newest: IsoInstant,
+    policy: RetentionPolicySchema.optional(),
+  }),
+);
+/** The last approved run of one simulation's retention. */
+export type RetentionBase = z.output<typeof RetentionBaseSchema>;
+
+/**
+ * The base a run records once its plan is approved (`policy`, the one it applied), before it
+ * removes anything: a crash part-way then leaves a base whose approval covers what is left; or,
+ * without `policy`, the base of a simulation's first run that was refused. Undefined when the
+ * simulation has no COMPLETE checkpoint: a run that saw nothing has nothing to measure against.
+ */
+export function retentionBaseOf(
+  run: { scope: RetentionScope; simulation: string; runId: string; now: Date },
+  checkpoints: readonly RetentionCandidate[],
+  policy?: RetentionPolicy,
+): RetentionBase | undefined {
+  const parser = new InstantParser();
+  const now = run.now.getTime();
+  let any = false;
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const candidate of checkpoints) {
+    if (candidate.state !== "COMPLETE" || candidate.simulation !== run.simulation) continue;
+    any = true;
+    const time = timeOf(candidate, parser);
+    if (time <= now) newest = Math.max(newest, time);
+  }
+  if (!any) return undefined;
+  // One stamped in the future (a wrong clock) must not hold every later arrival back as "older".
+  if (newest === Number.NEGATIVE_INFINITY) newest = now;
+  return {
+    scope: run.scope,
+    simulation: run.simulation,
+    runId: run.runId,
+    at: run.now.toISOString(),
+    newest: new Date(newest).toISOString(),
+    ...(policy === undefined ? {} : { policy }),
+  };
+}
 
 function hasTags(entryTags: readonly string[], list: readonly string[]): boolean {
   for (const tag of list) {
@@ -590,24 +685,125 @@ function newestFirst(group: readonly RetentionCandidate[]): {
   };
 }
 
+/** Reasons each position of `sorted` (newest first) is kept by, absent where the policy removes. */
+function reasonsFor(
+  sorted: readonly RetentionCandidate[],
+  times: Float64Array,
+  policy: RetentionPolicy,
+  now: number,
+): Map<number, string[]> {
+  const reasons = applyPolicy(sorted, times, policy, now);
+  addCheckpointRuleReasons(sorted, policy, reasons);
+  return reasons;
+}
+
+/** True when position `i` of a plan is removed: neither a favorite nor kept by a rule. */
+const removedAt = (
+  sorted: readonly RetentionCandidate[],
+  reasons: ReadonlyMap<number, string[]>,
+  i: number,
+): boolean => sorted[i]?.favorite !== true && !reasons.has(i);
+
+/**
+ * The removals of a plan that the share guard counts once the simulation has a base: those the
+ * policy would make even if none of the checkpoints newer than the base had arrived (`newest`
+ * passed, completed after `at`, not in the future: the steady arrivals, which only push older
+ * checkpoints out), less those the base's run approved (what replaying its policy at its time over
+ * what had completed by then removes: a removal it could not finish, such as one waiting for an
+ * archive copy). What is left is what a changed policy, a moved clock, checkpoints that arrived
+ * out of order (an import of old ones) or ones stamped in the future make removable.
+ */
+function unexplainedRemovals(
+  sorted: readonly RetentionCandidate[],
+  times: Float64Array,
+  reasons: ReadonlyMap<number, string[]>,
+  policy: RetentionPolicy,
+  now: number,
+  base: RetentionBase,
+): { counted: number; newer: number } {
+  const at = Date.parse(base.at);
+  const newest = Date.parse(base.newest);
+  const parser = new InstantParser();
+  const older: number[] = [];
+  const seen: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const completedAt = (sorted[i] as RetentionCandidate).completedAt;
+    const completed =
+      completedAt === undefined
+        ? Number.NaN
+        : completedAt instanceof Date
+          ? completedAt.getTime()
+          : parser.parse(completedAt);
+    const time = times[i] as number;
+    if (completed <= at) seen.push(i);
+    else if (time > newest && time <= now) continue;
+    older.push(i);
+  }
+  const newer = sorted.length - older.length;
+  const pick = (positions: readonly number[]) => ({
+    sorted: positions.map((i) => sorted[i] as RetentionCandidate),
+    times: Float64Array.from(positions, (i) => times[i] as number),
+  });
+  const withoutNewer = pick(older);
+  const removedWithoutNewer = new Uint8Array(sorted.length);
+  const kept = reasonsFor(withoutNewer.sorted, withoutNewer.times, policy, now);
+  older.forEach((i, j) => {
+    if (removedAt(withoutNewer.sorted, kept, j)) removedWithoutNewer[i] = 1;
+  });
+  const approved = new Uint8Array(sorted.length);
+  if (base.policy !== undefined) {
+    const then = pick(seen);
+    const keptThen = reasonsFor(then.sorted, then.times, base.policy, at);
+    seen.forEach((i, j) => {
+      if (removedAt(then.sorted, keptThen, j)) approved[i] = 1;
+    });
+  }
+  let counted = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (removedAt(sorted, reasons, i) && removedWithoutNewer[i] === 1 && approved[i] !== 1) {
+      counted++;
+    }
+  }
+  return { counted, newer };
+}
+
+/** The plan's refusal by simsnap's two count guards, or null (see `planRetention`). */
 function refusal(
   simulation: string,
-  removing: number,
-  complete: number,
+  plan: { sorted: readonly RetentionCandidate[]; times: Float64Array; removing: number },
+  reasons: ReadonlyMap<number, string[]>,
+  policy: RetentionPolicy,
   options: RetentionPlanOptions,
   max: number,
 ): string | null {
+  const { sorted, times, removing } = plan;
+  const complete = sorted.length;
   if (complete > 0 && removing === complete) {
     return `the policy would remove all ${complete} COMPLETE checkpoints of ${simulation}; refusing to leave it without any`;
   }
-  if (!options.force && removing > max * complete) {
+  if (options.force || removing <= max * complete) return null;
+  const allowed = `more than the allowed ${Math.round(max * 100)}%; force the run to allow it`;
+  const base = options.base?.(simulation);
+  if (base === undefined) {
     const share = Math.round((removing / complete) * 100);
     return (
       `the policy would remove ${removing} of ${complete} COMPLETE checkpoints of ${simulation} ` +
-      `(${share}%), more than the allowed ${Math.round(max * 100)}%; force the run to allow it`
+      `(${share}%), ${allowed}`
     );
   }
-  return null;
+  const now = options.now.getTime();
+  const { counted, newer } = unexplainedRemovals(sorted, times, reasons, policy, now, base);
+  if (counted <= max * complete) return null;
+  const share = Math.round((counted / complete) * 100);
+  const why =
+    base.policy === undefined
+      ? `not pushed out by the ${newer} newer checkpoints since its refused first run (${base.at})`
+      : `neither approved by its last approved run (${base.at}) nor pushed out by the ${newer} ` +
+        `newer checkpoints since (a changed policy or clock, or checkpoints out of order?)`;
+  return (
+    `the policy would remove ${removing} of ${complete} COMPLETE checkpoints of ${simulation}, ` +
+    `${counted} of them (${share}%) ${why}, ${allowed}`
+  );
 }
 
 /**
@@ -616,7 +812,11 @@ function refusal(
  * rules restic lacks (a checkpoint is kept when any rule keeps it, every reason listed) and
  * simsnap's guards: only COMPLETE checkpoints are candidates, favorites are always kept (reason
  * `favorite`, and they still fill the periods they fall in), and a plan that would remove every
- * COMPLETE checkpoint, or more than `maxRemoveFraction` of them without `force`, is refused.
+ * COMPLETE checkpoint is refused, as is, without `force`, one removing more than
+ * `maxRemoveFraction` of them. With a base (`options.base`, the simulation's last approved run)
+ * only the removals that run neither approved nor newer checkpoints explain count towards that
+ * share (see `unexplainedRemovals`), so the policy's steady state rolls through after a backlog
+ * while a changed policy, clock or import is still stopped; without one, every removal counts.
  * Pure: the same inputs give the same plans, which is what makes a dry run trustworthy.
  */
 export function planRetention(
@@ -656,8 +856,7 @@ export function planRetention(
     const raw = typeof policy === "function" ? policy(simulation) : policy;
     const resolved = parseInput(RetentionPolicySchema, raw, `retention policy for ${simulation}`);
     const { sorted, times } = newestFirst(bySimulation.get(simulation) ?? []);
-    const reasons = applyPolicy(sorted, times, resolved, now);
-    addCheckpointRuleReasons(sorted, resolved, reasons);
+    const reasons = reasonsFor(sorted, times, resolved, now);
     const keep: KeptCheckpoint[] = [];
     const remove: { id: string }[] = [];
     // Positions with reasons in order, so the walk below needs no lookup for the others.
@@ -674,6 +873,7 @@ export function planRetention(
       else if (why) keep.push({ id, reasons: why });
       else remove.push({ id });
     }
+    const planned = { sorted, times, removing: remove.length };
     return {
       simulation,
       keep,
@@ -681,7 +881,7 @@ export function planRetention(
       // keepVerified's refusal first: no force overrides it, so it is the one to act on.
       refused:
         verifiedRefusal(simulation, sorted, remove.length, resolved) ??
-        refusal(simulation, remove.length, sorted.length, options, max),
+        refusal(simulation, planned, reasons, resolved, options, max),
     };
   });
 }

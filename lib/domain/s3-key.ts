@@ -1,3 +1,4 @@
+import * as z from "zod";
 import { ValidationError } from "./errors.ts";
 
 /**
@@ -31,6 +32,15 @@ export function keySegment(text: string): string {
 }
 
 /**
+ * The segment `keySegment` spelt as `spelt` (its inverse), so a key built from a path can be read
+ * back into that path: the trash keeps a set's objects under spelt keys and puts them back.
+ */
+export function segmentOfSpelling(spelt: string): string {
+  const special = Object.entries(SPECIAL).find(([, spelling]) => spelling === spelt);
+  return special ? special[0] : spelt.replaceAll("!!", "!");
+}
+
+/**
  * An S3 key from its segments, each spelt by `keySegment`: no `.`/`..` segment, no leading `/`.
  * No segments at all would be the empty key, which S3 refuses; it is refused here first.
  */
@@ -56,3 +66,18 @@ export const prefixSegments = (prefix: string): string[] =>
  */
 export const hasDotSegment = (path: string): boolean =>
   path.split("/").some((segment) => segment === "." || segment === "..");
+
+/**
+ * Key segments separated by `/`; the provider appends `snapshot/<name>-<time>.zip`. A `.` or `..`
+ * segment is refused: the provider writes under the prefix as given, so it cannot be re-spelt
+ * safely (see `s3Key`), and a tool mapping keys to paths would resolve it outside the prefix.
+ * Here, not with the config file's schema, because every function checks its prefixes at init
+ * (`SIMSNAP_SNAPSHOT_PREFIX`) and none needs the config file's schema for it (docs/scale.md).
+ */
+export const SnapshotPrefixSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+    'must be key segments separated by "/", with no leading or trailing "/"',
+  )
+  .refine((prefix) => !hasDotSegment(prefix), 'must not have a "." or ".." segment');

@@ -1,11 +1,14 @@
 import * as z from "zod";
 import { ProviderNameSchema } from "./providers.ts";
 import { GlobSchema, matchesGlob } from "./retention.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 /** AWS's tag rules: keys of 1–128 characters, values of up to 256. */
-const TagsSchema = z.record(
-  z.string().min(1, "tag keys must not be empty").max(128, "tag keys are at most 128 characters"),
-  z.string().max(256, "tag values are at most 256 characters"),
+const TagsSchema = lazySchema(() =>
+  z.record(
+    z.string().min(1, "tag keys must not be empty").max(128, "tag keys are at most 128 characters"),
+    z.string().max(256, "tag values are at most 256 characters"),
+  ),
 );
 
 /**
@@ -15,14 +18,16 @@ const TagsSchema = z.record(
  * simulation of every provider. Tags are the simulation's own AWS tags, read from the provider
  * (`ListTagsForResource`); a provider whose simulations have no tags matches no tag selector.
  */
-export const SimulationSelectorSchema = z.strictObject({
-  providers: z
-    .array(ProviderNameSchema)
-    .min(1, "must list at least one provider, or be left out")
-    .optional(),
-  names: z.array(GlobSchema).min(1, "must list at least one glob, or be left out").optional(),
-  tags: TagsSchema.optional(),
-});
+export const SimulationSelectorSchema = lazySchema(() =>
+  z.strictObject({
+    providers: z
+      .array(ProviderNameSchema)
+      .min(1, "must list at least one provider, or be left out")
+      .optional(),
+    names: z.array(GlobSchema).min(1, "must list at least one glob, or be left out").optional(),
+    tags: TagsSchema.optional(),
+  }),
+);
 /** Which simulations a schedule snapshots. */
 export type SimulationSelector = z.output<typeof SimulationSelectorSchema>;
 

@@ -1,3 +1,4 @@
+import { snapshotDeadline, type SnapshotDeadlineTiming } from "./job-deadline.ts";
 import { isJobFinished, type Job } from "./job.ts";
 import { normalizePrefix } from "./snapshot-key.ts";
 
@@ -36,14 +37,41 @@ export interface SnapshotWindow {
 /**
  * What to do with a file: bind it to `job`; `wait` because a call whose window could hold it has
  * not answered yet; or `none`, when no job or more than one could have produced it (the file is
- * then cataloged as `discovered`, never given to a job by guess).
+ * then cataloged as `discovered`, never given to a job by guess). `ended` names the jobs that
+ * already ended whose windows hold the stamp: the file is likely one of theirs, which a
+ * discovered record says, but an ended job's checkpoint is never brought back to life by it.
  */
 export type SnapshotBinding =
   | { kind: "bind"; job: Job }
   | { kind: "wait"; reason: string; seconds: number }
-  | { kind: "none"; reason: string };
+  | { kind: "none"; reason: string; ended: Job[] };
 
+/**
+ * The longest a CreateSnapshot call may still be answering after it started: Lambda's longest
+ * invocation. Only bounds how far back `bindingJobsStartedWithin` looks, so erring long is free.
+ */
+const CALL_MAX_MS = 900_000;
 const SECOND_MS = 1000;
+
+/**
+ * The start times of the snapshot jobs whose windows could hold a stamp between `from` and `to`:
+ * a job's call starts after the job (and at most the skew and a second after the stamp) and,
+ * take-snapshot never calling past the job's first deadline, answers at most the job's deadline
+ * budget (`snapshotDeadline`) plus one call after the job started. The binding reads ended jobs
+ * from this range, since the openJobs index no longer holds them. A deployment that shortened its
+ * snapshot timing since a job started may look back less far than that job reached.
+ */
+export function bindingJobsStartedWithin(
+  stamps: { from: Date; to: Date },
+  timing: SnapshotDeadlineTiming,
+): { from: Date; to: Date } {
+  const budgetMs = Date.parse(snapshotDeadline(new Date(0), timing));
+  return {
+    from: new Date(stamps.from.getTime() - SNAPSHOT_STAMP_SKEW_MS - budgetMs - CALL_MAX_MS),
+    to: new Date(stamps.to.getTime() + SNAPSHOT_STAMP_SKEW_MS + SECOND_MS),
+  };
+}
+
 const floorToSecond = (ms: number): number => Math.floor(ms / SECOND_MS) * SECOND_MS;
 
 /**
@@ -66,10 +94,9 @@ export function snapshotWindow(
 const contains = (window: SnapshotWindow | undefined, time: number): boolean =>
   window !== undefined && window.from.getTime() <= time && time <= window.to.getTime();
 
-/** An open snapshot job of the file's simulation that wrote to the file's bucket and prefix. */
+/** A snapshot job of the file's simulation that wrote to the file's bucket and prefix. */
 const sameDestination = (file: StampedFile, job: Job): boolean =>
   job.kind === "snapshot" &&
-  !isJobFinished(job) &&
   job.checkpointId !== undefined &&
   job.simulation === file.simulation &&
   job.destination?.bucket === file.bucket &&
@@ -80,29 +107,50 @@ const sameDestination = (file: StampedFile, job: Job): boolean =>
  * its window's end is unknown, so any file stamped after its start may yet be its own.
  */
 const mayStillBeCalling = (job: Job, time: number, now: Date): boolean =>
+  !isJobFinished(job) &&
   job.callStartedAt !== undefined &&
   job.requestedAt === undefined &&
   job.claimedUntil !== undefined &&
   new Date(job.claimedUntil) > now &&
   floorToSecond(new Date(job.callStartedAt).getTime()) - SNAPSHOT_STAMP_SKEW_MS <= time;
 
+/** Each job once, as its latest version: two listings of one moment may hold one job twice. */
+function latestVersions(jobs: readonly Job[]): Job[] {
+  const latest = new Map<string, Job>();
+  for (const job of jobs) {
+    const seen = latest.get(job.id);
+    if (!seen || seen.version < job.version) latest.set(job.id, job);
+  }
+  return [...latest.values()];
+}
+
+const describeJob = (job: Job): string =>
+  isJobFinished(job)
+    ? `${job.id} (${job.status}${job.endTime ? ` at ${job.endTime}` : ""})`
+    : job.id;
+
 /**
  * Decides which open snapshot job, if any, produced a file. The file belongs to the one job whose
  * exact CreateSnapshot window contains its stamp; failing that, to the one job whose window
  * widened by `SNAPSHOT_STAMP_SKEW_MS` contains it; none or several candidates leave it unbound.
- * While a call that could have produced it is still in flight, the answer is to wait. Pass every
- * open snapshot job of the simulation: a job left out could make a bound file ambiguous.
+ * Jobs that already ended are candidates too, though never bound: a slow snapshot whose job
+ * failed at its deadline makes its file ambiguous rather than a gift to an open neighbour whose
+ * widened window also holds the stamp, and a file only an ended job's window holds is left
+ * unbound (`ended` names it), never completing a checkpoint that already failed. While a call
+ * that could have produced it is still in flight, the answer is to wait. Pass every open snapshot
+ * job of the simulation and every ended one started in `bindingJobsStartedWithin`: a job left out
+ * could make a bound file ambiguous. A job given twice counts once, at its latest version.
  */
 export function bindSnapshotFile(
   file: StampedFile,
-  openJobs: readonly Job[],
+  jobs: readonly Job[],
   now: Date,
 ): SnapshotBinding {
-  const jobs = openJobs.filter((job) => sameDestination(file, job));
+  const relevant = latestVersions(jobs).filter((job) => sameDestination(file, job));
   const time = file.time.getTime();
   const stamp = file.time.toISOString();
 
-  const calling = jobs.filter((job) => mayStillBeCalling(job, time, now));
+  const calling = relevant.filter((job) => mayStillBeCalling(job, time, now));
   if (calling.length > 0) {
     const untilClaimEnds = Math.min(
       ...calling.map((job) => new Date(job.claimedUntil as string).getTime() - now.getTime()),
@@ -115,15 +163,29 @@ export function bindSnapshotFile(
   }
 
   for (const skew of [0, SNAPSHOT_STAMP_SKEW_MS]) {
-    const candidates = jobs.filter((job) => contains(snapshotWindow(job, skew), time));
+    const candidates = relevant.filter((job) => contains(snapshotWindow(job, skew), time));
+    const ended = candidates.filter(isJobFinished);
     const [only] = candidates;
-    if (candidates.length === 1 && only) return { kind: "bind", job: only };
+    if (candidates.length === 1 && only && ended.length === 0) return { kind: "bind", job: only };
+    const window = skew === 0 ? "CreateSnapshot window" : "skew-widened CreateSnapshot window";
+    if (candidates.length === 1 && only) {
+      return {
+        kind: "none",
+        reason: `stamp ${stamp} is in the ${window} of job ${describeJob(only)}, which ended before its file was bound`,
+        ended,
+      };
+    }
     if (candidates.length > 1) {
       return {
         kind: "none",
-        reason: `stamp ${stamp} is in the CreateSnapshot windows of ${candidates.length} jobs (${candidates.map((job) => job.id).join(", ")})`,
+        reason: `stamp ${stamp} is in the ${window}s of ${candidates.length} jobs (${candidates.map(describeJob).join(", ")})`,
+        ended,
       };
     }
   }
-  return { kind: "none", reason: `no open job's CreateSnapshot window holds stamp ${stamp}` };
+  return {
+    kind: "none",
+    reason: `no snapshot job's CreateSnapshot window holds stamp ${stamp}`,
+    ended: [],
+  };
 }

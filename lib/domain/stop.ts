@@ -2,6 +2,7 @@ import * as z from "zod";
 import type { ErrorInfo } from "./checkpoint.ts";
 import type { JobStep } from "./job.ts";
 import { SimulationNameSchema } from "./names.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -11,14 +12,16 @@ const IsoDate = z.iso.datetime({ offset: true });
  * job keeps what identifies it later: the newest checkpoint the simulation had before the call
  * (in the platform's own clock, so clock skew cannot move a checkpoint across the line).
  */
-export const StopCallSchema = z.object({
-  /** Saved just before the call, so that a crash during the call still leaves it. */
-  calledAt: IsoDate,
-  /** `created` of the simulation's newest platform checkpoint before the call; absent: none. */
-  newestBefore: IsoDate.optional(),
-  /** When the platform accepted the call (or the simulation was found stopping after it). */
-  acceptedAt: IsoDate.optional(),
-});
+export const StopCallSchema = lazySchema(() =>
+  z.object({
+    /** Saved just before the call, so that a crash during the call still leaves it. */
+    calledAt: IsoDate,
+    /** `created` of the simulation's newest platform checkpoint before the call; absent: none. */
+    newestBefore: IsoDate.optional(),
+    /** When the platform accepted the call (or the simulation was found stopping after it). */
+    acceptedAt: IsoDate.optional(),
+  }),
+);
 /** The stop call of a checkpoint-on-stop platform. */
 export type StopCall = z.infer<typeof StopCallSchema>;
 
@@ -26,28 +29,37 @@ export type StopCall = z.infer<typeof StopCallSchema>;
  * What a stop job was asked for. Kept on the job because the decision after the final snapshot
  * (stop, or refuse and leave the simulation running) is taken later, by another function.
  */
-export const StopOptionsSchema = z.object({
-  requestId: z.string().min(1),
-  snapshot: z.boolean(),
-  force: z.boolean(),
-  reason: z.string().optional(),
-  /**
-   * The platform saves the final checkpoint itself while stopping (capability
-   * `checkpointOnStop`): the job makes that one call and then re-checks the platform, instead
-   * of a snapshot followed by StopSimulation. Absent on SimSpace Weaver stops and older records.
-   */
-  checkpointOnStop: z.boolean().optional(),
-  /** The stop call of a `checkpointOnStop` stop, once it was made. */
-  call: StopCallSchema.optional(),
-  /**
-   * `restart`: a cycle. Once the checkpoint this stop saved is COMPLETE, the simulation is
-   * started again from exactly that checkpoint, by a restore job (`restartJobId`); never from
-   * another one, so a stop whose checkpoint failed leaves the simulation stopped.
-   */
-  then: z.literal("restart").optional(),
-  /** The restore job that starts a cycled simulation again, once it was requested. */
-  restartJobId: z.string().min(1).optional(),
-});
+export const StopOptionsSchema = lazySchema(() =>
+  z.object({
+    requestId: z.string().min(1),
+    snapshot: z.boolean(),
+    force: z.boolean(),
+    reason: z.string().optional(),
+    /**
+     * The platform saves the final checkpoint itself while stopping (capability
+     * `checkpointOnStop`): the job makes that one call and then re-checks the platform, instead
+     * of a snapshot followed by StopSimulation. Absent on SimSpace Weaver stops and older records.
+     */
+    checkpointOnStop: z.boolean().optional(),
+    /** The stop call of a `checkpointOnStop` stop, once it was made. */
+    call: StopCallSchema.optional(),
+    /**
+     * `restart`: a cycle. Once the checkpoint this stop saved is COMPLETE, the simulation is
+     * started again from exactly that checkpoint, by a restore job (`restartJobId`); never from
+     * another one, so a stop whose checkpoint failed leaves the simulation stopped.
+     */
+    then: z.literal("restart").optional(),
+    /** The restore job that starts a cycled simulation again, once it was requested. */
+    restartJobId: z.string().min(1).optional(),
+    /**
+     * Why the stop is refused, when that was decided before the job was recorded (no such
+     * simulation, a cycle its platform cannot do, no checkpoint possible without `force`): written
+     * in the job's one conditional create, so that a delivery finding the job RUNNING after a crash
+     * finishes the refusal instead of going on to stop the simulation.
+     */
+    refusal: z.object({ code: z.string().min(1), message: z.string().min(1) }).optional(),
+  }),
+);
 /** What a stop job was asked for. */
 export type StopOptions = z.infer<typeof StopOptionsSchema>;
 
@@ -157,14 +169,16 @@ export function finalSnapshotVerdict(
  * `requestId` is its natural key: the stop job's id derives from it, so a request delivered or
  * sent twice is one stop.
  */
-export const StopRequestSchema = z.object({
-  requestId: z.string().min(1).max(256),
-  simulation: SimulationNameSchema,
-  snapshot: z.boolean().default(true),
-  force: z.boolean().default(false),
-  reason: z.string().max(1024, "must be at most 1024 characters").optional(),
-  /** A cycle: start the simulation again from the checkpoint the stop saved (see `StopOptions`). */
-  then: z.literal("restart").optional(),
-});
+export const StopRequestSchema = lazySchema(() =>
+  z.object({
+    requestId: z.string().min(1).max(256),
+    simulation: SimulationNameSchema,
+    snapshot: z.boolean().default(true),
+    force: z.boolean().default(false),
+    reason: z.string().max(1024, "must be at most 1024 characters").optional(),
+    /** A cycle: start the simulation again from the checkpoint the stop saved (see `StopOptions`). */
+    then: z.literal("restart").optional(),
+  }),
+);
 /** A validated stop request. */
 export type StopRequest = z.output<typeof StopRequestSchema>;

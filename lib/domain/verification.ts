@@ -10,8 +10,10 @@ import { isTimeZone } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import { deterministicId } from "./ids.ts";
 import { MaximumDurationSchema, RestoreStepSchema } from "./restore.ts";
+import type { RetentionPlan } from "./retention.ts";
 import { parseScheduleExpression } from "./schedule-expression.ts";
 import { SimulationSelectorSchema } from "./selector.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 const IsoDate = z.iso.datetime({ offset: true });
 
@@ -37,41 +39,45 @@ const expression = (allowSeconds: boolean) =>
  * (run with the details in its environment; exit 0 passes). Each environment runs its own and
  * ignores the other, so one config file serves both; either one is bounded by `timeoutSeconds`.
  */
-export const UserCheckConfigSchema = z
-  .strictObject({
-    lambdaArn: z
-      .string()
-      .regex(
-        /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/,
-        "must be a Lambda function ARN",
-      )
-      .optional(),
-    command: z
-      .array(z.string().min(1, "must not be empty"))
-      .min(1, "must name a program, then its arguments")
-      .optional(),
-    timeoutSeconds: z
-      .number()
-      .int()
-      .min(1, "must be at least 1")
-      .max(600, "must be at most 600 (the verify function's own timeout is 900 s)")
-      .default(60),
-  })
-  .refine((check) => check.lambdaArn !== undefined || check.command !== undefined, {
-    message: "name a lambdaArn (AWS), a command (local), or both; leave check out otherwise",
-    path: ["lambdaArn"],
-  });
+export const UserCheckConfigSchema = lazySchema(() =>
+  z
+    .strictObject({
+      lambdaArn: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/,
+          "must be a Lambda function ARN",
+        )
+        .optional(),
+      command: z
+        .array(z.string().min(1, "must not be empty"))
+        .min(1, "must name a program, then its arguments")
+        .optional(),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(1, "must be at least 1")
+        .max(600, "must be at most 600 (the verify function's own timeout is 900 s)")
+        .default(60),
+    })
+    .refine((check) => check.lambdaArn !== undefined || check.command !== undefined, {
+      message: "name a lambdaArn (AWS), a command (local), or both; leave check out otherwise",
+      path: ["lambdaArn"],
+    }),
+);
 /** The user check, validated. */
 export type UserCheckConfig = z.output<typeof UserCheckConfigSchema>;
 
 /** The user check one environment runs: a Lambda function in AWS, a command locally. */
-export const UserCheckSettingSchema = z.union([
-  z.strictObject({ lambdaArn: z.string().min(1), timeoutSeconds: z.number().int().positive() }),
-  z.strictObject({
-    command: z.array(z.string().min(1)).min(1),
-    timeoutSeconds: z.number().int().positive(),
-  }),
-]);
+export const UserCheckSettingSchema = lazySchema(() =>
+  z.union([
+    z.strictObject({ lambdaArn: z.string().min(1), timeoutSeconds: z.number().int().positive() }),
+    z.strictObject({
+      command: z.array(z.string().min(1)).min(1),
+      timeoutSeconds: z.number().int().positive(),
+    }),
+  ]),
+);
 /** The user check one environment runs. */
 export type UserCheckSetting = z.output<typeof UserCheckSettingSchema>;
 
@@ -90,14 +96,16 @@ export function userCheckFor(
 }
 
 /** Which checkpoints of each selected simulation a run tests. */
-export const VerificationChoiceSchema = z.strictObject({
-  /** The newest COMPLETE checkpoint of each simulation: the one a restore would use today. */
-  latest: z.boolean().default(true),
-  /** Every favorite: the ones people said they would come back to. */
-  favorites: z.boolean().default(false),
-  /** This many more, drawn across the selected simulations (the same draw for the same slot). */
-  sample: z.number().int().min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
-});
+export const VerificationChoiceSchema = lazySchema(() =>
+  z.strictObject({
+    /** The newest COMPLETE checkpoint of each simulation: the one a restore would use today. */
+    latest: z.boolean().default(true),
+    /** Every favorite: the ones people said they would come back to. */
+    favorites: z.boolean().default(false),
+    /** This many more, drawn across the selected simulations (the same draw for the same slot). */
+    sample: z.number().int().min(0, "must be 0 or more").max(100, "must be at most 100").default(0),
+  }),
+);
 /** Which checkpoints a run tests. */
 export type VerificationChoice = z.output<typeof VerificationChoiceSchema>;
 
@@ -109,29 +117,31 @@ export type VerificationChoice = z.output<typeof VerificationChoiceSchema>;
  * never could. The selector names simulations by provider and name only: a checkpoint outlives
  * its simulation, whose tags can no longer be read.
  */
-export const VerificationConfigSchema = z.strictObject({
-  expression: expression(false),
-  localExpression: expression(true).optional(),
-  timeZone: z
-    .string()
-    .refine(isTimeZone, "must be an IANA time zone name such as UTC or Europe/Berlin")
-    .default("UTC"),
-  selector: SimulationSelectorSchema.prefault({}).refine((s) => s.tags === undefined, {
-    message:
-      "must not select by tags: checkpoints outlive their simulations, whose tags cannot be read then; select by providers and names",
-    path: ["tags"],
+export const VerificationConfigSchema = lazySchema(() =>
+  z.strictObject({
+    expression: expression(false),
+    localExpression: expression(true).optional(),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, "must be an IANA time zone name such as UTC or Europe/Berlin")
+      .default("UTC"),
+    selector: SimulationSelectorSchema.prefault({}).refine((s) => s.tags === undefined, {
+      message:
+        "must not select by tags: checkpoints outlive their simulations, whose tags cannot be read then; select by providers and names",
+      path: ["tags"],
+    }),
+    checkpoints: VerificationChoiceSchema.prefault({}),
+    maxConcurrent: z
+      .number()
+      .int()
+      .min(1, "must be at least 1")
+      .max(20, "must be at most 20")
+      .default(2),
+    maximumDuration: MaximumDurationSchema.default("30m"),
+    check: UserCheckConfigSchema.optional(),
+    enabled: z.boolean().default(true),
   }),
-  checkpoints: VerificationChoiceSchema.prefault({}),
-  maxConcurrent: z
-    .number()
-    .int()
-    .min(1, "must be at least 1")
-    .max(20, "must be at most 20")
-    .default(2),
-  maximumDuration: MaximumDurationSchema.default("30m"),
-  check: UserCheckConfigSchema.optional(),
-  enabled: z.boolean().default(true),
-});
+);
 /** The `verification` section, validated. */
 export type VerificationConfig = z.output<typeof VerificationConfigSchema>;
 
@@ -139,14 +149,16 @@ export type VerificationConfig = z.output<typeof VerificationConfigSchema>;
  * What the verification schedule hands plan-verifications: the selection and the cost guard, so
  * the function needs no config at run time (as a snapshot schedule carries its selector).
  */
-export const VerificationTickSchema = z.object({
-  schedule: z.string().min(1),
-  scheduledTime: IsoDate,
-  selector: SimulationSelectorSchema.prefault({}),
-  checkpoints: VerificationChoiceSchema.prefault({}),
-  maxConcurrent: z.number().int().positive(),
-  maximumDuration: MaximumDurationSchema,
-});
+export const VerificationTickSchema = lazySchema(() =>
+  z.object({
+    schedule: z.string().min(1),
+    scheduledTime: IsoDate,
+    selector: SimulationSelectorSchema.prefault({}),
+    checkpoints: VerificationChoiceSchema.prefault({}),
+    maxConcurrent: z.number().int().positive(),
+    maximumDuration: MaximumDurationSchema,
+  }),
+);
 /** A verification schedule's tick. */
 export type VerificationTick = z.output<typeof VerificationTickSchema>;
 
@@ -184,11 +196,13 @@ export const VerificationPhaseSchema = z.enum([
 export type VerificationPhase = z.infer<typeof VerificationPhaseSchema>;
 
 /** A verification's outcome, decided before the throwaway simulation is cleaned up. */
-export const VerdictSchema = z.object({
-  status: VerificationStatusSchema,
-  detail: z.string(),
-  at: IsoDate,
-});
+export const VerdictSchema = lazySchema(() =>
+  z.object({
+    status: VerificationStatusSchema,
+    detail: z.string(),
+    at: IsoDate,
+  }),
+);
 /** A verification's outcome. */
 export type Verdict = z.infer<typeof VerdictSchema>;
 
@@ -206,6 +220,12 @@ export const VerificationProgressSchema = z.object({
   startClaimedAt: IsoDate.optional(),
   startedAt: IsoDate.optional(),
   waits: z.number().int().nonnegative().optional(),
+  /**
+   * Times the throwaway was started again because it vanished before it ever ran (a platform
+   * that lost the start, as the local stack's simulator does when killed with it): that says
+   * nothing about the checkpoint, so it is started once more before it counts as a failure.
+   */
+  restarts: z.number().int().nonnegative().optional(),
   verdict: VerdictSchema.optional(),
   /** What the check could prove, so a PASSED is never read as more than it is. */
   evidence: z.string().optional(),
@@ -213,6 +233,12 @@ export const VerificationProgressSchema = z.object({
   ownershipConfirmed: z.boolean().optional(),
   /** Why the throwaway simulation was not stopped or deleted (it was not simsnap's). */
   cleanupNote: z.string().optional(),
+  /**
+   * Set when the test ended while its checkpoint was no longer COMPLETE (deleted, pruned to the
+   * trash): a failure then may be the deletion's doing and says nothing about the checkpoint, so
+   * it is neither recorded on the checkpoint nor announced (see `abandonedVerdict`).
+   */
+  abandoned: z.string().optional(),
 });
 /** The verification-specific part of a `verify` job. */
 export type VerificationProgress = z.infer<typeof VerificationProgressSchema>;
@@ -259,11 +285,17 @@ const testable = (checkpoint: Checkpoint): boolean =>
 const drawKey = (scheduledTime: string, id: string): string =>
   createHash("sha256").update(`${scheduledTime}\u0000${id}`).digest("hex");
 
+/** When a checkpoint's latest test ended; "" (first in order) for one never tested. */
+const lastTested = (checkpoint: Checkpoint): string => checkpoint.verification?.at ?? "";
+
 /**
  * Which checkpoints a run tests, in the order the cost guard admits them: the newest of each
  * simulation first (the restore most likely to be needed), then favorites, then the sample,
- * each once. The sample is a hash draw keyed by the slot, so a repeated tick draws the same.
- * Only COMPLETE checkpoints with a file or a platform copy are eligible.
+ * each once. Among the newest, the least recently proven go first (never tested, then the oldest
+ * test), so a simulation whose newest checkpoint was proven a minute ago does not take the slot
+ * of one never tested, whatever the order of their names. The sample is a hash draw keyed by the
+ * slot, so a repeated tick draws the same. Only COMPLETE checkpoints with a file or a platform
+ * copy are eligible.
  */
 export function chooseCheckpoints(
   bySimulation: ReadonlyMap<string, readonly Checkpoint[]>,
@@ -281,7 +313,9 @@ export function chooseCheckpoints(
     list.filter(testable).sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
   );
   if (choice.latest) {
-    for (const list of eligible) if (list[0]) take(list[0], "latest");
+    const newest = eligible.flatMap((list) => (list[0] ? [list[0]] : []));
+    newest.sort((a, b) => lastTested(a).localeCompare(lastTested(b)));
+    for (const checkpoint of newest) take(checkpoint, "latest");
   }
   if (choice.favorites) {
     for (const list of eligible) for (const c of list) if (c.favorite) take(c, "favorite");
@@ -294,6 +328,54 @@ export function chooseCheckpoints(
     for (const c of rest.slice(0, choice.sample)) take(c, "sample");
   }
   return chosen;
+}
+
+/**
+ * What a verification's verdict means once its checkpoint is read again at the end of the test.
+ * A FAILED verdict on a checkpoint that left the catalog meanwhile (DELETED, in the trash, or
+ * gone) is abandoned: the file the throwaway was restoring from may have been moved away under it
+ * ("Could not load snapshot"), so the failure may be the deletion's, and an alarm for it would be
+ * false. A PASSED verdict stands: the throwaway did restore from the checkpoint's file. Answers
+ * the reason when abandoned, undefined when the verdict stands.
+ */
+export function abandonedVerdict(
+  verdict: Verdict,
+  checkpoint: Pick<Checkpoint, "state" | "purgeAfter"> | undefined,
+  checkpointId: string,
+): string | undefined {
+  if (verdict.status !== "FAILED" || checkpoint?.state === "COMPLETE") return undefined;
+  const now = checkpoint
+    ? `it is ${checkpoint.state}${checkpoint.purgeAfter ? ` (in the trash until ${checkpoint.purgeAfter})` : ""}`
+    : "it no longer exists";
+  return `checkpoint ${checkpointId} was deleted during the test (${now}): the test proves nothing about it and is not recorded; it had reached FAILED: ${verdict.detail}`;
+}
+
+/** The keep reason of a checkpoint a prune leaves alone while a restore test uses it. */
+export const VERIFYING_REASON = "verifying";
+
+/**
+ * A retention plan with the checkpoints under a restore test (`underTest`: ids with an open
+ * `verify` job) moved from `remove` to `keep`, reason `verifying`. Removing one would pull its
+ * file from under the throwaway simulation starting from it and fail a checkpoint that restores
+ * fine; deferred, not spared: the next run removes it once its test has ended. Each goes into
+ * `keep` before the first kept checkpoint created before it, so the list stays newest first. A
+ * refused plan is returned as it is (nothing of it is removed).
+ */
+export function holdUnderTest(
+  plan: RetentionPlan,
+  underTest: ReadonlySet<string>,
+  checkpoints: readonly Pick<Checkpoint, "id" | "createdAt">[],
+): RetentionPlan {
+  if (plan.refused !== null || !plan.remove.some((r) => underTest.has(r.id))) return plan;
+  const created = new Map(checkpoints.map((c) => [c.id, c.createdAt]));
+  const keep = [...plan.keep];
+  for (const { id } of plan.remove) {
+    if (!underTest.has(id)) continue;
+    const at = created.get(id) ?? "";
+    const before = keep.findIndex((k) => (created.get(k.id) ?? "") < at);
+    keep.splice(before < 0 ? keep.length : before, 0, { id, reasons: [VERIFYING_REASON] });
+  }
+  return { ...plan, keep, remove: plan.remove.filter((r) => !underTest.has(r.id)) };
 }
 
 /** How many more throwaway simulations may start now under the cost guard. */

@@ -14,6 +14,7 @@ import {
 } from "../usecases/catalog/delete-checkpoint.ts";
 import { getJob, listJobs, type JobReadDeps } from "../usecases/catalog/list-jobs.ts";
 import { undeleteCheckpoint } from "../usecases/catalog/undelete-checkpoint.ts";
+import { recordCheckpointDeleted, recordCheckpointUndeleted } from "../observability/metrics.ts";
 import { getCheckpoint, listCheckpoints } from "../usecases/catalog/list-checkpoints.ts";
 import { listSimulations, type ListSimulationsDeps } from "../usecases/catalog/list-simulations.ts";
 import { requestPrune, type RequestPruneDeps } from "../usecases/retention/request-prune.ts";
@@ -40,6 +41,7 @@ import {
   PruneStartedViewSchema,
   SimulationOverviewSchema,
 } from "./views.ts";
+import { lazySchema } from "../domain/lazy-schema.ts";
 
 /** Every port the API's use cases need; the function wires the real ones, tests the fakes. */
 export type ApiDeps = RequestSnapshotDeps &
@@ -51,89 +53,107 @@ export type ApiDeps = RequestSnapshotDeps &
   ListSimulationsDeps &
   JobReadDeps;
 
-const IdParams = z.object({
-  id: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
-});
-const SimulationParams = z.object({ name: SimulationNameSchema });
+const IdParams = lazySchema(() =>
+  z.object({
+    id: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
+  }),
+);
+const SimulationParams = lazySchema(() => z.object({ name: SimulationNameSchema }));
 
 /**
  * `Idempotency-Key`: the same key on a retried POST addresses the same job, so a client that
  * timed out can simply send the request again.
  */
-const IdempotencyHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 128 printable ASCII characters without spaces")
-    .optional(),
-});
+const IdempotencyHeaders = lazySchema(() =>
+  z.object({
+    "idempotency-key": z
+      .string()
+      .regex(/^[\x21-\x7e]{1,128}$/, "must be 1 to 128 printable ASCII characters without spaces")
+      .optional(),
+  }),
+);
 
 /** `If-Match: "<version>"` (the ETag of the checkpoint as read); `*` matches any version. */
-const IfMatchHeaders = z.object({
-  "if-match": z
-    .string()
-    .regex(/^(\*|(W\/)?"?\d{1,12}"?)$/, 'must be the ETag of the checkpoint as read, e.g. "3"')
-    .transform((value) => (value === "*" ? undefined : Number(value.replace(/\D/g, ""))))
-    .optional(),
-});
+const IfMatchHeaders = lazySchema(() =>
+  z.object({
+    "if-match": z
+      .string()
+      .regex(/^(\*|(W\/)?"?\d{1,12}"?)$/, 'must be the ETag of the checkpoint as read, e.g. "3"')
+      .transform((value) => (value === "*" ? undefined : Number(value.replace(/\D/g, ""))))
+      .optional(),
+  }),
+);
 
-const tags = z.array(z.string().trim().min(1, "must not be empty").max(128)).max(50);
+const tags = lazySchema(() =>
+  z.array(z.string().trim().min(1, "must not be empty").max(128)).max(50),
+);
 
-const SnapshotBody = knownFieldsOnly(
-  {
-    name: z.string().trim().min(1, "must not be empty").max(256).optional(),
-    description: z.string().max(1024).optional(),
-    tags: tags.optional(),
-    stop: z.boolean().default(false),
-  },
-  "is not a field of a snapshot request; use name, description, tags or stop",
-).superRefine((body, context) => {
-  for (const field of ["name", "tags"] as const) {
-    if (body.stop && body[field] !== undefined) {
-      context.addIssue({
-        code: "custom",
-        path: [field],
-        message: "cannot be combined with stop: the stop names its final snapshot itself",
-      });
+const SnapshotBody = lazySchema(() =>
+  knownFieldsOnly(
+    {
+      name: z.string().trim().min(1, "must not be empty").max(256).optional(),
+      description: z.string().max(1024).optional(),
+      tags: tags.optional(),
+      stop: z.boolean().default(false),
+    },
+    "is not a field of a snapshot request; use name, description, tags or stop",
+  ).superRefine((body, context) => {
+    for (const field of ["name", "tags"] as const) {
+      if (body.stop && body[field] !== undefined) {
+        context.addIssue({
+          code: "custom",
+          path: [field],
+          message: "cannot be combined with stop: the stop names its final snapshot itself",
+        });
+      }
     }
-  }
-});
-
-const StopBody = knownFieldsOnly(
-  {
-    snapshot: z.boolean().default(true),
-    force: z.boolean().default(false),
-    reason: z.string().max(1024).optional(),
-  },
-  "is not a field of a stop request; use snapshot, force or reason",
+  }),
 );
 
-const RestoreBody = knownFieldsOnly(
-  {
-    simulationName: SimulationNameSchema.optional(),
-    maximumDuration: MaximumDurationSchema.optional(),
-    description: z.string().max(500, "must be at most 500 characters").optional(),
-    target: RestoreTargetSchema.optional(),
-  },
-  "is not a field of a restore request; use simulationName, maximumDuration, description or target",
+const StopBody = lazySchema(() =>
+  knownFieldsOnly(
+    {
+      snapshot: z.boolean().default(true),
+      force: z.boolean().default(false),
+      reason: z.string().max(1024).optional(),
+    },
+    "is not a field of a stop request; use snapshot, force or reason",
+  ),
 );
 
-const PruneBody = knownFieldsOnly(
-  {
-    simulation: SimulationNameSchema.optional(),
-    dryRun: z.boolean().default(true),
-    force: z.boolean().default(false),
-  },
-  "is not a field of a prune request; use simulation, dryRun or force",
+const RestoreBody = lazySchema(() =>
+  knownFieldsOnly(
+    {
+      simulationName: SimulationNameSchema.optional(),
+      maximumDuration: MaximumDurationSchema.optional(),
+      description: z.string().max(500, "must be at most 500 characters").optional(),
+      target: RestoreTargetSchema.optional(),
+    },
+    "is not a field of a restore request; use simulationName, maximumDuration, description or target",
+  ),
 );
 
-const DeleteQuery = knownFieldsOnly(
-  { force: booleanParam.default(false) },
-  "is not a query parameter of this route; use force",
+const PruneBody = lazySchema(() =>
+  knownFieldsOnly(
+    {
+      simulation: SimulationNameSchema.optional(),
+      dryRun: z.boolean().default(true),
+      force: z.boolean().default(false),
+    },
+    "is not a field of a prune request; use simulation, dryRun or force",
+  ),
 );
 
-const HealthBody = z.object({ status: z.literal("ok") });
-const SimulationList = z.object({ items: z.array(SimulationOverviewSchema) });
-const CheckpointPage = pageSchema(CheckpointViewSchema);
+const DeleteQuery = lazySchema(() =>
+  knownFieldsOnly(
+    { force: booleanParam.default(false) },
+    "is not a query parameter of this route; use force",
+  ),
+);
+
+const HealthBody = lazySchema(() => z.object({ status: z.literal("ok") }));
+const SimulationList = lazySchema(() => z.object({ items: z.array(SimulationOverviewSchema) }));
+const CheckpointPage = lazySchema(() => pageSchema(CheckpointViewSchema));
 
 /** What the routes that start work answer (see `accepted`). */
 const jobAccepted: ResponseSpec = {
@@ -287,7 +307,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       },
       handle: async ({ params, query }) => ({
         status: 200,
-        body: await deleteCheckpoint(params.id, { force: query.force }, deps),
+        body: await deleteCheckpoint(params.id, { force: query.force }, deps).then(
+          recordCheckpointDeleted,
+        ),
       }),
     }),
     route({
@@ -307,7 +329,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         const checkpoint = await undeleteCheckpoint(params.id, {
           ...deps,
           store: deps.trash?.store,
-        });
+        }).then(recordCheckpointUndeleted);
         return { status: 200, body: checkpoint, headers: { etag: checkpointEtag(checkpoint) } };
       },
     }),

@@ -9,6 +9,7 @@ import { knownFieldsOnly } from "../domain/known-fields.ts";
 import { parseInput } from "../domain/validation.ts";
 import { logger } from "../observability/logger.ts";
 import { errorResponse, jsonResponse, toHttpError, type HttpErrorResponse } from "./responses.ts";
+import { readSegment, SENT_PATH_HEADER, sentPathRefusal } from "./sent-path.ts";
 
 /** The methods the API serves. */
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
@@ -124,14 +125,9 @@ function compilePath(template: string): (path: string) => Record<string, string>
     const params: Record<string, string> = {};
     for (const [i, name] of names.entries()) {
       // Clients percent-encode names ("My%20First%20Simulation"); a path handed over already
-      // decoded ("My First Simulation") reads the same, and a `%` not starting an escape
-      // ("100% load") is taken as it is.
-      const raw = match[i + 1] as string;
-      try {
-        params[name] = decodeURIComponent(raw);
-      } catch {
-        params[name] = raw;
-      }
+      // decoded ("My First Simulation") reads the same (`readSegment`); whether it was decoded
+      // into another path is told by the client's `x-simsnap-path` (`sentPathRefusal`).
+      params[name] = readSegment(match[i + 1] as string);
     }
     return params;
   };
@@ -248,6 +244,17 @@ export function httpApi(
     logger.appendKeys({ correlationId });
     let status = 500;
     try {
+      // A path the gateway decoded into another one is refused, never routed (see sent-path.ts).
+      const altered = sentPathRefusal(path, headers[SENT_PATH_HEADER]);
+      if (altered) {
+        status = 400;
+        return errorResult(
+          errorResponse(400, "PathAltered", altered, [
+            { path: SENT_PATH_HEADER, message: "must read as the path that reached the API" },
+          ]),
+          correlationId,
+        );
+      }
       const candidates = routes
         .map((r) => ({ route: r, params: r.match(path) }))
         .filter((c) => c.params !== undefined);

@@ -21,9 +21,9 @@ const DAY_MS = 86_400_000;
  * Starts the local NVIDIA Air server with the config file's Air demo simulations, each ACTIVE
  * and holding two checkpoints of earlier runs (a week old), as an Air simulation someone has
  * used for a while would: the first sync catalogs them as discovered, and retention has older
- * checkpoints to remove with Air's DELETE once simsnap captures newer ones. The token is new for
- * every run and accepted with every scope the API reference names. Requests that change
- * something are printed as they reach the server.
+ * checkpoints to remove (to the trash; Air's DELETE comes with the purge) once simsnap captures
+ * newer ones. The token is new for every run and accepted with every scope the API reference
+ * names. Requests that change something are printed as they reach the server.
  */
 export async function startLocalAir(
   config: LocalStackConfig,
@@ -71,7 +71,7 @@ const WAIT = { timeoutMs: 30_000, intervalMs: 250 };
  * with `create_checkpoint`, tracked as a stop job until the checkpoint is COMPLETE in the
  * catalog), mark that checkpoint favorite (PATCHed to Air, read back from Air to show it took),
  * restore it by starting the same simulation from it, and stop once more, whose completion lets
- * retention remove the older checkpoints with Air's DELETE while the favorite stays. Resolves
+ * retention move the older checkpoints to the trash while the favorite stays. Resolves
  * when done, or quietly once `signal` aborts.
  */
 export async function runAirDemo(options: AirDemoOptions): Promise<void> {

@@ -40,6 +40,11 @@ export const CHAOS_VIOLATION_KINDS = [
   "pending-after-job-ended",
   /** A PENDING checkpoint whose job does not exist: nothing will ever complete or fail it. */
   "pending-without-job",
+  /**
+   * A snapshot file of simsnap's own, older than the reconciling scan's grace, that no checkpoint
+   * names: never pruned, never restorable (its event was lost and no job bound it).
+   */
+  "uncataloged",
 ] as const;
 /** One kind of broken promise. */
 export type ChaosViolationKind = (typeof CHAOS_VIOLATION_KINDS)[number];
@@ -55,8 +60,8 @@ export interface ChaosViolation {
 export interface ChaosAuditInput {
   checkpoints: readonly Checkpoint[];
   jobs: readonly Job[];
-  /** Every object of the snapshot bucket and of the archive bucket. */
-  objects: readonly S3Location[];
+  /** Every object of the snapshot bucket and of the archive bucket, with when it was written. */
+  objects: readonly (S3Location & { lastModified?: Date })[];
   /** The snapshot bucket and the prefixes simsnap may catalog and delete under. */
   owned: SnapshotOwnership;
   /** Files another tool wrote, planted before or during the run: simsnap must leave them be. */
@@ -73,6 +78,12 @@ export interface ChaosAuditInput {
    * so a job whose deadline passed a moment before the stack stopped was not yet seen.
    */
   deadlineGraceMs?: number;
+  /**
+   * How old a snapshot file of ours may be and still not be cataloged, counted as the scan counts
+   * (from the later of its stamp and its write): the reconciling scan's grace, its period and
+   * slack. Without it, files are not checked for this.
+   */
+  uncatalogedGraceMs?: number;
 }
 
 /** What a job ended as; `OVERDUE` jobs are RUNNING past their deadline or without one. */
@@ -225,11 +236,37 @@ function auditBinding(
 type Add = (kind: ChaosViolationKind, subject: string, message: string) => void;
 
 /**
+ * Every snapshot file of ours (in the snapshot folder of an owned prefix, named as SimSpace Weaver
+ * names them) stamped before the grace is named by a checkpoint, in whatever state: a lost event
+ * and a job that never bound the file leave it to the reconciling scan, which must have found it.
+ */
+function auditUncataloged(input: ChaosAuditInput, add: Add): void {
+  if (input.uncatalogedGraceMs === undefined) return;
+  const named = new Set(
+    input.checkpoints.flatMap((c) => (c.location ? [locationId(c.location)] : [])),
+  );
+  for (const object of input.objects) {
+    if (object.bucket !== input.owned.bucket || named.has(locationId(object))) continue;
+    const parsed = parseSnapshotKey(object.key, input.owned.prefixes);
+    if (!parsed) continue;
+    const since = Math.max(parsed.time.getTime(), object.lastModified?.getTime() ?? 0);
+    const age = input.now.getTime() - since;
+    if (age > input.uncatalogedGraceMs) {
+      add(
+        "uncataloged",
+        locationId(object),
+        `snapshot file stamped ${parsed.time.toISOString()}, ${Math.round(age / 1000)} s old at the stop, has no checkpoint`,
+      );
+    }
+  }
+}
+
+/**
  * Checks the promises simsnap makes, from the records and files as they are after a chaos run:
  * every job ended (with a reason when it failed) or is within its deadline, every checkpoint is
  * bound to its own snapshot's file, COMPLETE means the file is there and DELETED that it is not,
- * nothing outside the owned prefixes was cataloged or deleted, and no file or job is counted
- * twice. Pure, so each check can be shown to fire on hand-built records.
+ * nothing outside the owned prefixes was cataloged or deleted, every snapshot file of ours past
+ * the reconciling scan's grace is cataloged, and no file or job is counted twice. Pure, so each check can be shown to fire on hand-built records.
  */
 export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
   const report: ChaosReport = {
@@ -354,6 +391,8 @@ export function auditChaosRun(input: ChaosAuditInput): ChaosReport {
       );
     }
   }
+
+  auditUncataloged(input, add);
 
   for (const planted of foreign) {
     if (!objects.has(planted)) add("foreign-deleted", planted, "a file another tool wrote is gone");

@@ -18,9 +18,16 @@ import { ownedPrefixes, snapshotKey } from "../domain/snapshot-key.ts";
 import { configFilePath, loadConfigFile } from "../load-config-file.ts";
 import { topology } from "../topology.ts";
 import { loadCheckpoints } from "../usecases/catalog/list-checkpoints.ts";
-import { auditChaosRun, type ChaosReport } from "./chaos-audit.ts";
-import { LocalConfigSchema, resolveLocalConfig, type LocalStackConfig } from "./demo-config.ts";
+import { auditChaosRun, type ChaosAuditInput, type ChaosReport } from "./chaos-audit.ts";
+import {
+  LocalConfigSchema,
+  localReconcileGraceSeconds,
+  resolveLocalConfig,
+  type LocalConfig,
+  type LocalStackConfig,
+} from "./demo-config.ts";
 import { startLocalServers } from "./servers.ts";
+import { snapshotZip } from "./simulator-snapshots.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
@@ -85,6 +92,12 @@ export interface ChaosRunResult extends ChaosReport {
   runSeconds: number;
   /** Foreign files planted before and during the run. */
   planted: number;
+  /**
+   * Snapshot files of ours that no job asked for, planted beside the foreign ones: those whose
+   * event is dropped (or that were there before the first start) only the reconciling scan
+   * catalogs.
+   */
+  orphans: number;
   /** How the last run ended: on its own after SIGINT, or killed when it would not. */
   finalStop: "clean" | "killed";
   /** Where the data and the runs' logs are, when kept (always after a violation). */
@@ -110,6 +123,20 @@ function deadlineGraceMs(): number {
     allowSeconds: true,
   });
   return (parsed.kind === "rate" ? parsed.periodMs : 0) + 5_000;
+}
+
+/**
+ * How old a snapshot file of ours may be at the stop and still be uncataloged: the local scan's
+ * grace (`localReconcileGraceSeconds`), one period of its schedule, and a few seconds for the run
+ * that catalogs it (its file written a few seconds after its stamp, its calls retried under faults).
+ */
+function uncatalogedGraceMs(snapshotDeadlineSeconds: number, local: LocalConfig): number {
+  const scan = topology.schedules.find((s) => s.name === "reconcile-snapshots");
+  const parsed = parseScheduleExpression(scan?.localExpression ?? scan?.expression ?? "", {
+    allowSeconds: true,
+  });
+  const grace = localReconcileGraceSeconds({ ...local, snapshotDeadlineSeconds });
+  return grace * 1000 + (parsed.kind === "rate" ? parsed.periodMs : 0) + 10_000;
 }
 
 /** Between two plantings of foreign files while a run is up. */
@@ -187,8 +214,37 @@ function foreignFiles(config: LocalStackConfig, time: Date): S3Location[] {
   ];
 }
 
-/** Writes foreign files through the S3 endpoint; returns those that were surely written. */
-async function plant(s3: S3Client, files: S3Location[]): Promise<S3Location[]> {
+/**
+ * A snapshot file of ours at `time` that no job asked for (as a CreateSnapshot whose answer was
+ * lost leaves one), for a simulation of its own so that no demo job's window can hold it.
+ */
+const orphanFile = (config: LocalStackConfig, time: Date): S3Location => ({
+  bucket: config.bucket,
+  key: snapshotKey(config.prefix, "chaos-orphans", time),
+});
+
+/**
+ * An orphan's bytes: a real snapshot (a zip with `state.json`), as the file of a lost
+ * CreateSnapshot answer would be, so the restore tests that pick one up pass; a FAILED one in a
+ * chaos run then means a real fault, not a planted file that was never a snapshot.
+ */
+const orphanBody = (): Promise<Buffer> =>
+  snapshotZip(
+    {
+      simulation: "chaos-orphans",
+      executionId: "chaos",
+      tick: 42,
+      takenAt: "2026-01-01T00:00:00Z",
+    },
+    new Date("2026-01-01T00:00:00Z"),
+  );
+
+/** Writes files through the S3 endpoint; returns those that were surely written. */
+async function plant(
+  s3: S3Client,
+  files: S3Location[],
+  body: string | Uint8Array = "written by another tool; simsnap must not catalog or delete it",
+): Promise<S3Location[]> {
   const written: S3Location[] = [];
   for (const file of files) {
     try {
@@ -196,7 +252,7 @@ async function plant(s3: S3Client, files: S3Location[]): Promise<S3Location[]> {
         new PutObjectCommand({
           Bucket: file.bucket,
           Key: file.key,
-          Body: "written by another tool; simsnap must not catalog or delete it",
+          Body: body,
           ContentType: "application/zip",
         }),
       );
@@ -229,10 +285,13 @@ async function loadJobs(jobs: DynamoDbJobStore): Promise<Job[]> {
   return all;
 }
 
-async function listAll(objects: S3ObjectStore, bucket: string): Promise<S3Location[]> {
-  const found: S3Location[] = [];
+async function listAll(
+  objects: S3ObjectStore,
+  bucket: string,
+): Promise<ChaosAuditInput["objects"]> {
+  const found: ChaosAuditInput["objects"][number][] = [];
   for await (const object of objects.list(bucket, "")) {
-    found.push({ bucket: object.bucket, key: object.key });
+    found.push({ bucket: object.bucket, key: object.key, lastModified: object.lastModified });
   }
   return found;
 }
@@ -267,6 +326,8 @@ export async function runChaos(
 
   const dataDir = await mkdtemp(join(tmpdir(), "simsnap-chaos-"));
   const planted: S3Location[] = [];
+  const orphans: S3Location[] = [];
+  const orphanBytes = await orphanBody();
   log(`chaos: data in ${dataDir}, seed ${seed}, ${parts} runs of ${partMs / 1000} s under faults`);
 
   // Before the first start: files another tool wrote before simsnap ever ran.
@@ -275,6 +336,9 @@ export async function runChaos(
     const s3 = new S3Client({ ...aws(before.s3.endpoint), forcePathStyle: true });
     await createBuckets(s3, [config.bucket, config.archiveBucket]);
     planted.push(...(await plant(s3, foreignFiles(config, new Date(Date.now() - 60_000)))));
+    orphans.push(
+      ...(await plant(s3, [orphanFile(config, new Date(Date.now() - 60_000))], orphanBytes)),
+    );
   } finally {
     await before.close();
   }
@@ -309,6 +373,7 @@ export async function runChaos(
       const planting = (async () => {
         while (!stopPlanting.signal.aborted) {
           planted.push(...(await plant(s3, foreignFiles(config, new Date()))));
+          orphans.push(...(await plant(s3, [orphanFile(config, new Date())], orphanBytes)));
           await sleep(PLANT_EVERY_MS, stopPlanting.signal);
         }
       })();
@@ -340,7 +405,10 @@ export async function runChaos(
     }
   }
 
-  const report = await readAndAudit(dataDir, config, owned, planted, stoppedAt);
+  const report = await readAndAudit(dataDir, config, owned, planted, stoppedAt, {
+    deadlineGraceMs: deadlineGraceMs(),
+    uncatalogedGraceMs: uncatalogedGraceMs(snapshotDeadline, local),
+  });
   const keep = options.keep || !report.ok;
   if (!keep) await rm(dataDir, { recursive: true, force: true });
   return {
@@ -351,6 +419,7 @@ export async function runChaos(
     restarts: options.restarts,
     runSeconds: Math.round((Date.now() - started) / 1000),
     planted: new Set(planted.map((p) => `${p.bucket}/${p.key}`)).size,
+    orphans: new Set(orphans.map((p) => `${p.bucket}/${p.key}`)).size,
     finalStop,
     ...(keep ? { dataDir } : {}),
   };
@@ -363,6 +432,7 @@ async function readAndAudit(
   owned: { bucket: string; prefixes: string[] },
   planted: S3Location[],
   now: Date,
+  graces: Pick<ChaosAuditInput, "deadlineGraceMs" | "uncatalogedGraceMs">,
 ): Promise<ChaosReport> {
   const servers = await startLocalServers({ dataDir });
   try {
@@ -386,7 +456,7 @@ async function readAndAudit(
       owned,
       foreign: planted,
       now,
-      deadlineGraceMs: deadlineGraceMs(),
+      ...graces,
     });
   } finally {
     await servers.close();

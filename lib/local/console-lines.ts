@@ -58,7 +58,7 @@ export function describeEvent(event: BusEvent): string {
       return `✂ checkpoint deleted   ${simulation} ${held ?? checkpoint.location?.key ?? ""} (${checkpoint.error?.message ?? "by request"}${trash})`;
     }
     case "Checkpoint Undeleted":
-      return `↶ checkpoint undeleted ${simulation} ${checkpoint.location?.key ?? ""} (COMPLETE again, back from the trash)`;
+      return `↶ checkpoint undeleted ${simulation} ${held ?? checkpoint.location?.key ?? ""} (COMPLETE again, back from the trash)`;
     case "Checkpoints Pruned": {
       const pruned = event.detail as {
         simulation?: string;
@@ -245,6 +245,8 @@ const AIR_ACTIONS: readonly [RegExp, string][] = [
   [/simulations\/[^/]+\/start\/$/, "start"],
   [/simulations\/clone\/$/, "clone"],
   [/checkpoints\/[^/]+\/$/, "checkpoint"],
+  // A restore test's throwaway clone, deleted once the test is over.
+  [/^simulations\/[^/]+\/$/, "delete simulation"],
 ];
 
 /**

@@ -1,8 +1,13 @@
 import * as z from "zod";
 import { LOCAL_SNAPSHOT_BUCKET, type SimsnapConfig } from "../domain/config-file.ts";
 import { FileSourceConfigSchema, type FileSourceConfig } from "../domain/file-source.ts";
-import { DEFAULT_AIR_TOKEN_ENV, type ProviderName } from "../domain/providers.ts";
+import {
+  DEFAULT_AIR_TOKEN_ENV,
+  simSpaceWeaverEnabled,
+  type ProviderName,
+} from "../domain/providers.ts";
 import { RetentionConfigSchema, type RetentionConfig } from "../domain/retention.ts";
+import { reconcileGraceSeconds } from "../domain/snapshot-reconcile.ts";
 import { userCheckFor, type UserCheckSetting } from "../domain/verification.ts";
 import { schedulesFor, type ScheduleSpec } from "../topology.ts";
 
@@ -105,6 +110,8 @@ export interface LocalStackConfig extends LocalConfig {
   };
   /** The restore tests' user check as the local stack runs it (the config's `command`). */
   verificationCheck?: UserCheckSetting;
+  /** Whether the functions manage SimSpace Weaver (on the local simulator): `simSpaceWeaverEnabled`. */
+  simSpaceWeaver: boolean;
 }
 
 /**
@@ -161,5 +168,19 @@ export function resolveLocalConfig(local: LocalConfig, file: SimsnapConfig): Loc
     files,
     trainer: trainerRun,
     verificationCheck: userCheckFor(file.verification?.check, "local"),
+    simSpaceWeaver: simSpaceWeaverEnabled(file.providers),
   };
 }
+
+/**
+ * The reconciling scan's grace in the local stack (`SIMSNAP_RECONCILE_GRACE_SECONDS`): after the
+ * snapshot deadline, the sweeper's grace and twice its 5 s period, where AWS waits ten minutes
+ * (`RECONCILE_MARGIN_SECONDS`) for a sweeper that looks every five.
+ */
+export const localReconcileGraceSeconds = (
+  config: Pick<LocalConfig, "snapshotDeadlineSeconds" | "sweepGraceSeconds">,
+): number =>
+  reconcileGraceSeconds({
+    deadlineSeconds: config.snapshotDeadlineSeconds,
+    marginSeconds: config.sweepGraceSeconds + 10,
+  });

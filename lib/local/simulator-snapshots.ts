@@ -88,6 +88,14 @@ export function readZipEntries(zip: Uint8Array): Map<string, Buffer> {
 }
 
 /**
+ * A snapshot file's bytes as the service writes them (see `writeSnapshot`), for a file written
+ * outside any job that must still restore like a real one: the chaos check's orphans, which stand
+ * for the file of a CreateSnapshot whose answer was lost.
+ */
+export const snapshotZip = (state: SnapshotState, takenAt: Date): Promise<Buffer> =>
+  zipBuffer({ "state.json": JSON.stringify(state, null, 2) }, takenAt);
+
+/**
  * Writes a snapshot file as the service would: a real zip holding `state.json`, so the catalog,
  * archive and restore code meet a file they can check byte for byte.
  */
@@ -101,7 +109,7 @@ export async function writeSnapshot(
     new PutObjectCommand({
       Bucket: location.bucket,
       Key: location.key,
-      Body: await zipBuffer({ "state.json": JSON.stringify(state, null, 2) }, takenAt),
+      Body: await snapshotZip(state, takenAt),
       ContentType: "application/zip",
     }),
   );

@@ -24,7 +24,7 @@ import {
   type ScheduleSpec,
 } from "../topology.ts";
 import { tickFailureLine } from "./console-lines.ts";
-import type { LocalStackConfig } from "./demo-config.ts";
+import { localReconcileGraceSeconds, type LocalStackConfig } from "./demo-config.ts";
 import type { BusEvent, EventDrop, LocalEventBus } from "./event-bus.ts";
 import { asOwnInvocations } from "./invoke-store.ts";
 import { lambdaContext, QueuePoller, type SendWakeups } from "./queue-poller.ts";
@@ -178,6 +178,7 @@ export function pointFunctionsAt(
     SIMSNAP_RESTORE_CHECK_MAX_SECONDS: "2",
     // Local steps take seconds, and a killed stack's in-memory queues lose every message.
     SIMSNAP_SWEEP_GRACE_SECONDS: String(config.sweepGraceSeconds),
+    SIMSNAP_RECONCILE_GRACE_SECONDS: String(localReconcileGraceSeconds(config)),
     // What each function's declaration calls for, as the stack sets it (one process: all of it).
     ...localEnvironment(config, queues, air),
   });
@@ -221,6 +222,7 @@ function localEnvironment(
     air: air && { endpoint: air.endpoint, tokenEnv: air.tokenEnv },
     files: config.files,
     verificationCheck: config.verificationCheck,
+    simSpaceWeaver: config.simSpaceWeaver,
   };
   return Object.assign(
     {},
@@ -301,6 +303,7 @@ export function routeRules(bus: LocalEventBus, aws: LocalAws, config: LocalStack
         bucket: config.files.bucket,
         prefixes: config.files.sources.map((source) => source.prefix),
       },
+      simSpaceWeaver: config.simSpaceWeaver,
     });
     // A rule about what this deployment does not configure (files sources) is not deployed.
     if (pattern === undefined) continue;

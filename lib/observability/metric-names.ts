@@ -40,6 +40,24 @@ export const SIMSNAP_METRICS = {
   CheckpointsPruned: "Count",
   /** prune: snapshot files retention could not delete (retried by the next run). */
   PruneDeleteFailures: "Count",
+  /**
+   * prune, api (DELETE): checkpoints moved to the trash (a file, a set of objects, or a
+   * platform's checkpoint kept there), recoverable until their purgeAfter.
+   */
+  CheckpointsTrashed: "Count",
+  /** prune, api (DELETE): bytes of the checkpoints moved to the trash (their recorded size). */
+  TrashedBytes: "Bytes",
+  /** api: checkpoints brought back from the trash (POST /checkpoints/{id}/undelete). */
+  CheckpointsUndeleted: "Count",
+  /** purge-trash: trashed checkpoints whose deletion became final (their bytes removed). */
+  CheckpointsPurged: "Count",
+  /** purge-trash: bytes S3 or a platform would not delete; retried by the next run. */
+  PurgeFailures: "Count",
+  /**
+   * purge-trash, daily: bytes waiting in the trash folders after the purge (a platform's trashed
+   * checkpoints are not counted: their bytes are the platform's).
+   */
+  BytesInTrash: "Bytes",
   /** archive-checkpoint: checkpoints copied to the archive bucket and verified. */
   CheckpointsArchived: "Count",
   /** archive-checkpoint: bytes of those copies. */

@@ -5,9 +5,12 @@ import type { ArchiveCheckpointResult } from "../usecases/archive/archive-checkp
 import type { CheckSnapshotResult } from "../usecases/snapshot/check-snapshot.ts";
 import type { CheckpointFreshness } from "../usecases/snapshot/checkpoint-freshness.ts";
 import type { CompleteSnapshotResult } from "../usecases/snapshot/complete-snapshot.ts";
+import type { ReconcileSnapshotsResult } from "../usecases/snapshot/reconcile-snapshots.ts";
 import type { FinishStopResult } from "../usecases/stop/finish-stop.ts";
 import type { PruneArchivesResult } from "../usecases/retention/prune-archives.ts";
 import type { PruneSimulationResult } from "../usecases/retention/prune.ts";
+import type { PurgeTrashResult } from "../usecases/retention/purge-trash.ts";
+import type { Checkpoint } from "../domain/checkpoint.ts";
 import type { SweepJobsResult } from "../usecases/jobs/sweep-jobs.ts";
 import type { TakeSnapshotResult } from "../usecases/snapshot/take-snapshot.ts";
 import type { AdvanceVerificationResult } from "../usecases/verification/advance-verification.ts";
@@ -91,6 +94,21 @@ export function recordSnapshotFile<R extends CompleteSnapshotResult>(result: R, 
   return result;
 }
 
+/**
+ * complete-snapshot's reconciling scan: files whose event was lost, cataloged as their event
+ * would have (counted as complete-snapshot counts them, so the totals do not depend on the path).
+ */
+export function recordSnapshotsReconciled<R extends Pick<ReconcileSnapshotsResult, "cataloged">>(
+  result: R,
+): R {
+  const count = (outcome: string) => result.cataloged.filter((c) => c.outcome === outcome).length;
+  addMetrics({
+    SnapshotsCompleted: ifAny(count("completed")),
+    SnapshotsDiscovered: ifAny(count("discovered")),
+  });
+  return result;
+}
+
 /** check-snapshot: a status check completed its job (the S3 event was missed) or failed it. */
 export function recordSnapshotCheck<R extends CheckSnapshotResult>(result: R, now = new Date()) {
   if (result.outcome === "completed") {
@@ -119,11 +137,40 @@ export function recordPrune<R extends readonly PruneSimulationResult[]>(results:
   addMetrics({
     CheckpointsPruned: ifAny(results.reduce((sum, r) => sum + r.removed.length, 0)),
     PruneDeleteFailures: ifAny(results.reduce((sum, r) => sum + r.failed.length, 0)),
+    CheckpointsTrashed: ifAny(results.reduce((sum, r) => sum + r.trashed.length, 0)),
+    TrashedBytes: ifAny(results.reduce((sum, r) => sum + (r.trashedBytes ?? 0), 0)),
     JobsFailed: ifAny(
       results.filter((r) => r.outcome === "refused" || r.outcome === "partial").length,
     ),
   });
   return results;
+}
+
+/** api: a DELETE that moved its checkpoint to the trash (a final delete is not counted). */
+export function recordCheckpointDeleted<R extends Checkpoint>(checkpoint: R): R {
+  if (checkpoint.trash !== undefined || checkpoint.trashOnPlatform) {
+    addMetrics({ CheckpointsTrashed: 1, TrashedBytes: ifAny(checkpoint.size ?? 0) });
+  }
+  return checkpoint;
+}
+
+/** api: a checkpoint brought back from the trash (a repeated undelete counts each time). */
+export function recordCheckpointUndeleted<R>(checkpoint: R): R {
+  addMetrics({ CheckpointsUndeleted: 1 });
+  return checkpoint;
+}
+
+/** purge-trash: deletions made final, bytes S3 or a platform kept (tried again), bytes left. */
+export function recordTrashPurge<
+  R extends Pick<PurgeTrashResult, "purged" | "failed" | "bytesInTrash">,
+>(result: R): R {
+  addMetrics({
+    CheckpointsPurged: ifAny(result.purged.length),
+    PurgeFailures: ifAny(result.failed.length),
+    // A level, not a count: published every run, 0 included, so the graph shows an empty trash.
+    BytesInTrash: result.bytesInTrash,
+  });
+  return result;
 }
 
 /** prune-archives: archive copies removed by archive retention. */
@@ -151,14 +198,18 @@ export function recordRestoreStep<R extends Pick<AdvanceRestoreResult, "outcome"
   return result;
 }
 
-/** verify-checkpoint: a restore test ended with its verdict (the job FAILED when it failed). */
+/**
+ * verify-checkpoint: a restore test ended with its verdict (the job FAILED when it failed). One
+ * abandoned because its checkpoint was deleted meanwhile is a failed job, never a failed
+ * verification: the alarm on `VerificationsFailed` must mean a checkpoint that does not restore.
+ */
 export function recordVerificationStep<R extends Pick<AdvanceVerificationResult, "outcome">>(
   result: R,
 ): R {
   addMetrics({
     CheckpointsVerified: result.outcome === "passed" ? 1 : undefined,
     VerificationsFailed: result.outcome === "failed" ? 1 : undefined,
-    JobsFailed: result.outcome === "failed" ? 1 : undefined,
+    JobsFailed: result.outcome === "failed" || result.outcome === "abandoned" ? 1 : undefined,
   });
   return result;
 }

@@ -22,6 +22,12 @@ export interface CopyResult {
   copiedWith: "CopyObject" | "UploadPartCopy";
   parts: number;
   checksum?: ObjectChecksum;
+  /**
+   * The copy's ETag as S3 answered the copy (unquoted). Equal to a single-part source's MD5 ETag
+   * when S3 wrote the same bytes (not under SSE-KMS, nor after a copy in parts), which confirms a
+   * copy without a HEAD of it.
+   */
+  etag?: string;
 }
 
 /**

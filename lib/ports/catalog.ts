@@ -1,6 +1,12 @@
 import type { Checkpoint, S3Location } from "../domain/checkpoint.ts";
 import type { Job, JobKind } from "../domain/job.ts";
 
+/**
+ * A file's identity in maps keyed by location (`CheckpointStore.locationOwners`): bucket names
+ * hold no `/`, so `bucket/key` names one object and no other.
+ */
+export const locationId = (location: S3Location): string => `${location.bucket}/${location.key}`;
+
 /** One page of a listing; `nextCursor` is opaque and absent on the last page. */
 export interface Page<T> {
   items: T[];
@@ -79,6 +85,29 @@ export interface CheckpointStore {
    */
   claimLocation(location: S3Location, checkpointId: string): Promise<string>;
   /**
+   * The files claimed for this checkpoint (`claimLocation`, `reassignLocation`), read from an
+   * index a moment behind the claims. A claim is written before the checkpoint records its file,
+   * so a crash in between leaves a file claimed by a checkpoint that never names it: whoever ends
+   * that checkpoint looks here to finish or hand on what the claim decided. Claims written before
+   * this lookup existed are not found.
+   */
+  claimsOf(checkpointId: string): Promise<S3Location[]>;
+  /**
+   * Hands a file's claim from checkpoint `from` to `to`, only while `from` holds it (a
+   * conditional write), and returns the owner afterwards (undefined when nobody claims the file).
+   * A checkpoint that fails without ever
+   * naming its claimed file hands the claim to the file's `discovered` record, so the file is
+   * cataloged on its own instead of held forever by a record that says nothing of it.
+   */
+  reassignLocation(location: S3Location, from: string, to: string): Promise<string | undefined>;
+  /**
+   * The owners of these files' claims (`claimLocation`), 100 to a catalog request, keyed by
+   * `locationId`; a file nobody claimed is absent. A claim is written before any record names
+   * the file and is never removed, so this is how a scan of the bucket finds, in batches, the
+   * snapshot files the catalog does not know without reading every checkpoint.
+   */
+  locationOwners(locations: readonly S3Location[]): Promise<Map<string, string>>;
+  /**
    * Every simulation that has ever had a checkpoint, sorted by name: the daily prune must reach
    * simulations that no longer run, which the provider no longer lists.
    */
@@ -104,6 +133,17 @@ export interface JobStore {
   /** Jobs of a simulation still RUNNING, oldest first. */
   listOpen(simulation: string, kind?: JobKind): Promise<Job[]>;
   listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Job>>;
+  /**
+   * Jobs of a simulation, open and finished, that started between `from` and `to` (inclusive),
+   * oldest first. For binding a snapshot file: the jobs whose windows could hold its stamp, ended
+   * ones included, started within a range a few hours wide (`bindingJobsStartedWithin`), which
+   * the `byCreated` index reads without touching the simulation's older history.
+   */
+  listStartedWithin(
+    simulation: string,
+    range: { from: Date; to: Date },
+    kind?: JobKind,
+  ): Promise<Job[]>;
   /**
    * Every job of every simulation, a page at a time, in no particular order (pages may be short;
    * only an absent cursor ends the listing). For views across simulations, such as the API's

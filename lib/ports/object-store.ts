@@ -17,7 +17,12 @@ export interface ObjectInfo extends S3Location {
 export interface ObjectStore {
   /** Undefined when the object does not exist; asks S3 for the object's checksum too. */
   head(location: S3Location): Promise<ObjectInfo | undefined>;
-  list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * The objects under `prefix` in S3's key order, every page, read lazily. `startAfter` resumes a
+   * listing after that key (S3's `StartAfter`), so a scan bounded per run goes on where the last
+   * run stopped instead of re-reading every page before it.
+   */
+  list(bucket: string, prefix: string, options?: ListObjectsOptions): AsyncIterable<ObjectInfo>;
   /**
    * The multipart uploads in progress under `prefix`, every page, in S3's order (key, then
    * initiation). A large object another tool is still uploading is invisible to `list` until its
@@ -38,6 +43,12 @@ export interface ObjectStore {
    * deleted, as S3 reports it.
    */
   deleteMany(bucket: string, keys: readonly string[]): Promise<DeleteManyResult>;
+}
+
+/** How a listing starts. */
+export interface ListObjectsOptions {
+  /** List only keys after this one (in S3's order, UTF-8 bytes); it need not exist. */
+  startAfter?: string;
 }
 
 /** A multipart upload in progress, as ListMultipartUploads reports it. */

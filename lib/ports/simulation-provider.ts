@@ -184,6 +184,11 @@ export interface SimulationProvider {
   /** Set exactly when `capabilities.checkpointStorage` is `platform`. */
   readonly checkpoints?: PlatformCheckpoints;
   /**
+   * Why this deployment calls the platform no more (SimSpace Weaver turned off), when it does
+   * not: its records still resolve, and a request to act on it is refused at once with this.
+   */
+  readonly turnedOff?: string;
+  /**
    * Why the platform could not have a simulation of this name (its own rule, stricter than
    * simsnap's `SimulationNameSchema`), or undefined when it could. A platform that names
    * simulations as freely as simsnap leaves it out. Use cases ask it before acting on a name: a

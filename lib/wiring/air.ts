@@ -14,6 +14,7 @@ export const AIR_PROVIDER_OPERATIONS = {
   stopSimulation: "stopSimulation",
   startSimulation: "startSimulation",
   stopWithCheckpoint: "stopWithCheckpoint",
+  deleteSimulation: "deleteSimulation",
 } as const satisfies Partial<Record<keyof SimulationProvider, AirOperation>>;
 
 /** The Air operation behind each method of its platform checkpoint API. */
@@ -26,7 +27,7 @@ export const AIR_CHECKPOINT_OPERATIONS = {
 } as const satisfies Record<keyof PlatformCheckpoints, AirOperation>;
 
 /** Port methods that NVIDIA Air does not have: they fail in the adapter, never reached here. */
-const UNSUPPORTED = ["createSnapshot", "listTags", "deleteSimulation"] as const;
+const UNSUPPORTED = ["createSnapshot", "listTags"] as const;
 
 /** Where the token comes from, named in the client's 401 and 403 messages. */
 const tokenSourceOf = (settings: Settings): string =>

@@ -5,6 +5,7 @@ import {
   SIMSPACEWEAVER_CAPABILITIES,
   simSpaceWeaverNameRefusal,
 } from "../adapters/simspaceweaver/provider.ts";
+import { turnedOffSimSpaceWeaver } from "../adapters/simspaceweaver/turned-off.ts";
 import {
   directoryOf,
   type ProviderCapabilities,
@@ -13,6 +14,7 @@ import {
 } from "../ports/simulation-provider.ts";
 import type { FunctionName } from "../topology.ts";
 import { restrict, undeclared } from "./declared.ts";
+import { processSettings } from "./settings.ts";
 
 /** Every method of the port that calls the platform; a capabilities-only view rejects each. */
 const CALLS = {
@@ -54,9 +56,12 @@ export function capabilitiesOnly(
  */
 export const providerCapabilities = (name: FunctionName): ProviderDirectory =>
   directoryOf([
-    capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES, {
-      simulationNameRefusal: simSpaceWeaverNameRefusal,
-    }),
+    // Turned off, what the deployment can do with its checkpoints (no restore tests) is less.
+    processSettings().SIMSNAP_SIMSPACEWEAVER_ENABLED
+      ? capabilitiesOnly(name, SIMSPACEWEAVER, SIMSPACEWEAVER_CAPABILITIES, {
+          simulationNameRefusal: simSpaceWeaverNameRefusal,
+        })
+      : turnedOffSimSpaceWeaver,
     capabilitiesOnly(name, AIR, AIR_CAPABILITIES),
     capabilitiesOnly(name, FILES, FILES_CAPABILITIES),
   ]);

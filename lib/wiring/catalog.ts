@@ -1,23 +1,54 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DynamoDbCheckpointStore } from "../adapters/dynamodb/checkpoint-store.ts";
-import { DynamoDbJobStore } from "../adapters/dynamodb/job-store.ts";
-import { DynamoDbTagCache } from "../adapters/dynamodb/tag-cache.ts";
 import type { CheckpointStore, JobStore, TagCache } from "../ports/catalog.ts";
+import type { SlotStore } from "../ports/slots.ts";
 import type { FunctionName } from "../topology.ts";
-import { needsOf, once, restrict, undeclared } from "./declared.ts";
+import { deferred, needsOf, once, restrict, undeclared } from "./declared.ts";
 import { processSettings } from "./settings.ts";
 
 const stores = once(() => {
+  // Read at the first builder's call (at init), so a missing table fails the cold start.
   const settings = processSettings();
-  const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: settings.AWS_REGION }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  const table = settings.SIMSNAP_TABLE;
+  // The SDK and the adapters are imported on the first catalog call (see `deferred`).
+  const load = once(async () => {
+    const dynamodb = await import("../adapters/dynamodb/deferred.ts");
+    const documents = dynamodb.documentClient(settings.AWS_REGION);
+    return {
+      checkpoints: new dynamodb.DynamoDbCheckpointStore(documents, table),
+      jobs: new dynamodb.DynamoDbJobStore(documents, table),
+      tags: new dynamodb.DynamoDbTagCache(documents, table),
+      slots: new dynamodb.DynamoDbSlotStore(documents, table),
+    };
+  });
   return {
-    checkpoints: new DynamoDbCheckpointStore(documents, settings.SIMSNAP_TABLE),
-    jobs: new DynamoDbJobStore(documents, settings.SIMSNAP_TABLE),
-    tags: new DynamoDbTagCache(documents, settings.SIMSNAP_TABLE),
+    checkpoints: deferred<CheckpointStore>(async () => (await load()).checkpoints, {
+      create: "call",
+      get: "call",
+      getMany: "call",
+      save: "call",
+      listBySimulation: "call",
+      claimLocation: "call",
+      claimsOf: "call",
+      reassignLocation: "call",
+      locationOwners: "call",
+      listSimulations: "call",
+      simulationRecords: "call",
+      backfillSimulationRecord: "call",
+    }),
+    jobs: deferred<JobStore>(async () => (await load()).jobs, {
+      create: "call",
+      get: "call",
+      save: "call",
+      listOpen: "call",
+      listBySimulation: "call",
+      listStartedWithin: "call",
+      listAll: "call",
+      listAllOpen: "call",
+    }),
+    tags: deferred<TagCache>(async () => (await load()).tags, { get: "call", put: "call" }),
+    slots: deferred<SlotStore>(async () => (await load()).slots, {
+      read: "call",
+      claim: "call",
+    }),
   };
 });
 
@@ -36,6 +67,8 @@ export function catalog(name: FunctionName): { checkpoints: CheckpointStore; job
       {
         get: true,
         getMany: true,
+        locationOwners: true,
+        claimsOf: true,
         listBySimulation: true,
         listSimulations: true,
         simulationRecords: true,
@@ -43,6 +76,7 @@ export function catalog(name: FunctionName): { checkpoints: CheckpointStore; job
         create: write,
         save: write,
         claimLocation: write,
+        reassignLocation: write,
       },
       (method) => undeclared(name, `checkpoints.${method} (catalog: "write")`),
     ),
@@ -52,6 +86,7 @@ export function catalog(name: FunctionName): { checkpoints: CheckpointStore; job
         get: true,
         listOpen: true,
         listBySimulation: true,
+        listStartedWithin: true,
         create: write,
         save: write,
         listAll: needs.scan === "jobs",
@@ -73,4 +108,13 @@ export function catalog(name: FunctionName): { checkpoints: CheckpointStore; job
 export function tagCache(name: FunctionName): TagCache {
   if (needsOf(name).catalog !== "cache") throw undeclared(name, 'the tag cache (catalog: "cache")');
   return stores().tags;
+}
+
+/**
+ * The cost guard's slots in the catalog table, for a function that starts what they bound: a
+ * claim is a conditional write, so it needs `catalog: "write"`, as IAM does in AWS.
+ */
+export function slotStore(name: FunctionName): SlotStore {
+  if (needsOf(name).catalog !== "write") throw undeclared(name, 'slots (catalog: "write")');
+  return stores().slots;
 }

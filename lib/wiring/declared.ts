@@ -10,6 +10,45 @@ export function once<T>(build: () => T): () => T {
   return () => (built ??= { value: build() }).value;
 }
 
+/**
+ * How a port's method hands back its answer, which a stand-in must keep: a promise (`call`), or
+ * an async iterable returned at once (`iterate`, as `ObjectStore.list` does).
+ */
+export type Deferral = "call" | "iterate";
+
+/**
+ * A stand-in for the adapter `load` resolves to, with every method of its port (`shape`, a
+ * `Record` over the port's keys, so a new method cannot be left out): each awaits `load`, then
+ * calls the adapter. The wiring loads an adapter and its AWS SDK client with `import()` in `load`,
+ * so a bundle split at those imports (infra/bundling.ts) evaluates an SDK client's code on the
+ * first call that needs it, not at every cold start, and never in an invocation that calls no
+ * method of it. `load` is called on every use: pass one built with `once`.
+ */
+export function deferred<T extends object>(
+  load: () => Promise<T>,
+  shape: Record<MethodOf<T>, Deferral>,
+): Pick<T, MethodOf<T>> {
+  const standIn = {} as Record<string, unknown>;
+  for (const [method, deferral] of Object.entries(shape) as [keyof T & string, Deferral][]) {
+    const adapterMethod = async (): Promise<(...args: unknown[]) => unknown> => {
+      const adapter = await load();
+      return (adapter[method] as (...args: unknown[]) => unknown).bind(adapter);
+    };
+    standIn[method] =
+      deferral === "iterate"
+        ? async function* (...args: unknown[]) {
+            yield* (await adapterMethod())(...args) as AsyncIterable<unknown>;
+          }
+        : async (...args: unknown[]) => (await adapterMethod())(...args);
+  }
+  return standIn as Pick<T, MethodOf<T>>;
+}
+
+/** The keys of `T` that are (required) methods. */
+type MethodOf<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof T];
+
 /** A function's declaration in `lib/topology.ts`, which every builder checks a request against. */
 export const needsOf = (name: FunctionName): FunctionNeeds => topology.functions[name].needs;
 

@@ -1,16 +1,20 @@
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { EventBridgePublisher } from "../adapters/eventbridge/event-publisher.ts";
 import type { EventPublisher } from "../ports/messaging.ts";
 import type { FunctionName } from "../topology.ts";
-import { needsOf, once, undeclared } from "./declared.ts";
+import { deferred, needsOf, once, undeclared } from "./declared.ts";
 import { processSettings } from "./settings.ts";
 
 const publisher = once(() => {
   const settings = processSettings();
-  return new EventBridgePublisher(
-    new EventBridgeClient({ region: settings.AWS_REGION }),
-    settings.SIMSNAP_EVENT_BUS,
-  );
+  const bus = settings.SIMSNAP_EVENT_BUS;
+  // The SDK is imported on the first publish (see `deferred`): most invocations publish nothing.
+  const load = once(async () => {
+    const eventbridge = await import("../adapters/eventbridge/deferred.ts");
+    return new eventbridge.EventBridgePublisher(
+      eventbridge.eventBridgeClient(settings.AWS_REGION),
+      bus,
+    );
+  });
+  return deferred<EventPublisher>(load, { publish: "call" });
 });
 
 /** The simsnap bus (`SIMSNAP_EVENT_BUS`), for a function that declares `events`. */

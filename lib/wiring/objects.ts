@@ -1,29 +1,56 @@
-import { S3Client } from "@aws-sdk/client-s3";
-import { S3ArchiveStore } from "../adapters/s3/archive-store.ts";
-import { S3ObjectStore } from "../adapters/s3/object-store.ts";
 import type { ArchiveStore } from "../ports/archive-store.ts";
 import type { ObjectStore } from "../ports/object-store.ts";
 import type { FilesAccess, FunctionName } from "../topology.ts";
-import { needsOf, once, restrict, undeclared } from "./declared.ts";
+import { deferred, needsOf, once, restrict, undeclared, type Deferral } from "./declared.ts";
 import { processSettings } from "./settings.ts";
 
 const MIB = 1024 ** 2;
 
-const s3 = once(() => {
+// The SDK and the adapters are imported on the first S3 call (see `deferred`).
+const s3 = once(async () => {
   const settings = processSettings();
-  return new S3Client({
+  const adapters = await import("../adapters/s3/deferred.ts");
+  const client = adapters.s3Client({
     region: settings.AWS_REGION,
     forcePathStyle: settings.SIMSNAP_S3_FORCE_PATH_STYLE,
   });
+  return { adapters, client };
 });
-const objects = once(() => new S3ObjectStore(s3()));
+
+/** How each method of `ObjectStore` answers: listings are async iterables, the rest promises. */
+const OBJECT_STORE = {
+  head: "call",
+  list: "iterate",
+  listUploads: "iterate",
+  put: "call",
+  getText: "call",
+  deleteMany: "call",
+} as const satisfies Record<keyof ObjectStore, Deferral>;
+
+const objects = once(() => {
+  processSettings();
+  const load = once(async () => {
+    const { adapters, client } = await s3();
+    return new adapters.S3ObjectStore(client);
+  });
+  return deferred<ObjectStore>(load, OBJECT_STORE);
+});
 const storage = once(() => {
   const settings = processSettings();
-  return new S3ArchiveStore(s3(), {
-    copy: {
-      thresholdBytes: settings.SIMSNAP_ARCHIVE_MULTIPART_THRESHOLD_MB * MIB,
-      partBytes: settings.SIMSNAP_ARCHIVE_PART_SIZE_MB * MIB,
-    },
+  const copy = {
+    thresholdBytes: settings.SIMSNAP_ARCHIVE_MULTIPART_THRESHOLD_MB * MIB,
+    partBytes: settings.SIMSNAP_ARCHIVE_PART_SIZE_MB * MIB,
+  };
+  const load = once(async () => {
+    const { adapters, client } = await s3();
+    return new adapters.S3ArchiveStore(client, { copy });
+  });
+  return deferred<ArchiveStore>(load, {
+    ...OBJECT_STORE,
+    describe: "call",
+    copy: "call",
+    digest: "call",
+    requestRestore: "call",
   });
 });
 

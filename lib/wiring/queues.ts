@@ -1,15 +1,23 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { SqsMessageQueue } from "../adapters/sqs/message-queue.ts";
-import { SqsVisibility } from "../adapters/sqs/visibility.ts";
 import type { RedeliveryDelayer } from "../handlers/sqs-batch.ts";
 import type { MessageQueue } from "../ports/messaging.ts";
 import { queueUrl } from "../settings.ts";
 import { topology, type FunctionName, type QueueName } from "../topology.ts";
-import { once, undeclared } from "./declared.ts";
+import { deferred, once, undeclared } from "./declared.ts";
 import { processSettings } from "./settings.ts";
 
-const sqs = once(() => new SQSClient({ region: processSettings().AWS_REGION }));
-const visibility = once(() => new SqsVisibility(sqs()));
+// The SDK and the adapters are imported on the first send or delay (see `deferred`).
+const sqs = once(async () => {
+  const adapters = await import("../adapters/sqs/deferred.ts");
+  return { adapters, client: adapters.sqsClient(processSettings().AWS_REGION) };
+});
+const visibility = once(() => {
+  processSettings();
+  const load = once(async () => {
+    const { adapters, client } = await sqs();
+    return new adapters.SqsVisibility(client);
+  });
+  return deferred<RedeliveryDelayer>(load, { delay: "call" });
+});
 
 /**
  * A queue function `name` sends to, which its `sendsTo` must list (the URL comes from the
@@ -18,7 +26,13 @@ const visibility = once(() => new SqsVisibility(sqs()));
 export function queue<T>(name: FunctionName, queueName: QueueName): MessageQueue<T> {
   const sendsTo: readonly QueueName[] = topology.functions[name].sendsTo;
   if (!sendsTo.includes(queueName)) throw undeclared(name, `the queue ${queueName}`);
-  return new SqsMessageQueue<T>(sqs(), queueUrl(queueName));
+  const url = queueUrl(queueName);
+  processSettings();
+  const load = once(async () => {
+    const { adapters, client } = await sqs();
+    return new adapters.SqsMessageQueue<T>(client, url);
+  });
+  return deferred<MessageQueue<T>>(load, { send: "call", sendBatch: "call" });
 }
 
 /** Delays a message's redelivery, for a function that consumes a queue of the topology. */

@@ -17,7 +17,11 @@ export const processSettings = once(() => loadSettings());
  * that declare it throws when this one does not, since in AWS it would silently be the default.
  */
 export function settingsFor(name: FunctionName): Settings {
-  const view = { ...processSettings() };
+  // Copies the descriptors, not the values: a default is parsed when read (see `loadSettings`).
+  const view = Object.defineProperties(
+    {},
+    Object.getOwnPropertyDescriptors(processSettings()),
+  ) as Settings;
   for (const setting of undeclaredSettings(name)) {
     Object.defineProperty(view, setting, {
       enumerable: false,

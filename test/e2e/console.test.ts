@@ -15,6 +15,9 @@ const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 /** Screenshots of the main views; docs/console.md links committed copies of them. */
 const SHOTS = join(process.cwd(), "test-results", "console");
 
+/** How far the page scrolls sideways: 0 when it fits the screen. */
+const OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth";
+
 const DAY = 86_400_000;
 const SEEDED = 8;
 
@@ -207,9 +210,131 @@ describe("web console in headless Chromium", () => {
     await page.keyboard.press("End");
     await page.getByLabel("Name", { exact: true }).fill("   ");
     await page.getByRole("button", { name: "Rename" }).click();
+    // The banner is hidden until there is an error: wait for it (a rename that went through
+    // would show none), then read it.
     const alert = page.getByRole("alert");
-    await expect.poll(() => alert.textContent()).toMatch(/^400 ValidationError/);
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(/^400 ValidationError/);
     expect(await alert.textContent()).toContain("name: must not be empty");
+  });
+
+  it("keeps a name typed before the page paints the checkpoint it picked", async () => {
+    await open("ocean-currents");
+    await timeline().waitFor();
+    // Pick the last checkpoint and type its new name before the next frame (a quick person, a
+    // busy machine), then look again after two frames, when any after-paint effect has run.
+    const [shown, kept] = (await page.evaluate(`(async () => {
+      const plot = document.querySelector(".plot");
+      plot.focus();
+      plot.dispatchEvent(new KeyboardEvent("keydown", { key: "End", bubbles: true }));
+      const field = () => document.querySelector("form.rename input");
+      for (let i = 0; i < 50 && !field(); i++) await Promise.resolve();
+      const shown = field().value;
+      field().value = "typed at once";
+      field().dispatchEvent(new Event("input", { bubbles: true }));
+      await new Promise((painted) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted, 50))),
+      );
+      return [shown, field().value];
+    })()`)) as [string, string];
+    expect([shown, kept]).toEqual([expect.stringMatching(/^nightly /), "typed at once"]);
+  });
+
+  it("shows the trash with when each is purged, undeletes from it, and shows refusals as the API words them", async () => {
+    const now = Date.now();
+    const deletedAt = new Date(now - 60_000).toISOString();
+    const record = (id: string, name: string, createdAgo: number): Checkpoint => {
+      const createdAt = new Date(now - createdAgo).toISOString();
+      return {
+        id,
+        version: 2,
+        simulation: "city-traffic",
+        provider: "simspaceweaver",
+        name,
+        description: "",
+        tags: [],
+        favorite: false,
+        state: "DELETED",
+        trigger: "manual",
+        createdAt,
+        modifiedAt: deletedAt,
+        completedAt: createdAt,
+        location: { bucket: LOCAL_SNAPSHOT_BUCKET, key: `simsnap/snapshot/${id}.zip` },
+        size: 2048,
+      };
+    };
+    // In the trash by its record, but its bytes are gone from the trash and from its place.
+    await stack.catalog.create({
+      ...record("bytes-gone", "bytes gone", 2 * DAY),
+      trash: { bucket: LOCAL_SNAPSHOT_BUCKET, key: "simsnap/trash/bytes-gone/v1/bytes-gone.zip" },
+      purgeAfter: new Date(now + 3 * DAY).toISOString(),
+    });
+    // Deleted for good (a delete the trash did not cover): not in the trash at all.
+    await stack.catalog.create(record("for-good", "deleted for good", 3 * DAY));
+    // A real snapshot file, moved to the trash by the API's DELETE.
+    const { items } = await stack.client.checkpoints.page({ simulation: "city-traffic" });
+    const warmUp = items.find((c) => c.name === "warm-up");
+    if (!warmUp) throw new Error("no warm-up checkpoint");
+    expect((await stack.client.checkpoints.delete(warmUp.id)).purgeAfter).toBeDefined();
+
+    await open("city-traffic");
+    const toggle = page.getByRole("button", { name: "Trash (2)" });
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+    const trash = page.getByRole("region", { name: "Trash" });
+    const rows = trash.locator("tr[data-trashed]");
+    // Soonest purged first, each with the time its deletion becomes final.
+    await expect
+      .poll(() => rows.evaluateAll((r) => r.map((row) => row.getAttribute("data-trashed"))))
+      .toEqual(["bytes-gone", warmUp.id]);
+    // (The page's clock is that of its last poll, up to 5 s old: a week may still read "7 d".)
+    expect(await rows.nth(0).textContent()).toMatch(/in (2 d 23 h|3 d)Undelete/);
+    expect(await rows.nth(1).textContent()).toMatch(/in (6 d 23 h|7 d)Undelete/);
+
+    // Bytes gone: the API refuses, and says why.
+    await trash.getByRole("button", { name: "Undelete bytes gone" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(
+      /^409 Conflict: Checkpoint bytes-gone cannot be undeleted: its bytes are gone/,
+    );
+    // A trashed checkpoint's details say until when, and offer the undelete too.
+    await trash.getByRole("button", { name: "warm-up", exact: true }).click();
+    const details = page.locator(`section.details[data-checkpoint="${warmUp.id}"]`);
+    expect(await details.locator("[data-trash]").textContent()).toMatch(
+      /^in the trash until .* \(in (6 d 23 h|7 d)\)$/,
+    );
+    await shot("trash.png");
+
+    // Undelete with the keyboard: the file is back, the checkpoint COMPLETE on the timeline.
+    await trash.getByRole("button", { name: "Undelete warm-up" }).focus();
+    await page.keyboard.press("Enter");
+    await rows.filter({ hasText: "warm-up" }).waitFor({ state: "detached", timeout: 10_000 });
+    // The row leaves with the answer; the notice and the focus follow once the call is done.
+    await expect
+      .poll(() => page.locator(".notice").textContent())
+      .toBe("Undeleted warm-up: COMPLETE again.");
+    await expect.poll(() => page.evaluate("document.activeElement.id")).toBe("trash-title");
+    await timeline().locator(`[data-state="COMPLETE"][data-checkpoint="${warmUp.id}"]`).waitFor();
+    expect(await details.locator("[data-trash]").count()).toBe(0);
+    const back = await stack.client.checkpoints.get(warmUp.id);
+    expect(back.state).toBe("COMPLETE");
+    expect(
+      await stack.objects.head(back.location as NonNullable<typeof back.location>),
+    ).toBeDefined();
+
+    // Deleted for good, picked on the timeline (the oldest): its undelete is refused with the reason.
+    await timeline().focus();
+    await page.keyboard.press("Home");
+    await page.locator('section.details[data-checkpoint="for-good"]').waitFor();
+    expect(await page.locator("[data-trash]").textContent()).toBe(
+      "not in the trash: deleted for good",
+    );
+    await page.getByRole("button", { name: "Undelete", exact: true }).click();
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(
+      /^409 Conflict: Checkpoint for-good was deleted for good/,
+    );
   });
 
   it("signs its API requests in the browser with the credentials typed in, as API Gateway wants", async () => {
@@ -238,6 +363,12 @@ describe("web console in headless Chromium", () => {
     // axe is injected as an inline script, which the console's own policy rightly refuses.
     const context = await browser.newContext({ bypassCSP: true });
     const checked = await context.newPage();
+    const violations = async () => {
+      await checked.addScriptTag({ path: AXE });
+      return (await checked.evaluate(
+        `axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }).then((r) => r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) })))`,
+      )) as { id: string; nodes: string[] }[];
+    };
     try {
       await checked.goto(`${stack.info.apiEndpoint}/?simulation=ocean-currents`);
       const plot = checked.getByRole("group", { name: /^Timeline of/ });
@@ -245,11 +376,14 @@ describe("web console in headless Chromium", () => {
       await checked.keyboard.press("End");
       await checked.getByRole("button", { name: "Preview retention" }).click();
       await checked.locator(".preview").waitFor();
-      await checked.addScriptTag({ path: AXE });
-      const violations = (await checked.evaluate(
-        `axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }).then((r) => r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) })))`,
-      )) as { id: string; nodes: string[] }[];
-      expect(violations).toEqual([]);
+      expect(await violations()).toEqual([]);
+
+      // The trash shown, with a trashed checkpoint's details (the trash test left one there).
+      await checked.goto(`${stack.info.apiEndpoint}/?simulation=city-traffic`);
+      await checked.getByRole("button", { name: /^Trash \([1-9]/ }).click();
+      await checked.getByRole("region", { name: "Trash" }).getByRole("button").first().click();
+      await checked.locator("section.details [data-trash]").waitFor();
+      expect(await violations()).toEqual([]);
     } finally {
       await context.close();
     }
@@ -259,10 +393,13 @@ describe("web console in headless Chromium", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await open("ocean-currents");
     await timeline().waitFor();
-    const overflow = await page.evaluate(
-      "document.documentElement.scrollWidth - document.documentElement.clientWidth",
-    );
-    expect(overflow).toBe(0);
+    expect(await page.evaluate(OVERFLOW)).toBe(0);
     await shot("narrow.png");
+
+    // The trash too (the trash test left a checkpoint in city-traffic's).
+    await open("city-traffic");
+    await page.getByRole("button", { name: /^Trash \([1-9]/ }).click();
+    await page.getByRole("region", { name: "Trash" }).locator("tr[data-trashed]").first().waitFor();
+    expect(await page.evaluate(OVERFLOW)).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as entry from "../../functions/prune-archives.ts";
+import { DynamoDbRetentionBaseStore } from "../../lib/adapters/dynamodb/retention-base-store.ts";
 import { scheduleInput, topology } from "../../lib/topology.ts";
 import tick from "../events/scheduler/archive-prune-daily.json" with { type: "json" };
 import { checkpoint } from "../support/checkpoint-factory.ts";
@@ -71,5 +72,12 @@ describe("functions/prune-archives", () => {
         function_request_id: context.awsRequestId,
       }),
     ]);
+    // The approved plan became the simulation's archive base, named after the tick.
+    const bases = new DynamoDbRetentionBaseStore(env.aws.doc, FUNCTION_ENV_NAMES.table);
+    expect(await bases.get("archives", "traffic-sim")).toMatchObject({
+      runId: "archive-prune-daily/2026-11-23T03:30:00Z",
+      newest: "2026-11-02T10:00:00.000Z",
+    });
+    expect(await bases.get("checkpoints", "traffic-sim")).toBeUndefined();
   });
 });

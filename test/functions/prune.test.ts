@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as entry from "../../functions/prune.ts";
 import type { ScheduledPruneRequest } from "../../lib/domain/prune-request.ts";
 import { AirClient } from "../../lib/adapters/air/client.ts";
+import { DynamoDbRetentionBaseStore } from "../../lib/adapters/dynamodb/retention-base-store.ts";
 import { heldCheckpointId } from "../../lib/domain/platform-checkpoint.ts";
 import { scheduleInput, topology } from "../../lib/topology.ts";
 import queued from "../events/sqs/prune-request.json" with { type: "json" };
@@ -87,11 +88,17 @@ describe("functions/prune handler (the prune-requests queue)", () => {
         function_request_id: context.awsRequestId,
       }),
     ]);
+    // The approved plan became the simulation's base, which the next run's share guard reads.
+    const bases = new DynamoDbRetentionBaseStore(env.aws.doc, FUNCTION_ENV_NAMES.table);
+    expect(await bases.get("checkpoints", "traffic-sim")).toMatchObject({
+      newest: "2026-11-03T10:00:00.000Z",
+      policy: { keepLast: 1 },
+    });
   });
 });
 
 describe("functions/prune on a platform that holds its checkpoints (NVIDIA Air)", () => {
-  it("removes a checkpoint with the platform's DELETE, and records it DELETED", async () => {
+  it("trashes a checkpoint: DELETED in the catalog, the platform's DELETE deferred to the purge", async () => {
     const server = env.air!;
     const air = new AirClient({ endpoint: server.baseUrl, token: () => FUNCTION_ENV_AIR_TOKEN });
     const simulation = server.simulations().find((s) => s.name === "air-lab")!;
@@ -123,9 +130,13 @@ describe("functions/prune on a platform that holds its checkpoints (NVIDIA Air)"
     const { result } = await invoke(prune.handler, withBody(queued as SQSEvent, completed));
 
     expect(result).toEqual({ batchItemFailures: [] });
-    expect((await env.catalog.get(ids[0]!))?.state).toBe("DELETED");
+    expect(await env.catalog.get(ids[0]!)).toMatchObject({
+      state: "DELETED",
+      trashOnPlatform: true,
+    });
     expect((await env.catalog.get(ids[1]!))?.state).toBe("COMPLETE");
-    expect((await air.getCheckpoint(held[0]!.id)).state).toBe("DELETED");
+    // With the default trash (7 days) Air keeps it until the purge, so an undelete can bring it back.
+    expect((await air.getCheckpoint(held[0]!.id)).state).toBe("COMPLETE");
     expect((await air.getCheckpoint(held[1]!.id)).state).toBe("COMPLETE");
   });
 });

@@ -102,6 +102,8 @@ beforeAll(() => {
     config,
     JSON.stringify({
       providers: {
+        // Kept on beside Air and files (it would be off by default), so its grants are audited.
+        simspaceweaver: { enabled: true },
         air: { endpoint: "https://air.example.com/api/v3/" },
         // Checkpoint files of other tools, in the snapshot bucket: their grants are audited too.
         files: { sources: [{ prefix: "training/runs", preset: "huggingface" }] },
@@ -259,6 +261,26 @@ describe("least privilege", () => {
     expect(topology.functions["purge-trash"].needs.snapshots).toMatchObject({ trash: "delete" });
     expect(topology.functions.prune.needs.snapshots).not.toHaveProperty("undelete");
     expect(topology.functions["purge-trash"].needs.snapshots).not.toHaveProperty("undelete");
+  });
+
+  it("moves sets of files to the trash and back: copies back into the sources only where undeleting or restoring", () => {
+    const source = JSON.stringify({
+      "Fn::Join": [
+        "",
+        [{ "Fn::ImportValue": stateful.snapshotBucketArnExport }, "/training/runs/*"],
+      ],
+    });
+    const writers: string[] = [];
+    const deleters: string[] = [];
+    for (const name of Object.keys(topology.functions) as FunctionName[]) {
+      if ((grantsOf(name).get("s3:PutObject") ?? []).includes(source)) writers.push(name);
+      if ((grantsOf(name).get("s3:DeleteObject") ?? []).includes(source)) deleters.push(name);
+    }
+    // The API's undelete copies a trashed set back; a restore writes under a source's prefix.
+    expect(writers.sort()).toEqual(["api", "restore-checkpoint"]);
+    // Prune and DELETE remove a set's originals once its copies are in the trash; the purge
+    // removes what a move that died half-way left; a restore removes a copy that did not match.
+    expect(deleters.sort()).toEqual(["api", "prune", "purge-trash", "restore-checkpoint"]);
   });
 
   it("lists the files bucket only under the sources' prefixes, for exactly the functions that declare files reads", () => {

@@ -165,9 +165,11 @@ describe("alarms", () => {
 
   it("alarms on errors of the functions invoked directly, whose failures reach no queue", () => {
     const errors = alarmOn("Errors").map((a) => a.Dimensions[0]?.Value);
-    // prune's schedule runs its own export (dailyHandler); its queue's export reaches a DLQ.
+    // prune's schedule runs its own export (dailyHandler), complete-snapshot's its scan; their
+    // queues' exports reach a DLQ.
     const expected = [
       stack.functions.api.function,
+      stack.functions["complete-snapshot"].entryPoint("scanHandler"),
       stack.functions["plan-snapshots"].function,
       stack.functions.prune.entryPoint("dailyHandler"),
       stack.functions["prune-archives"].function,
@@ -181,7 +183,7 @@ describe("alarms", () => {
 
   it("sends every alarm to the alarm topic, and every alarm has a name and a description", () => {
     // Failed jobs and failed verifications, beside the per-queue, per-schedule and per-function ones.
-    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 2 + 3 + 7);
+    expect(alarms).toHaveLength(Object.keys(topology.queues).length + 2 + 3 + 8);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions, alarm.AlarmName).toEqual([topicRef()]);
     }

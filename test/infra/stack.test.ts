@@ -133,13 +133,16 @@ function allStatements(template: Template): Statement[] {
 
 describe("functions", () => {
   it("creates one ARM64 function per topology function on the chosen runtime", () => {
-    // Plus one per other export a schedule invokes: prune's dailyHandler.
+    // Plus one per other export a schedule invokes: prune's dailyHandler, complete-snapshot's scan.
     const otherExports = new Set(
       stateless.schedules
         .filter((s) => (s.handler ?? DEFAULT_HANDLER) !== DEFAULT_HANDLER)
         .map((s) => `${s.target}.${s.handler}`),
     );
-    expect([...otherExports]).toEqual(["prune.dailyHandler"]);
+    expect([...otherExports].sort()).toEqual([
+      "complete-snapshot.scanHandler",
+      "prune.dailyHandler",
+    ]);
     compute.resourceCountIs("AWS::Lambda::Function", functionNames.length + otherExports.size);
     for (const name of functionNames) {
       const spec = topology.functions[name];
@@ -349,7 +352,8 @@ describe("functions", () => {
       "finish-stop": [],
       "observe-shutdown": [],
       "take-snapshot": [],
-      "complete-snapshot": ["s3:GetObject", "s3:ListBucket"],
+      // The reconciling scan keeps its cursor under reports/.
+      "complete-snapshot": ["s3:GetObject", "s3:ListBucket", "s3:PutObject"],
       "check-snapshot": ["s3:GetObject", "s3:ListBucket"],
       // The trash: the copy's source read, the copy written, the original and purged copies deleted.
       prune: [

@@ -16,6 +16,7 @@ const ALL_SCOPES = [
   "air:simulation_edit",
   "air:simulation_start_stop",
   "air:simulation_create",
+  "air:simulation_delete",
 ] as const;
 
 const TOKENS: AirServerOptions["tokens"] = {
@@ -387,6 +388,7 @@ describe("authentication and scopes", () => {
       ["PATCH", `simulations/${sim}/shutdown/`, "air:simulation_start_stop", {}],
       ["PATCH", `simulations/${sim}/start/`, "air:simulation_start_stop", {}],
       ["POST", "simulations/clone/", "air:simulation_create", { simulation: sim }],
+      ["DELETE", `simulations/${sim}/`, "air:simulation_delete", undefined],
     ];
     for (const [method, path, scope, body] of refusals) {
       const token = scope === "air:simulation_read" ? "no-scopes" : "read-only";
@@ -420,6 +422,7 @@ describe("unknown ids, paths and methods", () => {
       ["DELETE", `simulations/runs/checkpoints/${randomUUID()}/`, undefined],
       ["PATCH", `simulations/${randomUUID()}/start/`, {}],
       ["PATCH", `simulations/${randomUUID()}/shutdown/`, {}],
+      ["DELETE", `simulations/${randomUUID()}/`, undefined],
     ] as const) {
       expect((await call(method, path, { body })).status, `${method} ${path}`).toBe(404);
     }
@@ -772,6 +775,65 @@ describe("state paths", () => {
     const missing = await call("POST", "simulations/clone/", { body: { attempt_start: true } });
     expect(missing.body).toEqual({ simulation: ["This field is required."] });
     expect((air as AirServer).simulations()).toHaveLength(1);
+  });
+});
+
+describe("deleting a simulation", () => {
+  it("answers 204 without a body; DELETING, then gone with its runs and checkpoints", async () => {
+    await start({
+      delays: { DELETING: "manual" },
+      simulations: [
+        { name: "doomed", checkpoints: [{ name: "only" }] },
+        { name: "bystander", checkpoints: [{ name: "kept" }] },
+      ],
+    });
+    const [doomed, bystander] = (air as AirServer).simulations().map((sim) => sim.id);
+    const [checkpoint] = await checkpointsOf(doomed ?? "");
+    const [run] = await all<AirRunJson>(`simulations/runs/?simulation=${doomed}`);
+    const deleted = await call("DELETE", `simulations/${doomed}/`);
+    expect(deleted.status).toBe(204);
+    expect(deleted.text).toBe("");
+    // Still there while DELETING, listed with its state, its checkpoint still readable.
+    expect(await state(doomed ?? "")).toBe("DELETING");
+    const listed = await all<AirSimulationJson>("simulations/?name=doomed");
+    expect(listed.map((sim) => sim.state)).toEqual(["DELETING"]);
+    expect((await get(`simulations/runs/checkpoints/${checkpoint?.id}/`)).status).toBe(200);
+    const again = await call("DELETE", `simulations/${doomed}/`);
+    expect(again.status).toBe(400);
+    expect(again.body).toEqual({ detail: "Simulation is DELETING; it is already being deleted." });
+
+    (air as AirServer).advance(doomed ?? "");
+    await (air as AirServer).idle(doomed);
+    for (const [path, model] of [
+      [`simulations/${doomed}/`, "Simulation"],
+      [`simulations/runs/${run?.id}/`, "Run"],
+      [`simulations/runs/checkpoints/${checkpoint?.id}/`, "Checkpoint"],
+    ]) {
+      const gone = await get(path as string);
+      expect(gone.status, path).toBe(404);
+      expect(gone.body).toEqual({ detail: `No ${model} matches the given query.` });
+    }
+    expect(await all<AirSimulationJson>("simulations/?name=doomed")).toEqual([]);
+    expect(await checkpointsOf(doomed ?? "")).toEqual([]);
+    expect((await call("DELETE", `simulations/${doomed}/`)).status).toBe(404);
+    expect((await checkpointsOf(bystander ?? "")).map((c) => c.state)).toEqual(["COMPLETE"]);
+    expect(await state(bystander ?? "")).toBe("INACTIVE");
+  });
+
+  it("abandons the path a simulation was on: a delete while shutting down saves nothing", async () => {
+    await start({
+      delays: { SHUTTING_DOWN: "manual", DELETING: "manual" },
+      simulations: [{ name: "busy", state: "ACTIVE" }],
+    });
+    const sim = (air as AirServer).simulations()[0]?.id ?? "";
+    await call("PATCH", `simulations/${sim}/shutdown/`, { body: {} });
+    (air as AirServer).advance(sim);
+    expect(await state(sim)).toBe("SHUTTING_DOWN");
+    expect((await call("DELETE", `simulations/${sim}/`)).status).toBe(204);
+    expect(await state(sim)).toBe("DELETING");
+    (air as AirServer).advance(sim);
+    expect((await get(`simulations/${sim}/`)).status).toBe(404);
+    expect(await all("simulations/runs/checkpoints/")).toEqual([]);
   });
 });
 

@@ -75,19 +75,26 @@ describe("an NVIDIA Air simulation on the local stack", () => {
     expect((await air.getCheckpoint(captured.platformId ?? "")).favorite).toBe(true);
   });
 
-  it("prunes the older checkpoints by policy with Air's DELETE, keeping the favorite", async () => {
+  it("prunes the older checkpoints by policy to the trash, keeping the favorite; Air keeps them until the purge", async () => {
     const deleted = await until("retention to remove the seeded checkpoints", async () => {
       const records = await catalogOf();
       const gone = records.filter((c) => c.state === "DELETED");
       return gone.length === 2 ? gone : undefined;
     });
     for (const record of deleted) {
-      expect(record.trigger).toBe("discovered");
-      expect((await air.getCheckpoint(record.platformId ?? "")).state).toBe("DELETED");
+      expect(record).toMatchObject({ trigger: "discovered", trashOnPlatform: true });
+      // The platform's delete waits for the purge (trashDays 7), so an undelete can bring it back.
+      expect((await air.getCheckpoint(record.platformId ?? "")).state).toBe("COMPLETE");
     }
     const deletes = stack.lines.filter((l) => /⇄ NVIDIA Air DELETE .* → 204/.test(l));
-    expect(deletes).toHaveLength(2);
+    expect(deletes).toHaveLength(0);
     expect((await stack.client.checkpoints.get(captured.id)).state).toBe("COMPLETE");
+    // A sync tick (every 5 s locally; its GETs print no line) leaves the trashed records
+    // DELETED, though Air still lists them COMPLETE.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect((await catalogOf()).filter((c) => c.state === "DELETED")).toHaveLength(2);
+    const back = await stack.client.checkpoints.undelete(deleted[0]!.id);
+    expect(back).toMatchObject({ state: "COMPLETE", favorite: true });
     // The Checkpoints Pruned event follows the catalog writes, so its line may come a moment later.
     await until("the prune's console line", async () =>
       stack.lines.some((l) => l.includes("✂ checkpoints pruned") && l.includes(SIMULATION))

@@ -54,6 +54,7 @@ describe("chaos mode", () => {
     expect(result.jobs.SUCCEEDED).toBeGreaterThan(0);
     expect(result.checkpoints.COMPLETE).toBeGreaterThan(0);
     expect(result.planted).toBeGreaterThan(0);
+    expect(result.orphans).toBeGreaterThan(0);
     expect(result.finalStop).toBe("clean");
   }, 120_000);
 });

@@ -16,6 +16,8 @@ beforeAll(async () => {
       retention: { default: { keepLast: -1 } },
       // The trainer's source, settling 1 s after its marker instead of the demo's 5 s.
       providers: {
+        // The demo simulation "alpha" runs on the local SimSpace Weaver simulator.
+        simspaceweaver: { enabled: true },
         files: {
           sources: [
             {

@@ -112,6 +112,26 @@ describe("S3ObjectStore on s3rver", () => {
       }
     });
 
+    it("starts after a given key, across pages, and only there", async () => {
+      const send = vi.spyOn(aws.s3, "send");
+      try {
+        const store = new S3ObjectStore(aws.s3, { pageSize: 3 });
+        const after = await collect(
+          store.list(bucket, "sim/snapshot/alpha-", { startAfter: keys[3] }),
+        );
+        // A key that does not exist starts the listing at the next one.
+        const between = await collect(
+          store.list(bucket, "sim/snapshot/alpha-", { startAfter: `${keys[6]}~` }),
+        );
+        expect(after.map((o) => o.key)).toEqual(keys.slice(4));
+        expect(between.map((o) => o.key)).toEqual(keys.slice(7));
+        // Six keys after the 4th in pages of 3, then three keys: 2 + 1 requests.
+        expect(listCalls(send)).toBe(3);
+      } finally {
+        send.mockRestore();
+      }
+    });
+
     it("reads no further page once the caller stops", async () => {
       const send = vi.spyOn(aws.s3, "send");
       try {

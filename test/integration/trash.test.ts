@@ -89,6 +89,7 @@ describe("the trash on s3rver and dynalite, through the real SDK", () => {
       purged: [],
       failed: [],
       orphans: [],
+      bytesInTrash: 0,
     });
   }, 60_000);
 });

@@ -7,7 +7,12 @@ import {
 import { ConcurrentModificationError, ValidationError } from "../../lib/domain/errors.ts";
 import { newId } from "../../lib/domain/ids.ts";
 import { abortJob, failJob, succeedJob, updateRunningJob, type Job } from "../../lib/domain/job.ts";
-import type { CheckpointStore, JobStore, Page } from "../../lib/ports/catalog.ts";
+import {
+  locationId,
+  type CheckpointStore,
+  type JobStore,
+  type Page,
+} from "../../lib/ports/catalog.ts";
 
 /** The stores under test; the factory runs before every test and must return empty stores. */
 export interface CatalogStores {
@@ -414,9 +419,81 @@ export function describeCatalogContract(name: string, factory: () => Promise<Cat
           await checkpoints.claimLocation({ ...location, key: `${location.key}.2` }, "c9"),
         ).toBe("c9");
       });
+
+      it("names the owners of hundreds of claimed locations at once, unclaimed ones absent", async () => {
+        const files = Array.from({ length: 230 }, (_, i) => file(`many-${i}`));
+        for (let i = 0; i < files.length; i += 2) {
+          await checkpoints.claimLocation(files[i]!, `owner-${i}`);
+        }
+        await checkpoints.claimLocation({ ...files[1]!, bucket: "other" }, "elsewhere");
+
+        const owners = await checkpoints.locationOwners([...files, files[0]!]);
+
+        expect(owners.size).toBe(115);
+        expect(owners.get(locationId(files[0]!))).toBe("owner-0");
+        expect(owners.get(locationId(files[228]!))).toBe("owner-228");
+        expect(owners.has(locationId(files[1]!))).toBe(false);
+        expect(await checkpoints.locationOwners([])).toEqual(new Map());
+      });
+    });
+
+    describe("claims of a checkpoint", () => {
+      it("lists the files a checkpoint claimed, and hands a claim on only from its holder", async () => {
+        const [one, two, other] = [file("one"), file("two"), file("other")];
+        await checkpoints.claimLocation(one, "c1");
+        await checkpoints.claimLocation(two, "c1");
+        await checkpoints.claimLocation(other, "c2");
+
+        expect(await checkpoints.claimsOf("c1")).toEqual(expect.arrayContaining([one, two]));
+        expect(await checkpoints.claimsOf("c1")).toHaveLength(2);
+        expect(await checkpoints.claimsOf("nobody")).toEqual([]);
+
+        expect(await checkpoints.reassignLocation(one, "c1", "discovered-1")).toBe("discovered-1");
+        expect(await checkpoints.reassignLocation(other, "c1", "discovered-2")).toBe("c2");
+        expect(await checkpoints.reassignLocation(file("unclaimed"), "c1", "d")).toBeUndefined();
+
+        expect(await checkpoints.claimLocation(one, "late")).toBe("discovered-1");
+        expect(await checkpoints.claimsOf("c1")).toEqual([two]);
+        expect(await checkpoints.claimsOf("discovered-1")).toEqual([one]);
+        const owners = await checkpoints.locationOwners([one, other, file("unclaimed")]);
+        expect(owners).toEqual(
+          new Map([
+            [locationId(one), "discovered-1"],
+            [locationId(other), "c2"],
+          ]),
+        );
+      });
     });
 
     describe("jobs", () => {
+      it("lists a simulation's jobs started within a range, open and finished, by kind", async () => {
+        const before = runningJob({ startTime: at(9) });
+        const first = runningJob({ startTime: at(10) });
+        const prune = runningJob({ kind: "prune", startTime: at(15) });
+        const ended = runningJob({ startTime: at(18) });
+        const last = runningJob({ startTime: at(20) });
+        const after = runningJob({ startTime: at(21) });
+        const elsewhere = runningJob({ simulation: "beta", startTime: at(15) });
+        for (const job of shuffled([before, first, prune, ended, last, after, elsewhere])) {
+          await jobs.create(job);
+        }
+        await jobs.save(failJob(ended, { code: "DeadlineExceeded", message: "late" }, NOW));
+        const range = { from: new Date(at(10)), to: new Date(at(20)) };
+
+        expect((await jobs.listStartedWithin("alpha", range)).map((j) => j.id)).toEqual([
+          first.id,
+          prune.id,
+          ended.id,
+          last.id,
+        ]);
+        expect(await jobs.listStartedWithin("alpha", range, "snapshot")).toMatchObject([
+          { id: first.id },
+          { id: ended.id, status: "FAILED" },
+          { id: last.id },
+        ]);
+        expect(await jobs.listStartedWithin("gamma", range)).toEqual([]);
+      });
+
       it("refuses a duplicate create and a stale save", async () => {
         const job = runningJob();
         expect(await jobs.create(job)).toBe(true);

@@ -122,7 +122,8 @@ export class MemoryArchiveStore implements ArchiveStore {
       body[0] = (body[0] ?? 0) ^ 0xff;
     }
     const written = this.write(destination, body, options.storageClass);
-    return { copiedWith: "CopyObject", parts: 1, checksum: written.checksum };
+    const etag = createHash("md5").update(body).digest("hex");
+    return { copiedWith: "CopyObject", parts: 1, checksum: written.checksum, etag };
   }
 
   async digest(location: S3Location): Promise<string> {

@@ -22,19 +22,21 @@ import { ConcurrentModificationError } from "../../lib/domain/errors.ts";
 import type { DomainEvent } from "../../lib/domain/events.ts";
 import { isJobFinished, JobSchema, type Job, type JobKind } from "../../lib/domain/job.ts";
 import { parseInput } from "../../lib/domain/validation.ts";
-import type {
-  CachedTags,
-  CheckpointStore,
-  JobStore,
-  ListOptions,
-  Page,
-  SimulationRecord,
-  TagCache,
+import {
+  locationId,
+  type CachedTags,
+  type CheckpointStore,
+  type JobStore,
+  type ListOptions,
+  type Page,
+  type SimulationRecord,
+  type TagCache,
 } from "../../lib/ports/catalog.ts";
 import type { Clock, EventPublisher, MessageQueue } from "../../lib/ports/messaging.ts";
 import {
   MAX_DELETE_KEYS,
   type DeleteManyResult,
+  type ListObjectsOptions,
   type ObjectInfo,
   type ObjectStore,
   type UploadInfo,
@@ -277,12 +279,43 @@ export class MemoryCheckpointStore implements CheckpointStore {
   /** Listing pages read, each one catalog Query. */
   listRequests = 0;
 
+  /** Claim reads as DynamoDB would count them: one BatchGetItem per 100 locations. */
+  ownerRequests = 0;
+
+  async locationOwners(locations: readonly S3Location[]): Promise<Map<string, string>> {
+    const unique = [...new Set(locations.map(locationId))];
+    this.ownerRequests += Math.ceil(unique.length / 100);
+    const owners = new Map<string, string>();
+    for (const id of unique) {
+      const owner = this.claims.get(id);
+      if (owner !== undefined) owners.set(id, owner);
+    }
+    return owners;
+  }
+
   async claimLocation(location: S3Location, checkpointId: string): Promise<string> {
-    const key = `${location.bucket}/${location.key}`;
+    const key = locationId(location);
     const owner = this.claims.get(key);
     if (owner !== undefined) return owner;
     this.claims.set(key, checkpointId);
     return checkpointId;
+  }
+
+  async claimsOf(checkpointId: string): Promise<S3Location[]> {
+    return [...this.claims]
+      .filter(([, owner]) => owner === checkpointId)
+      .map(([id]) => ({ bucket: id.slice(0, id.indexOf("/")), key: id.slice(id.indexOf("/") + 1) }))
+      .sort((a, b) => (locationId(a) < locationId(b) ? -1 : 1));
+  }
+
+  async reassignLocation(
+    location: S3Location,
+    from: string,
+    to: string,
+  ): Promise<string | undefined> {
+    const key = locationId(location);
+    if (this.claims.get(key) === from) this.claims.set(key, to);
+    return this.claims.get(key);
   }
 }
 
@@ -342,6 +375,23 @@ export class MemoryJobStore implements JobStore {
     return this.records.list(jobPartition(simulation), "JOB#", "JOB", options);
   }
 
+  async listStartedWithin(
+    simulation: string,
+    range: { from: Date; to: Date },
+    kind?: JobKind,
+  ): Promise<Job[]> {
+    const from = range.from.getTime();
+    const to = range.to.getTime();
+    return this.records
+      .sorted(jobPartition(simulation))
+      .map(({ record }) => record)
+      .filter((job) => {
+        const start = Date.parse(job.startTime);
+        return from <= start && start <= to && (kind === undefined || job.kind === kind);
+      })
+      .map((job) => JobSchema.parse(structuredClone(job)));
+  }
+
   async listAll(options: Pick<ListOptions, "limit" | "cursor"> = {}): Promise<Page<Job>> {
     const limit = resolveLimit(options.limit);
     const after = options.cursor ? decodeScanCursor(options.cursor).pk.slice("JOB#".length) : "";
@@ -398,10 +448,20 @@ export class MemoryObjectStore implements ObjectStore {
     return object ? this.info(location.bucket, location.key, object) : undefined;
   }
 
-  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+  /** Every listing's arguments, to check where a use case listed and from which key. */
+  readonly listCalls: { bucket: string; prefix: string; startAfter?: string }[] = [];
+
+  async *list(
+    bucket: string,
+    prefix: string,
+    options: ListObjectsOptions = {},
+  ): AsyncIterable<ObjectInfo> {
+    this.listCalls.push({ bucket, prefix, ...options });
+    const after = options.startAfter === undefined ? undefined : Buffer.from(options.startAfter);
     const keys = [...this.objects.keys()]
       .filter((name) => name.startsWith(`${bucket}/${prefix}`))
       .map((name) => name.slice(bucket.length + 1))
+      .filter((key) => after === undefined || Buffer.compare(Buffer.from(key), after) > 0)
       .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const key of keys) {
       const object = this.objects.get(`${bucket}/${key}`);

@@ -23,6 +23,7 @@ import {
   MemoryJobStore,
   MemoryQueue,
 } from "./memory.ts";
+import { MemorySlotStore } from "./memory-slots.ts";
 
 interface PlatformSimulation {
   status: SimulationStatus;
@@ -61,6 +62,10 @@ export class ThrowawayPlatform implements SimulationProvider {
   startFailure?: ProviderError;
   /** Set by `holdCheckpoints`: the platform keeps checkpoints itself and clones from them. */
   checkpoints?: PlatformCheckpoints;
+  /** This many more clones are refused as NVIDIA Air refuses to clone a running source. */
+  busyRestores = 0;
+  /** The next clone is made, then the caller crashes before it hears back. */
+  crashAfterRestore = false;
 
   /**
    * Turns this into a platform that holds its checkpoints (NVIDIA Air's shape) and says nothing
@@ -82,8 +87,22 @@ export class ThrowawayPlatform implements SimulationProvider {
       restore: async (id, target) => {
         const name = target.name ?? `${target.simulation}-clone`;
         this.calls.push(`restore ${id} into ${name}`);
-        if (!this.simulations.has(name)) {
-          this.simulations.set(name, { status: "STARTING", tags: {} });
+        if (this.busyRestores > 0) {
+          this.busyRestores -= 1;
+          throw new ProviderError("ConflictException", `${target.simulation} is ACTIVE`, {
+            status: 409,
+          });
+        }
+        // As NVIDIA Air's adapter: no client token, so a name already taken is refused.
+        if (this.simulations.has(name)) {
+          throw new ProviderError("SimulationNameTaken", `${name} already exists`, {
+            status: 409,
+          });
+        }
+        this.simulations.set(name, { status: "STARTING", tags: {} });
+        if (this.crashAfterRestore) {
+          this.crashAfterRestore = false;
+          throw new Error("the function died before the clone call answered");
         }
         return name;
       },
@@ -193,6 +212,7 @@ export function verificationWorld() {
     steps,
     events: new MemoryEventPublisher(),
     clock,
+    slots: new MemorySlotStore(),
   };
   const deps: VerificationDeps = {
     ...ports,

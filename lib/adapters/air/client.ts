@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { AppError, ProviderError } from "../../domain/errors.ts";
 import { parseJsonOrUndefined } from "../lenient-json.ts";
+import { lazySchema } from "../../domain/lazy-schema.ts";
 
 /**
  * The token scopes of the Air v3 API (docs.nvidia.com/dsx-air/api-reference), named in a 403's
@@ -10,7 +11,8 @@ export type AirScope =
   | "air:simulation_read"
   | "air:simulation_edit"
   | "air:simulation_start_stop"
-  | "air:simulation_create";
+  | "air:simulation_create"
+  | "air:simulation_delete";
 
 /**
  * Where the bearer token comes from, asked before every request: an env var locally, Secrets
@@ -39,16 +41,20 @@ export interface AirClientOptions {
 }
 
 /** `created`/`modified` as DRF writes them (ISO 8601), read as a valid `Date`. */
-const DateSchema = z.iso.datetime({ offset: true, local: true }).pipe(z.coerce.date());
+const DateSchema = lazySchema(() =>
+  z.iso.datetime({ offset: true, local: true }).pipe(z.coerce.date()),
+);
 
 /** A simulation as `GET /simulations/` and `/simulations/{id}/` answer it (fields simsnap reads). */
-export const AirSimulationSchema = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  /** Open: a state added by Air reads as UNKNOWN in the port rather than failing the listing. */
-  state: z.string().min(1),
-  created: DateSchema.optional(),
-});
+export const AirSimulationSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    name: z.string(),
+    /** Open: a state added by Air reads as UNKNOWN in the port rather than failing the listing. */
+    state: z.string().min(1),
+    created: DateSchema.optional(),
+  }),
+);
 /** One Air simulation. */
 export type AirSimulation = z.infer<typeof AirSimulationSchema>;
 
@@ -56,29 +62,33 @@ export type AirSimulation = z.infer<typeof AirSimulationSchema>;
 export const AIR_CHECKPOINT_STATES = ["PENDING", "COMPLETE", "DELETED"] as const;
 
 /** A checkpoint as `GET /simulations/runs/checkpoints/…` answers it. */
-export const AirCheckpointSchema = z.object({
-  id: z.string().min(1),
-  run: z.string().min(1),
-  state: z.enum(AIR_CHECKPOINT_STATES),
-  name: z
-    .string()
-    .nullish()
-    .transform((value) => value ?? ""),
-  favorite: z
-    .boolean()
-    .nullish()
-    .transform((value) => value ?? false),
-  created: DateSchema,
-  modified: DateSchema,
-});
+export const AirCheckpointSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    run: z.string().min(1),
+    state: z.enum(AIR_CHECKPOINT_STATES),
+    name: z
+      .string()
+      .nullish()
+      .transform((value) => value ?? ""),
+    favorite: z
+      .boolean()
+      .nullish()
+      .transform((value) => value ?? false),
+    created: DateSchema,
+    modified: DateSchema,
+  }),
+);
 /** One Air checkpoint. */
 export type AirCheckpoint = z.infer<typeof AirCheckpointSchema>;
 
 /** A run (one start-to-shutdown of a simulation); a checkpoint names its run, not its simulation. */
-export const AirRunSchema = z.object({
-  id: z.string().min(1),
-  simulation: z.string().min(1),
-});
+export const AirRunSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    simulation: z.string().min(1),
+  }),
+);
 /** One Air run. */
 export type AirRun = z.infer<typeof AirRunSchema>;
 
@@ -359,6 +369,22 @@ export class AirClient {
         body,
       },
       AirSimulationSchema,
+    );
+  }
+
+  /**
+   * Starts deleting a simulation (`DELETE simulations/{id}/`, 204): Air moves it to DELETING for
+   * a few minutes, then it is gone, its runs and checkpoints with it.
+   */
+  async deleteSimulation(id: string): Promise<void> {
+    await this.send(
+      {
+        operation: `delete simulation ${id}`,
+        method: "DELETE",
+        path: `simulations/${segment(id)}/`,
+        scope: "air:simulation_delete",
+      },
+      undefined,
     );
   }
 

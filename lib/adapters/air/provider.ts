@@ -2,6 +2,7 @@ import * as z from "zod";
 import { ProviderError } from "../../domain/errors.ts";
 import { nameWithSuffix, SIMULATION_NAME_MAX } from "../../domain/names.ts";
 import { parseInput } from "../../domain/validation.ts";
+import { isThrowawayName, THROWAWAY_PREFIX } from "../../domain/verification.ts";
 import type {
   PlatformCheckpoint,
   PlatformCheckpointChanges,
@@ -15,6 +16,7 @@ import type {
   StartSimulationInput,
 } from "../../ports/simulation-provider.ts";
 import type { AirCheckpoint, AirClient, AirSimulation } from "./client.ts";
+import { lazySchema } from "../../domain/lazy-schema.ts";
 
 /** The provider's name in checkpoint records and configuration. */
 export const AIR = "air";
@@ -22,7 +24,10 @@ export const AIR = "air";
 /**
  * NVIDIA Air checkpoints only while shutting down (`create_checkpoint`), keeps them itself
  * behind its API (no bytes to archive), restores by starting the same simulation from one or by
- * cloning it, and has no tags.
+ * cloning it, and has no tags. It hosts restore tests: the clone is a new simulation the adapter
+ * may delete (only a throwaway, see `deleteSimulation`). The evidence is `started`: a clone's run
+ * names the checkpoint it started from (`started_from`), but that is the clone's own copy, and
+ * nothing documented links the copy back to the checkpoint it was copied from.
  */
 export const AIR_CAPABILITIES: ProviderCapabilities = {
   snapshotWhileRunning: false,
@@ -31,7 +36,11 @@ export const AIR_CAPABILITIES: ProviderCapabilities = {
   archivable: false,
   restoreInto: { newSimulation: true, sameSimulation: true, prefix: false },
   tags: false,
+  restoreTest: { evidence: "started" },
 };
+
+/** Air clones only a simulation at rest (the reference: "must be in the INACTIVE or CLONING state"). */
+const CLONEABLE_STATES: ReadonlySet<string> = new Set(["INACTIVE", "CLONING"]);
 
 /**
  * Air's simulation states in the port's vocabulary, so use cases written for SimSpace Weaver's
@@ -65,23 +74,29 @@ export const toSimulationStatus = (state: string): SimulationStatus =>
  * admits, Air admits too, so the provider has no `simulationNameRefusal`; an Air name simsnap's
  * rule refuses (one with a `/`, say) is listed, but nothing can be asked of it by name.
  */
-const AirNameSchema = z
-  .string()
-  .min(1)
-  .refine((name) => [...name].length <= 128, "must be at most 128 characters");
+const AirNameSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1)
+    .refine((name) => [...name].length <= 128, "must be at most 128 characters"),
+);
 
-const ChangesSchema = z.strictObject({
-  name: AirNameSchema.optional(),
-  favorite: z.boolean().optional(),
-});
+const ChangesSchema = lazySchema(() =>
+  z.strictObject({
+    name: AirNameSchema.optional(),
+    favorite: z.boolean().optional(),
+  }),
+);
 
-const RestoreTargetSchema = z.strictObject({
-  simulation: AirNameSchema,
-  into: z.enum(["same", "new"]),
-  name: AirNameSchema.optional(),
-});
+const RestoreTargetSchema = lazySchema(() =>
+  z.strictObject({
+    simulation: AirNameSchema,
+    into: z.enum(["same", "new"]),
+    name: AirNameSchema.optional(),
+  }),
+);
 
-const IdSchema = z.string().min(1);
+const IdSchema = lazySchema(() => z.string().min(1));
 
 const unsupported = (operation: string, why: string): ProviderError =>
   new ProviderError("UnsupportedOperation", `NVIDIA Air cannot ${operation}: ${why}`, {
@@ -215,6 +230,15 @@ class AirCheckpoints implements PlatformCheckpoints {
       await this.client.startSimulation(source.id, checkpoint);
       return source.name;
     }
+    if (!CLONEABLE_STATES.has(source.state)) {
+      // Not a bad request but a state that passes: a use case waits it out (or gives up) as it
+      // does for any busy platform, instead of blaming the checkpoint.
+      throw new ProviderError(
+        "ConflictException",
+        `NVIDIA Air clones only an INACTIVE simulation; ${source.name} is ${source.state}: restore into a new simulation once it is stopped`,
+        { status: 409, retryable: false },
+      );
+    }
     const cloneAs = name ?? cloneName(source.name, checkpoint);
     const taken = (await this.client.listSimulations({ name: cloneAs })).some(
       (existing) => existing.name === cloneAs,
@@ -306,10 +330,22 @@ export class AirProvider implements SimulationProvider {
     throw unsupported("list tags", "its simulations have no tags");
   }
 
-  async deleteSimulation(_name: string): Promise<void> {
-    throw unsupported(
-      "delete a simulation through simsnap",
-      "its checkpoints would go with it; delete it in Air if that is meant",
-    );
+  /**
+   * Deletes a restore test's throwaway clone, and no other simulation: an Air simulation's
+   * checkpoints go with it, and Air has no tags to prove whose it is. The proof is the name
+   * (`simsnap-verify-<16 hex>`, reserved: schedules and restore tests never pick one) together
+   * with the verification job's claim, which the use case checks before it calls this (it saw
+   * the name free, saved the claim, then cloned under it). Air's DELETE answers at once; the
+   * simulation is DELETING for a few minutes, then gone.
+   */
+  async deleteSimulation(name: string): Promise<void> {
+    if (!isThrowawayName(name)) {
+      throw unsupported(
+        `delete simulation ${name} through simsnap`,
+        `its checkpoints would go with it; simsnap deletes only the throwaway clones of its restore tests (${THROWAWAY_PREFIX}<16 hex>). Delete it in Air if that is meant`,
+      );
+    }
+    const simulation = await findSimulation(this.client, name);
+    await this.client.deleteSimulation(simulation.id);
   }
 }

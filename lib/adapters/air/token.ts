@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AirTokenProvider } from "./client.ts";
 
 /**
@@ -19,16 +19,16 @@ export type SecretReader = Pick<SecretsManagerClient, "send">;
  * cold start and shared by concurrent first calls, so a burst of Air calls is one
  * GetSecretValue. A `refresh` (the client asks after a 401) reads the secret again, so a rotated
  * token is picked up without a redeploy. An empty secret (created by the stack, not yet filled)
- * reads as no token, which the client reports as such.
+ * reads as no token, which the client reports as such. The SDK is imported at the first read, not
+ * at every cold start of a function that may reach an Air simulation.
  */
-export function secretsManagerToken(
-  secretId: string,
-  client: SecretReader = new SecretsManagerClient({}),
-): AirTokenProvider {
+export function secretsManagerToken(secretId: string, client?: SecretReader): AirTokenProvider {
   let cached: Promise<string | undefined> | undefined;
+  let reader = client;
   const read = async (): Promise<string | undefined> => {
-    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    return tokenFromSecret(answer.SecretString);
+    const { secretsManager, secretString } = await import("./secret-value.ts");
+    reader ??= secretsManager();
+    return tokenFromSecret(await secretString(reader, secretId));
   };
   return (options) => {
     if (!cached || options?.refresh) {

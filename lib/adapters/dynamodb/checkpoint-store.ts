@@ -7,9 +7,16 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { CheckpointSchema, type Checkpoint, type S3Location } from "../../domain/checkpoint.ts";
 import { AppError } from "../../domain/errors.ts";
-import type { CheckpointStore, ListOptions, Page, SimulationRecord } from "../../ports/catalog.ts";
+import {
+  locationId,
+  type CheckpointStore,
+  type ListOptions,
+  type Page,
+  type SimulationRecord,
+} from "../../ports/catalog.ts";
 import { batchGet } from "./batch.ts";
 import { creationSortKey, isConditionalCheckFailed, VersionedItems } from "./catalog-items.ts";
+import { catalogTable } from "./table-schema.ts";
 
 const checkpointKey = (id: string) => ({ pk: `CKPT#${id}`, sk: "CKPT" });
 
@@ -65,6 +72,19 @@ export const simulationRegistryItem = (record: SimulationRecord): Record<string,
 const locationKey = (location: S3Location) => ({
   pk: `LOC#${location.bucket}/${location.key}`,
   sk: "LOC",
+});
+
+/** The `byCreated` partition of the claims one checkpoint holds (`claimsOf`). */
+const claimsPartition = (checkpointId: string): string => `CLAIMS#${checkpointId}`;
+
+/** A claim item: its key, the file, its owner, and its entry in the owner's claims partition. */
+const claimItem = (location: S3Location, checkpointId: string) => ({
+  ...locationKey(location),
+  bucket: location.bucket,
+  key: location.key,
+  checkpointId,
+  gsi1pk: claimsPartition(checkpointId),
+  gsi1sk: locationId(location),
 });
 
 /**
@@ -235,6 +255,23 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     return this.items.listByCreated(checkpointPartition(simulation), options);
   }
 
+  /**
+   * BatchGetItem of the claim items, eventually consistent: a claim a moment old that the read
+   * misses only sends its file through `claimLocation` once more, which then names the owner.
+   */
+  async locationOwners(locations: readonly S3Location[]): Promise<Map<string, string>> {
+    const unique = new Map(locations.map((location) => [locationId(location), location]));
+    const items = await batchGet(this.doc, this.tableName, [...unique.values()].map(locationKey));
+    const owners = new Map<string, string>();
+    for (const item of items) {
+      const { bucket, key, checkpointId } = item;
+      if (typeof bucket !== "string" || typeof key !== "string" || typeof checkpointId !== "string")
+        throw new AppError(`Location claim ${String(item.pk)} is unreadable`);
+      owners.set(locationId({ bucket, key }), checkpointId);
+    }
+    return owners;
+  }
+
   /** A put-if-absent claim item; on a lost race a consistent read names the winner. */
   async claimLocation(location: S3Location, checkpointId: string): Promise<string> {
     const key = locationKey(location);
@@ -242,7 +279,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, bucket: location.bucket, key: location.key, checkpointId },
+          Item: claimItem(location, checkpointId),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
@@ -254,6 +291,61 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     if (typeof Item?.checkpointId !== "string") {
+      throw new AppError(`Location claim ${key.pk} is unreadable`);
+    }
+    return Item.checkpointId;
+  }
+
+  /** A Query of the checkpoint's claims partition in `byCreated` (eventually consistent). */
+  async claimsOf(checkpointId: string): Promise<S3Location[]> {
+    const locations: S3Location[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: catalogTable.indexes.byCreated.name,
+          KeyConditionExpression: "gsi1pk = :partition",
+          ExpressionAttributeValues: { ":partition": claimsPartition(checkpointId) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { bucket, key } = item;
+        if (typeof bucket !== "string" || typeof key !== "string")
+          throw new AppError(`Location claim ${String(item.pk)} is unreadable`);
+        locations.push({ bucket, key });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return locations;
+  }
+
+  /** A PutItem on the condition that `from` owns the claim; on a refusal a consistent read. */
+  async reassignLocation(
+    location: S3Location,
+    from: string,
+    to: string,
+  ): Promise<string | undefined> {
+    const key = locationKey(location);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: claimItem(location, to),
+          ConditionExpression: "checkpointId = :from",
+          ExpressionAttributeValues: { ":from": from },
+        }),
+      );
+      return to;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    if (typeof Item.checkpointId !== "string") {
       throw new AppError(`Location claim ${key.pk} is unreadable`);
     }
     return Item.checkpointId;

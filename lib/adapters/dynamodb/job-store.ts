@@ -156,6 +156,42 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   /**
+   * A Query of the simulation's `byCreated` partition between the sort keys of the range's ends
+   * (`<startTime>#<id>`: the upper bound is followed by every id of its millisecond), following
+   * DynamoDB's pages, with the kind as a filter.
+   */
+  async listStartedWithin(
+    simulation: string,
+    range: { from: Date; to: Date },
+    kind?: JobKind,
+  ): Promise<Job[]> {
+    const jobs: Job[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: catalogTable.indexes.byCreated.name,
+          KeyConditionExpression: "gsi1pk = :partition AND gsi1sk BETWEEN :from AND :to",
+          ExpressionAttributeValues: {
+            ":partition": jobPartition(simulation),
+            ":from": `${range.from.toISOString()}#`,
+            ":to": `${range.to.toISOString()}#\uffff`,
+            ...(kind ? { ":kind": kind } : {}),
+          },
+          ...(kind
+            ? { FilterExpression: "#kind = :kind", ExpressionAttributeNames: { "#kind": "kind" } }
+            : {}),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      jobs.push(...(page.Items ?? []).map((item) => this.items.parse(item)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return jobs;
+  }
+
+  /**
    * A filtered table Scan (no index holds every job). A Scan's `Limit` counts the items it reads,
    * not the jobs it keeps, so it reads on until the page is full; the cursor is the last returned
    * job's key, from which a Scan resumes exactly, even in the middle of a DynamoDB page.

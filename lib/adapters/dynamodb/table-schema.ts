@@ -5,9 +5,11 @@
  * One table holds checkpoints, jobs, location claims, the simulation registry and cached tags:
  * - `pk`/`sk`: `CKPT#<id>`/`CKPT`, `JOB#<id>`/`JOB`, `LOC#<bucket>/<key>`/`LOC`,
  *   `SIMULATIONS`/`SIM#<simulation>` (with its first checkpoint's and newest completion's times),
- *   `TAGS#<simulation key>`/`TAGS` (a simulation's tags as last read, removed by TTL).
+ *   `TAGS#<simulation key>`/`TAGS` (a simulation's tags as last read, removed by TTL),
+ *   `RETENTION#<checkpoints|archives>#<simulation>`/`BASE` (its last approved retention run).
  * - `byCreated` (GSI1 `gsi1pk`/`gsi1sk`): `SIM#<simulation>#CKPT` or `SIM#<simulation>#JOB`,
- *   sorted by `<createdAt or startTime>#<id>`, for listings by simulation in creation order.
+ *   sorted by `<createdAt or startTime>#<id>`, for listings by simulation in creation order; and
+ *   `CLAIMS#<checkpoint id>`/`<bucket>/<key>` on each claim item, the files a checkpoint claimed.
  * - `openJobs` (GSI2 `gsi2pk`/`gsi2sk`, sparse): `OPEN#<simulation>` while a job is RUNNING,
  *   removed when it finishes, so open jobs are found without scanning finished ones.
  */

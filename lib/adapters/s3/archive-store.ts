@@ -146,6 +146,7 @@ export class S3ArchiveStore extends S3ObjectStore implements ArchiveStore {
       copiedWith: "CopyObject",
       parts: 1,
       checksum: checksumOf(result.CopyObjectResult),
+      etag: result.CopyObjectResult?.ETag?.replace(/^"(.*)"$/, "$1"),
     };
   }
 

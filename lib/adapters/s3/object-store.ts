@@ -13,6 +13,7 @@ import { ValidationError } from "../../domain/errors.ts";
 import {
   MAX_DELETE_KEYS,
   type DeleteManyResult,
+  type ListObjectsOptions,
   type ObjectInfo,
   type ObjectStore,
   type UploadInfo,
@@ -110,8 +111,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Follows continuation tokens lazily, so a caller that stops early reads no further pages. */
-  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+  /**
+   * Follows continuation tokens lazily, so a caller that stops early reads no further pages.
+   * `startAfter` goes on the first request only: S3 ignores it once a continuation token is sent.
+   */
+  async *list(
+    bucket: string,
+    prefix: string,
+    options: ListObjectsOptions = {},
+  ): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
@@ -119,6 +127,7 @@ export class S3ObjectStore implements ObjectStore {
           Bucket: bucket,
           Prefix: prefix,
           ContinuationToken: token,
+          StartAfter: token === undefined ? options.startAfter : undefined,
           MaxKeys: this.options.pageSize,
         }),
       );

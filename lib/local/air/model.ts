@@ -13,6 +13,7 @@ export const AIR_SCOPES = [
   "air:simulation_edit",
   "air:simulation_start_stop",
   "air:simulation_create",
+  "air:simulation_delete",
 ] as const;
 /** One scope an Air token may carry. */
 export type AirScope = (typeof AIR_SCOPES)[number];
@@ -46,7 +47,7 @@ export type AirSimulationState = (typeof AIR_SIMULATION_STATES)[number];
 
 /**
  * The states the local server passes through on its own after a delay (start, shutdown, purge,
- * clone); the others are only entered by a request or by a test forcing them.
+ * clone, delete); the others are only entered by a request or by a test forcing them.
  */
 export const AIR_TIMED_STATES = [
   "CLONING",
@@ -59,6 +60,7 @@ export const AIR_TIMED_STATES = [
   "SAVING",
   "PREPARE_PURGE",
   "PURGING",
+  "DELETING",
 ] as const;
 /** A state the server leaves by itself once its delay has passed. */
 export type AirTimedState = (typeof AIR_TIMED_STATES)[number];

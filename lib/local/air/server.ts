@@ -9,7 +9,8 @@
  * ```ts
  * const air = await startAirServer({
  *   tokens: { "test-token": ["air:simulation_read", "air:simulation_edit",
- *                            "air:simulation_start_stop", "air:simulation_create"] },
+ *                            "air:simulation_start_stop", "air:simulation_create",
+ *                            "air:simulation_delete"] },
  *   delays: 0,                      // ms per timed state (or per state; "manual" = until advance())
  *   maxCheckpointsPerSimulation: 3, // Air deletes older non-favorites beyond this on shutdown
  *   simulations: [{ name: "demo", state: "ACTIVE", checkpoints: [{ name: "first" }] }],
@@ -23,6 +24,8 @@
  * ## Served (base `${endpoint}/api/v3/`, trailing slash required)
  * - `GET simulations/` (`id`, `name`, `creator`, `state`, `ordering`, `limit`, `offset`),
  *   `GET simulations/{id}/` — scope `air:simulation_read`.
+ * - `DELETE simulations/{id}/` — `air:simulation_delete`; 204 without a body, the simulation
+ *   DELETING, then gone with its runs and checkpoints (404); 400 `{"detail"}` when already DELETING.
  * - `PATCH simulations/{id}/start/` `{checkpoint?}` and `PATCH simulations/{id}/shutdown/`
  *   `{create_checkpoint?}` — `air:simulation_start_stop`; 200 with the simulation.
  * - `POST simulations/clone/` `{simulation, checkpoint?, attempt_start?, name?}` —
@@ -37,7 +40,7 @@
  * each time); shutdown ACTIVE → PREPARE_SHUTDOWN → SHUTTING_DOWN → SAVING (checkpoint PENDING,
  * older ones deleted to make room) → INACTIVE (checkpoint COMPLETE); with `create_checkpoint:
  * false` ACTIVE → PREPARE_PURGE → PURGING → INACTIVE; clone CLONING → INACTIVE (→ the start path
- * with `attempt_start`).
+ * with `attempt_start`); delete (any state but DELETING) DELETING → gone.
  *
  * Answers: lists `{count, next, previous, results}` with absolute `next`/`previous` URLs;
  * 401 `{"detail"}` + `WWW-Authenticate: Bearer` without or with an unknown token; 403

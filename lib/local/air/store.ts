@@ -236,8 +236,9 @@ export class AirStore {
    * path. Never resolves while a `manual` state waits for `advance`.
    */
   async idle(simulationId?: string): Promise<void> {
-    const sims =
-      simulationId === undefined ? [...this.simulations.values()] : [this.mustHook(simulationId)];
+    // A simulation already deleted is at the end of its path.
+    const one = simulationId && this.simulations.get(simulationId.toLowerCase());
+    const sims = simulationId === undefined ? [...this.simulations.values()] : one ? [one] : [];
     await Promise.all(
       sims.map((sim) =>
         sim.plan.length === 0
@@ -400,6 +401,20 @@ export class AirStore {
     return this.simulationJson(clone);
   }
 
+  /**
+   * Starts deleting a simulation, as the reference's `DELETE simulations/{id}/` does: it is
+   * DELETING for a while (still listed, its path abandoned), then gone with its runs and
+   * checkpoints (each answers 404 from then on). The reference lists a 400 without saying when;
+   * here it answers one for a simulation already DELETING.
+   */
+  deleteSimulation(id: string): void {
+    const sim = this.mustSimulation(id);
+    if (sim.state === "DELETING") {
+      throw badRequest("Simulation is DELETING; it is already being deleted.");
+    }
+    this.runPlan(sim, [{ state: "DELETING" }, { state: "DELETING", enter: () => this.drop(sim) }]);
+  }
+
   // ---- runs -----------------------------------------------------------------------------------
 
   listRuns(query: z.output<typeof RunListQuery>): AirRunJson[] {
@@ -551,6 +566,15 @@ export class AirStore {
     };
     this.checkpoints.set(checkpoint.id, checkpoint);
     return checkpoint;
+  }
+
+  /** The end of a delete: the simulation, its runs and its checkpoints are no more. */
+  private drop(sim: Simulation): void {
+    this.simulations.delete(sim.id);
+    for (const [id, run] of this.runs) if (run.simulation === sim.id) this.runs.delete(id);
+    for (const [id, checkpoint] of this.checkpoints) {
+      if (checkpoint.simulation === sim.id) this.checkpoints.delete(id);
+    }
   }
 
   private markDeleted(checkpoint: Checkpoint): void {

@@ -50,6 +50,7 @@ const READ: AirScope = "air:simulation_read";
 const EDIT: AirScope = "air:simulation_edit";
 const START_STOP: AirScope = "air:simulation_start_stop";
 const CREATE: AirScope = "air:simulation_create";
+const DELETE: AirScope = "air:simulation_delete";
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
 
@@ -167,7 +168,16 @@ function routesOf(store: AirStore): Route[] {
     },
     {
       pattern: /^\/api\/v3\/simulations\/([^/.]+)\/$/,
-      methods: { GET: { scope: READ, handle: (request) => ok(store.getSimulation(request.id)) } },
+      methods: {
+        GET: { scope: READ, handle: (request) => ok(store.getSimulation(request.id)) },
+        DELETE: {
+          scope: DELETE,
+          handle: (request) => {
+            store.deleteSimulation(request.id);
+            return { status: 204 };
+          },
+        },
+      },
     },
   ];
 }

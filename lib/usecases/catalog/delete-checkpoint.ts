@@ -22,8 +22,9 @@ import { getCheckpoint } from "./list-checkpoints.ts";
 import type { FileOwnership } from "../../domain/object-set.ts";
 import { deleteObjectSet } from "../files/delete-object-set.ts";
 import { isObjectSetCheckpoint, objectSetRefusal } from "../files/object-set-checkpoint.ts";
-import { purgeAfterFor } from "../../domain/trash.ts";
-import { moveToTrash, type TrashSettings } from "./trash-checkpoint.ts";
+import { purgeAfterFor, trashHeldCheckpoint } from "../../domain/trash.ts";
+import { moveSetToTrash, removeTrashedOriginals } from "../files/trash-object-set.ts";
+import { moveToTrash, type TrashOutcome, type TrashSettings } from "./trash-checkpoint.ts";
 
 /** What deleting a checkpoint needs. */
 export interface DeleteCheckpointDeps {
@@ -39,7 +40,11 @@ export interface DeleteCheckpointDeps {
   files?: FileOwnership;
   /** The files bucket's objects, listed and deleted under the sources' prefixes only. */
   fileObjects?: Pick<ObjectStore, "list" | "deleteMany">;
-  /** The trash: above 0 days, a snapshot file is moved there (`moveToTrash`), not deleted. */
+  /**
+   * The trash: above 0 days, a snapshot file is moved there (`moveToTrash`), a set of objects
+   * too (`moveSetToTrash`), and a platform's checkpoint keeps its bytes on the platform until
+   * the purge (`trashHeldCheckpoint`), instead of being deleted.
+   */
   trash?: TrashSettings;
 }
 
@@ -59,8 +64,9 @@ const ATTEMPTS = 3;
  * only once the platform confirms (reads it back DELETED, or no longer knows it); one the
  * platform had already deleted itself is marked with that reason. A checkpoint that is a set of
  * objects another tool wrote is deleted as retention deletes one (`deleteSet`). With a trash
- * (`deps.trash`) a snapshot file is moved there instead (`moveToTrash`), and the checkpoint can
- * be undeleted until its `purgeAfter`; the other kinds are deleted for good either way.
+ * (`deps.trash`) each kind goes there instead (see `DeleteCheckpointDeps.trash`), and the
+ * checkpoint can be undeleted until its `purgeAfter`; a DELETE repeated after a crash between a
+ * move's record and its removal of the originals removes what is left of them.
  */
 export async function deleteCheckpoint(
   id: string,
@@ -68,7 +74,10 @@ export async function deleteCheckpoint(
   deps: DeleteCheckpointDeps,
 ): Promise<Checkpoint> {
   let current = await getCheckpoint(id, deps);
-  if (current.state === "DELETED") return current;
+  if (current.state === "DELETED") {
+    await removeLeftovers(current, deps);
+    return current;
+  }
   if (current.state !== "COMPLETE") {
     throw new IllegalTransitionError(
       `Checkpoint ${id} is ${current.state}; only COMPLETE checkpoints can be deleted`,
@@ -79,17 +88,20 @@ export async function deleteCheckpoint(
       `Checkpoint ${id} is a favorite; unfavorite it first or delete it with force=true`,
     );
   }
+  const trash = deps.trash && deps.trash.days > 0 ? deps.trash : undefined;
   let reason: ErrorInfo | undefined;
   if (current.platformId) {
-    reason = await deleteHeld(current, current.platformId, options, deps);
+    reason = await deleteHeld(current, current.platformId, options, deps, trash);
+    if (trash && reason === undefined) return trashOne(current, options, deps, trash, "held");
   } else if (current.location && isObjectSetCheckpoint(current, deps.providers)) {
+    if (trash) return trashOne(current, options, deps, trash, "set");
     await deleteSet(current, current.location, deps);
   } else if (current.location) {
     const refusal = ownershipRefusal(current.location, deps.owned);
     if (refusal) {
       throw new ConflictError(`Checkpoint ${id} cannot be deleted by simsnap: ${refusal}`);
     }
-    if (deps.trash && deps.trash.days > 0) return trashOne(current, options, deps, deps.trash);
+    if (trash) return trashOne(current, options, deps, trash, "file");
     const { bucket, key } = current.location;
     const failure = (await deps.objects.deleteMany(bucket, [key])).failed[0];
     if (failure) {
@@ -110,6 +122,35 @@ export async function deleteCheckpoint(
       if (current.state === "DELETED") return current;
     }
   }
+}
+
+/**
+ * Removes what a move to the trash left at a checkpoint's place when it died after its record (a
+ * snapshot file, or objects of a set), so a repeated DELETE finishes the job; best effort, as the
+ * purge removes the rest.
+ */
+async function removeLeftovers(checkpoint: Checkpoint, deps: DeleteCheckpointDeps): Promise<void> {
+  const location = checkpoint.location;
+  if (!checkpoint.trash || checkpoint.purgedAt !== undefined || !location) return;
+  if (isObjectSetCheckpoint(checkpoint, deps.providers)) {
+    const setDeps = setTrashDeps(deps);
+    if (setDeps) await removeTrashedOriginals(checkpoint, setDeps).catch(() => undefined);
+  } else if (ownershipRefusal(location, deps.owned) === undefined) {
+    await deps.objects.deleteMany(location.bucket, [location.key]).catch(() => undefined);
+  }
+}
+
+/** The ports a set's move to the trash needs, or undefined without the files bucket or a trash. */
+function setTrashDeps(deps: DeleteCheckpointDeps) {
+  if (!deps.trash || deps.files === undefined || deps.fileObjects === undefined) return undefined;
+  return {
+    checkpoints: deps.checkpoints,
+    store: deps.trash.store,
+    fileObjects: deps.fileObjects,
+    files: deps.files,
+    owned: deps.owned,
+    clock: deps.clock,
+  };
 }
 
 /**
@@ -152,13 +193,15 @@ async function deleteSet(
  * record when the platform had deleted it itself, undefined when simsnap's delete did it, and
  * throws when the platform keeps it (a PENDING checkpoint cannot be deleted; an unconfirmed
  * delete is retried by the caller's next request). A favorite on the platform not yet mirrored
- * is guarded like one in the catalog.
+ * is guarded like one in the catalog. With a `trash`, a checkpoint the platform holds COMPLETE
+ * is not deleted there (the caller records it trashed; the purge deletes it).
  */
 async function deleteHeld(
   checkpoint: Checkpoint,
   platformId: string,
   options: { force: boolean },
   deps: DeleteCheckpointDeps,
+  trash: TrashSettings | undefined,
 ): Promise<ErrorInfo | undefined> {
   const held = heldCheckpointsOf(deps.providers.byName(checkpoint.provider));
   const before = await held.get(platformId);
@@ -175,6 +218,7 @@ async function deleteHeld(
       `Checkpoint ${checkpoint.id} is ${before.state} on ${checkpoint.provider}, which deletes only COMPLETE checkpoints`,
     );
   }
+  if (trash) return undefined;
   await held.delete(platformId);
   const after = await held.get(platformId);
   if (after && after.state !== "DELETED") {
@@ -186,23 +230,36 @@ async function deleteHeld(
 }
 
 /**
- * The trash's delete: moves the file there (`moveToTrash`) and publishes `Checkpoint Deleted`
- * with where it waits and until when. A record changed meanwhile into a favorite is refused as
- * one found at the start; a move that failed leaves the checkpoint COMPLETE, to be tried again.
+ * The trash's delete: moves the file there (`moveToTrash`), or the set's objects
+ * (`moveSetToTrash`), or records a platform's checkpoint trashed on its platform, and publishes
+ * `Checkpoint Deleted` with where it waits and until when. A record changed meanwhile into a
+ * favorite is refused as one found at the start; a move that failed leaves the checkpoint
+ * COMPLETE, to be tried again.
  */
 async function trashOne(
   checkpoint: Checkpoint,
   options: { force: boolean },
   deps: DeleteCheckpointDeps,
   trash: TrashSettings,
+  kind: "file" | "set" | "held",
 ): Promise<Checkpoint> {
   const purgeAfter = purgeAfterFor(deps.clock.now(), trash.days);
-  const outcome = await moveToTrash(
-    checkpoint,
-    purgeAfter,
-    { ...deps, store: trash.store },
-    (current) => current.favorite && !options.force,
-  );
+  const keep = (current: Checkpoint) => current.favorite && !options.force;
+  let outcome: TrashOutcome;
+  if (kind === "held") {
+    outcome = await trashHeld(checkpoint, purgeAfter, deps, keep);
+  } else if (kind === "set") {
+    const setDeps = setTrashDeps(deps);
+    const refusal = checkpoint.location && objectSetRefusal(checkpoint.location, deps.files);
+    if (refusal || !setDeps) {
+      throw new ConflictError(
+        `Checkpoint ${checkpoint.id} cannot be deleted by simsnap: ${refusal || "this function has no access to the files bucket"}`,
+      );
+    }
+    outcome = await moveSetToTrash(checkpoint, purgeAfter, setDeps, keep);
+  } else {
+    outcome = await moveToTrash(checkpoint, purgeAfter, { ...deps, store: trash.store }, keep);
+  }
   if (outcome.kind === "failed") {
     throw new AppError(
       `Could not move checkpoint ${checkpoint.id} to the trash: ${outcome.code} ${outcome.message}`,
@@ -218,4 +275,29 @@ async function trashOne(
   }
   await deps.events.publish([checkpointDeleted(outcome.checkpoint)]);
   return outcome.checkpoint;
+}
+
+/** Records a platform's checkpoint DELETED and trashed on its platform (conditional write). */
+async function trashHeld(
+  checkpoint: Checkpoint,
+  purgeAfter: Date,
+  deps: DeleteCheckpointDeps,
+  keep: (current: Checkpoint) => boolean,
+): Promise<TrashOutcome> {
+  let current: Checkpoint | undefined = checkpoint;
+  for (let attempt = 1; ; attempt++) {
+    if (!current || current.state !== "COMPLETE" || keep(current)) {
+      return current?.state === "DELETED"
+        ? { kind: "trashed", checkpoint: current }
+        : { kind: "kept" };
+    }
+    const next = trashHeldCheckpoint(current, purgeAfter, deps.clock.now());
+    try {
+      await deps.checkpoints.save(next);
+      return { kind: "trashed", checkpoint: next };
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
+      current = await deps.checkpoints.get(checkpoint.id);
+    }
+  }
 }

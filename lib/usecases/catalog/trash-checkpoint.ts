@@ -1,4 +1,4 @@
-import type { Checkpoint } from "../../domain/checkpoint.ts";
+import type { Checkpoint, S3Location } from "../../domain/checkpoint.ts";
 import { ConcurrentModificationError } from "../../domain/errors.ts";
 import { markCheckpointDeleted } from "../../domain/checkpoint.ts";
 import { needsThaw } from "../../domain/archive.ts";
@@ -8,13 +8,17 @@ import type { ArchiveStore } from "../../ports/archive-store.ts";
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock } from "../../ports/messaging.ts";
 
-/** The object operations a move to the trash and back needs: server-side copies and deletes. */
-export type TrashStore = Pick<ArchiveStore, "describe" | "copy" | "deleteMany">;
+/**
+ * The object operations a move to the trash and back needs: server-side copies, deletes, and
+ * listings (a set's trash folder).
+ */
+export type TrashStore = Pick<ArchiveStore, "describe" | "copy" | "deleteMany" | "list">;
 
 /**
- * The trash of a deployment (config `destination.trashDays`): how long a deleted snapshot file
- * stays recoverable, 0 for deletes that are final at once, and the store that moves files there
- * and back (an undelete of what an earlier setting trashed still works with 0).
+ * The trash of a deployment (config `destination.trashDays`): how long a deleted checkpoint
+ * stays recoverable (a snapshot file, a set of objects, or a platform's checkpoint whose delete
+ * waits), 0 for deletes that are final at once, and the store that moves bytes there and back
+ * (an undelete of what an earlier setting trashed still works with 0).
  */
 export interface TrashSettings {
   days: number;
@@ -31,8 +35,12 @@ export interface MoveToTrashDeps {
 
 /** What one move led to. */
 export type TrashOutcome =
-  /** DELETED; `checkpoint.trash` holds the bytes, or nothing when the file was already gone. */
-  | { kind: "trashed"; checkpoint: Checkpoint }
+  /**
+   * DELETED; `checkpoint.trash` holds the bytes, or nothing when the file was already gone.
+   * `original`: the file still at its place, for a caller that deletes originals in batches
+   * (`removeOriginal: false`); the record no longer needs it.
+   */
+  | { kind: "trashed"; checkpoint: Checkpoint; original?: S3Location }
   /** The record changed meanwhile so that it must stay (a favorite, another state): untouched. */
   | { kind: "kept" }
   /** Nothing changed in the catalog; the checkpoint stays COMPLETE for a retry. */
@@ -42,7 +50,8 @@ const ATTEMPTS = 3;
 
 /**
  * Moves a COMPLETE checkpoint's snapshot file to the trash, in the one order that survives a
- * crash between any two writes: copy the file to its trash key and confirm the copy (its size),
+ * crash between any two writes: copy the file to its trash key and confirm the copy (the MD5
+ * ETag S3 answers the copy with, or else its size by a HEAD),
  * then mark the record DELETED with `trash` and `purgeAfter` (conditional write), and only then
  * remove the original. Before the record changes, the catalog's COMPLETE is still true (the
  * original is there); after it, the copy it points to is there; a copy whose record never
@@ -52,12 +61,16 @@ const ATTEMPTS = 3;
  * changes (a checkpoint marked favorite since it was planned survives). A file already gone is
  * recorded DELETED without a trash, as an S3 delete of a missing key counts as done, and so is
  * one in a cold storage class (Glacier), deleted for good: copying it would need a thaw first.
+ * With `removeOriginal: false` the original is left to the caller (`original` in the outcome),
+ * which deletes many in one DeleteObjects request; a crash before it leaves what a crash before
+ * the single delete leaves.
  */
 export async function moveToTrash(
   checkpoint: Checkpoint,
   purgeAfter: Date,
   deps: MoveToTrashDeps,
   keep: (current: Checkpoint) => boolean = () => false,
+  options: { removeOriginal: boolean } = { removeOriginal: true },
 ): Promise<TrashOutcome> {
   const location = checkpoint.location;
   if (!location) return { kind: "failed", code: "NoFile", message: "the checkpoint has no file" };
@@ -75,14 +88,18 @@ export async function moveToTrash(
       const failure = (await deps.store.deleteMany(location.bucket, [location.key])).failed[0];
       if (failure) return { kind: "failed", code: failure.code, message: failure.message };
     } else if (source) {
-      await deps.store.copy(source, trash, {
+      const result = await deps.store.copy(source, trash, {
         storageClass: "STANDARD",
         checksumAlgorithm: "CRC64NVME",
         contentType: "application/zip",
         // Whoever finds the copy in the bucket learns whose it is without the catalog.
         metadata: { "simsnap-checkpoint": checkpoint.id, "simsnap-original-key": location.key },
       });
-      const copy = await deps.store.describe(trash);
+      // S3's answer names the copy's MD5 when it wrote the source's bytes (see `CopyResult`):
+      // that confirms the copy; otherwise a HEAD does, by its size.
+      const sameBytes =
+        source.etag !== undefined && !source.etag.includes("-") && result.etag === source.etag;
+      const copy = sameBytes ? source : await deps.store.describe(trash);
       if (!copy || copy.size !== source.size) {
         return {
           kind: "failed",
@@ -120,6 +137,9 @@ export async function moveToTrash(
       if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
       current = await deps.checkpoints.get(checkpoint.id);
     }
+  }
+  if (copied && !options.removeOriginal) {
+    return { kind: "trashed", checkpoint: current, original: location };
   }
   if (copied) {
     // Best effort: the record already says DELETED and where the bytes are.

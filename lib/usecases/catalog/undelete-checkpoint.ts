@@ -2,8 +2,14 @@ import type { Checkpoint } from "../../domain/checkpoint.ts";
 import { AppError, ConcurrentModificationError, ConflictError } from "../../domain/errors.ts";
 import { checkpointUndeleted } from "../../domain/events.ts";
 import { undeleteCheckpoint as undeleted, undeleteRefusal } from "../../domain/trash.ts";
+import type { FileOwnership } from "../../domain/object-set.ts";
+import { MAX_DELETE_KEYS, type ObjectStore } from "../../ports/object-store.ts";
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
+import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
+import { isObjectSetCheckpoint } from "../files/object-set-checkpoint.ts";
+import { copySetBack, removeCopiedBack } from "../files/trash-object-set.ts";
+import { heldCheckpointsOf } from "../sync/sync-platform-checkpoints.ts";
 import { getCheckpoint } from "./list-checkpoints.ts";
 import type { TrashStore } from "./trash-checkpoint.ts";
 
@@ -14,6 +20,25 @@ export interface UndeleteCheckpointDeps {
   store?: TrashStore;
   events: EventPublisher;
   clock: Clock;
+  /**
+   * The providers by the name a checkpoint records: whether it is a set of objects (its
+   * capabilities), and the platform a trashed platform checkpoint is asked about.
+   */
+  providers?: Pick<ProviderDirectory, "byName">;
+  /** The files sources a trashed set is copied back into; none when undefined. */
+  files?: FileOwnership;
+  /** The files bucket's objects, listed (and deleted, should the purge win) under the sources. */
+  fileObjects?: Pick<ObjectStore, "list" | "deleteMany">;
+}
+
+/** What an undelete put back, and what it removes once the record says COMPLETE again. */
+interface BroughtBack {
+  /** The size to record; undefined when the record's stays (a platform's checkpoint). */
+  file?: { size: number; etag?: string };
+  /** Removes what was copied back, when the purge won the record meanwhile. */
+  undo: () => Promise<void>;
+  /** Removes the trash copies, once the record no longer points at them. */
+  cleanUp: () => Promise<void>;
 }
 
 const ATTEMPTS = 3;
@@ -34,6 +59,11 @@ const ATTEMPTS = 3;
  *
  * The copy back raises S3's "Object Created" for the file, as the snapshot did: the location's
  * claim still names this checkpoint, so complete-snapshot answers it as a duplicate.
+ *
+ * A set of objects (its provider's `checkpointStorage: "object-set"`) is copied back the same way,
+ * its commit marker last (`copySetBack`), so neither the tool nor discovery sees a half set; the
+ * record stays DELETED meanwhile, which discovery leaves alone. A checkpoint its platform kept
+ * (`trashOnPlatform`) comes back once the platform confirms it still holds it COMPLETE.
  */
 export async function undeleteCheckpoint(
   id: string,
@@ -43,6 +73,39 @@ export async function undeleteCheckpoint(
   if (current.state === "COMPLETE") return current;
   const refusal = undeleteRefusal(current, deps.clock.now());
   if (refusal !== undefined) throw new ConflictError(refusal);
+  const back = current.trashOnPlatform
+    ? await heldBack(current, deps)
+    : current.location && deps.providers && isObjectSetCheckpoint(current, deps.providers)
+      ? await setBack(current, deps)
+      : await fileBack(current, deps);
+
+  for (let attempt = 1; ; attempt++) {
+    const late = undeleteRefusal(current, deps.clock.now());
+    if (late !== undefined) {
+      // The purge won the record meanwhile: what was copied back must not outlive it.
+      await back.undo();
+      throw new ConflictError(late);
+    }
+    const next = undeleted(current, back.file, deps.clock.now());
+    try {
+      await deps.checkpoints.save(next);
+      current = next;
+      break;
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
+      current = await getCheckpoint(id, deps);
+      if (current.state === "COMPLETE") return current;
+    }
+  }
+  // Best effort: the record no longer points at the copy, so the purge takes it if this fails.
+  await back.cleanUp().catch(() => undefined);
+  await deps.events.publish([checkpointUndeleted(current)]);
+  return current;
+}
+
+/** A snapshot file copied back from the trash (see `undeleteCheckpoint`). */
+async function fileBack(current: Checkpoint, deps: UndeleteCheckpointDeps): Promise<BroughtBack> {
+  const id = current.id;
   const trash = current.trash;
   const location = current.location;
   if (!trash || !location) throw new ConflictError(`Checkpoint ${id} has no file to bring back`);
@@ -74,26 +137,58 @@ export async function undeleteCheckpoint(
     );
   }
 
-  for (let attempt = 1; ; attempt++) {
-    const late = undeleteRefusal(current, deps.clock.now());
-    if (late !== undefined) {
-      // The purge won the record meanwhile: what was copied back must not outlive it.
+  return {
+    file: { size: restored.size, etag: restored.etag },
+    undo: async () => {
       if (copiedBack) await store.deleteMany(location.bucket, [location.key]);
-      throw new ConflictError(late);
-    }
-    const next = undeleted(current, { size: restored.size, etag: restored.etag }, deps.clock.now());
-    try {
-      await deps.checkpoints.save(next);
-      current = next;
-      break;
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
-      current = await getCheckpoint(id, deps);
-      if (current.state === "COMPLETE") return current;
-    }
+    },
+    cleanUp: async () => {
+      if (copy) await store.deleteMany(trash.bucket, [trash.key]);
+    },
+  };
+}
+
+/** A set of objects copied back from its trash folder, marker last (`copySetBack`). */
+async function setBack(current: Checkpoint, deps: UndeleteCheckpointDeps): Promise<BroughtBack> {
+  const { store, files, fileObjects } = deps;
+  if (!store) throw new ConflictError("This deployment keeps no trash to undelete from");
+  if (!current.trash || !current.location || !files || !fileObjects) {
+    throw new ConflictError(
+      `Checkpoint ${current.id} is a set of files, and this function has no files sources to copy it back into`,
+    );
   }
-  // Best effort: the record no longer points at the copy, so the purge takes it if this fails.
-  if (copy) await store.deleteMany(trash.bucket, [trash.key]).catch(() => undefined);
-  await deps.events.publish([checkpointUndeleted(current)]);
-  return current;
+  const set = current.location;
+  const trash = current.trash;
+  const back = await copySetBack(current, { store, fileObjects, files });
+  return {
+    file: { size: back.size },
+    undo: () => removeCopiedBack(set, back.copiedBack, { fileObjects, files }),
+    cleanUp: async () => {
+      for (let i = 0; i < back.trashKeys.length; i += MAX_DELETE_KEYS) {
+        await store.deleteMany(trash.bucket, back.trashKeys.slice(i, i + MAX_DELETE_KEYS));
+      }
+    },
+  };
+}
+
+/**
+ * A checkpoint its platform kept while in the trash: brought back only when the platform still
+ * holds it COMPLETE (someone may have deleted it there meanwhile); nothing to copy or remove.
+ */
+async function heldBack(current: Checkpoint, deps: UndeleteCheckpointDeps): Promise<BroughtBack> {
+  const platformId = current.platformId;
+  if (!platformId || !deps.providers) {
+    throw new ConflictError(`Checkpoint ${current.id} names no platform to bring it back from`);
+  }
+  const held = await heldCheckpointsOf(deps.providers.byName(current.provider)).get(platformId);
+  if (held?.state !== "COMPLETE") {
+    throw new ConflictError(
+      `Checkpoint ${current.id} cannot be undeleted: ${current.provider} ` +
+        (held
+          ? `reports checkpoint ${platformId} ${held.state}`
+          : `no longer holds checkpoint ${platformId}`),
+    );
+  }
+  const nothing = async () => undefined;
+  return { undo: nothing, cleanUp: nothing };
 }

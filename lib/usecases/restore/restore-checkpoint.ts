@@ -81,6 +81,12 @@ export async function restoreCheckpoint(
   const checkpoint = await deps.checkpoints.get(request.checkpointId);
   if (!checkpoint) throw new NotFoundError(`Checkpoint ${request.checkpointId} does not exist`);
   const provider = deps.providers.byName(checkpoint.provider);
+  // Nothing can start there any more: said at once, before a role or an archive is looked at.
+  if (provider.turnedOff) {
+    throw new ConflictError(
+      `Checkpoint ${checkpoint.id} cannot be restored: ${provider.turnedOff}`,
+    );
+  }
   if (provider.capabilities.restoreInto.prefix) {
     return restoreIntoPrefix(checkpoint, provider, request, deps);
   }

@@ -1,13 +1,11 @@
 import { clearArchive, manifestKey } from "../../domain/archive.ts";
 import type { Checkpoint } from "../../domain/checkpoint.ts";
 import { ConcurrentModificationError } from "../../domain/errors.ts";
+import { newId } from "../../domain/ids.ts";
 import { archivesPruned } from "../../domain/events.ts";
-import {
-  planRetention,
-  policyFor,
-  type RetentionConfig,
-  type RetentionPlan,
-} from "../../domain/retention.ts";
+import { policyFor, type RetentionConfig, type RetentionPlan } from "../../domain/retention.ts";
+import type { RetentionBaseStore } from "../../ports/retention-bases.ts";
+import { planAgainstBase, recordBase } from "./plan-against-base.ts";
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import { MAX_DELETE_KEYS, type ObjectStore } from "../../ports/object-store.ts";
@@ -21,6 +19,11 @@ export interface PruneArchivesDeps {
   clock: Clock;
   /** The archive retention policy; undefined keeps every archive (nothing is planned). */
   archiveRetention: RetentionConfig | undefined;
+  /**
+   * Each simulation's last approved archive run (scope `archives`), which the share guard
+   * measures a plan against, as prune's (see `PruneDeps.bases`); absent, every removal counts.
+   */
+  bases?: RetentionBaseStore;
 }
 
 /** One archive retention run. */
@@ -29,6 +32,8 @@ export interface PruneArchivesRun {
   simulations?: string[];
   dryRun: boolean;
   force: boolean;
+  /** Names the run in the bases it records; a fresh id when absent. */
+  runId?: string;
 }
 
 /** What a run did to one simulation's archives. */
@@ -59,7 +64,9 @@ async function loadArchived(checkpoints: CheckpointStore, simulation: string) {
  * same restic semantics) over the checkpoints that have an archive copy, whatever their hot state,
  * so archives can be kept for years after the hot files were pruned. Favorites are always kept
  * (and re-read right before deletion, so one marked meanwhile survives), a plan removing every
- * archive or more than the allowed share is refused unless forced, and a dry run changes nothing.
+ * archive or more than the allowed share is refused unless forced (the share counted against the
+ * simulation's last approved archive run, `deps.bases`, as prune counts it), and a dry run
+ * changes nothing.
  * The copy and its manifest are deleted together; the record then loses its `archive`. The
  * archive of a set of objects (a files checkpoint: `archive.objects` set, `key` its manifest) loses
  * its manifest first and its folder after (see `deleteSetArchive`). Running twice is harmless:
@@ -72,31 +79,44 @@ export async function pruneArchives(
   const config = deps.archiveRetention;
   if (!config) return [];
   const simulations = run.simulations ?? (await deps.checkpoints.listSimulations());
+  const named = { ...run, runId: run.runId ?? newId() };
   const results: PruneArchivesResult[] = [];
   for (const simulation of simulations) {
-    results.push(await pruneSimulation(simulation, run, config, deps));
+    results.push(await pruneSimulation(simulation, named, config, deps));
   }
   return results;
 }
 
 async function pruneSimulation(
   simulation: string,
-  run: PruneArchivesRun,
+  run: PruneArchivesRun & { runId: string },
   config: RetentionConfig,
   deps: PruneArchivesDeps,
 ): Promise<PruneArchivesResult> {
   const archived = await loadArchived(deps.checkpoints, simulation);
   // Every archived checkpoint is a candidate, DELETED ones included: for the planner an archive
-  // copy is "complete" whatever became of the hot file.
-  const candidates = archived.map((c) => ({ ...c, state: "COMPLETE" as const }));
+  // copy is "complete" whatever became of the hot file, and it arrived when it was archived.
+  const candidates = archived.map((c) => ({
+    ...c,
+    state: "COMPLETE" as const,
+    completedAt: c.archive?.archivedAt,
+  }));
   const provider = archived[0]?.provider;
-  const plan = planRetention(candidates, () => policyFor(config, simulation, provider), {
+  const policy = policyFor(config, simulation, provider);
+  const guard = {
+    scope: "archives" as const,
+    simulation,
+    runId: run.runId,
     now: deps.clock.now(),
     force: run.force,
     maxRemoveFraction: config.maxRemoveFraction,
-  })[0] ?? { simulation, keep: [], remove: [], refused: null };
+  };
+  const guarded = await planAgainstBase(guard, candidates, policy, deps.bases);
+  const plan = guarded.plan;
   const base = { simulation, plan, removed: [] as string[], failed: [] };
   if (run.dryRun) return { ...base, outcome: "planned" };
+  // Before any deletion: what the next run's share guard measures against (as prune records it).
+  await recordBase(guard, guarded, candidates, policy, deps.bases);
   if (plan.refused) return { ...base, outcome: "refused" };
 
   const doomed = new Set(plan.remove.map((r) => r.id));

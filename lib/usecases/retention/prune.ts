@@ -11,12 +11,9 @@ import {
   startJob,
   updateRunningJob,
 } from "../../domain/job.ts";
-import {
-  planRetention,
-  policyFor,
-  type RetentionConfig,
-  type RetentionPlan,
-} from "../../domain/retention.ts";
+import { policyFor, type RetentionConfig, type RetentionPlan } from "../../domain/retention.ts";
+import type { RetentionBaseStore } from "../../ports/retention-bases.ts";
+import { planAgainstBase, recordBase } from "./plan-against-base.ts";
 import { prefixSegments, s3Key } from "../../domain/s3-key.ts";
 import { ownershipRefusal, type SnapshotOwnership } from "../../domain/snapshot-key.ts";
 import type { PruneRequest, PruneRun } from "../../domain/prune-request.ts";
@@ -32,8 +29,10 @@ import { forEachLimited } from "../for-each-limited.ts";
 import type { FileOwnership } from "../../domain/object-set.ts";
 import { deleteObjectSet } from "../files/delete-object-set.ts";
 import { isObjectSetCheckpoint, objectSetRefusal } from "../files/object-set-checkpoint.ts";
-import { purgeAfterFor } from "../../domain/trash.ts";
-import { moveToTrash, type TrashSettings } from "../catalog/trash-checkpoint.ts";
+import { purgeAfterFor, trashHeldCheckpoint } from "../../domain/trash.ts";
+import { moveToTrash, type TrashOutcome, type TrashSettings } from "../catalog/trash-checkpoint.ts";
+import { moveSetToTrash, removeTrashedOriginals } from "../files/trash-object-set.ts";
+import { holdUnderTest } from "../../domain/verification.ts";
 
 /** What the prune use case needs. */
 export interface PruneDeps {
@@ -48,6 +47,12 @@ export interface PruneDeps {
   events: EventPublisher;
   clock: Clock;
   retention: RetentionConfig;
+  /**
+   * Each simulation's last approved run, which the share guard measures a plan against (see
+   * `planRetention`); a run records its own once its plan is approved, before it removes
+   * anything. Absent (a dry run in a test), every removal counts, as on a first run.
+   */
+  bases?: RetentionBaseStore;
   /** Where plan reports are written: `<prefix>/reports/prune/<simulation>/<time>.json`. */
   reports: { bucket: string; prefix: string };
   /**
@@ -72,9 +77,10 @@ export interface PruneDeps {
   fileObjects?: Pick<ObjectStore, "list" | "deleteMany">;
   /**
    * The trash (config `destination.trashDays`): above 0 days, snapshot files are moved there
-   * instead of deleted (`moveToTrash`), recoverable until `purgeAfter`; absent or 0 days, they
-   * are deleted at once. Checkpoints a platform holds and sets of objects are deleted at once
-   * either way.
+   * instead of deleted (`moveToTrash`, originals removed in DeleteObjects batches), sets of
+   * objects too (`moveSetToTrash`), and a checkpoint a platform holds is marked DELETED with its
+   * platform's delete deferred to the purge (`trashHeldCheckpoint`); each is recoverable until
+   * `purgeAfter`. Absent or 0 days, all are deleted at once.
    */
   trash?: TrashSettings;
   /**
@@ -123,6 +129,8 @@ export interface PruneSimulationResult {
   trashed: string[];
   /** When this run's trashed checkpoints are purged; absent when nothing went to the trash. */
   purgeAfter?: string;
+  /** The recorded size of what this invocation moved to the trash (for the trash's metrics). */
+  trashedBytes?: number;
   failed: { id: string; key: string; code: string; message: string }[];
   /** Planned for removal but kept until archived (see `PruneDeps.archiveFirst`). */
   awaitingArchive: string[];
@@ -242,11 +250,22 @@ async function pruneSimulation(
   });
   // A simulation's checkpoints share its provider; an override may apply to one provider only.
   const provider = cataloged[0]?.provider;
-  const plan = planRetention(checkpoints, () => policyFor(deps.retention, simulation, provider), {
+  const policy = policyFor(deps.retention, simulation, provider);
+  const { maxRemoveFraction } = deps.retention;
+  const guard = {
+    scope: "checkpoints",
+    simulation,
+    runId: run.runId,
     now,
     force: run.force,
-    maxRemoveFraction: deps.retention.maxRemoveFraction,
-  })[0] ?? { simulation, keep: [], remove: [], refused: null };
+    maxRemoveFraction,
+  } as const;
+  const guarded = await planAgainstBase(guard, checkpoints, policy, deps.bases);
+  // A checkpoint a restore test is using waits for the next run (a dry run shows it so too).
+  const plan =
+    guarded.plan.remove.length === 0
+      ? guarded.plan
+      : holdUnderTest(guarded.plan, new Set((await underTest(simulation, deps)).keys()), cataloged);
   const base = {
     simulation,
     plan,
@@ -275,6 +294,8 @@ async function pruneSimulation(
       `${iso.replace(/[:.]/g, "-")}.json`,
     ),
   };
+  // Before anything is removed: what the next run's share guard measures against.
+  await recordBase(guard, guarded, checkpoints, policy, deps.bases);
   if (plan.refused) {
     await writeReport(deps, report, {
       run,
@@ -294,8 +315,21 @@ async function pruneSimulation(
     deps.trash && deps.trash.days > 0
       ? purgeAfterFor(now, deps.trash.days).toISOString()
       : undefined;
+  // A job found running and planned afresh is a redelivery of a run whose invocation died before
+  // it recorded progress: what it moved to the trash may have left originals behind.
+  const since = existing === undefined ? undefined : Date.parse(existing.startTime);
+  const leftovers =
+    since === undefined
+      ? []
+      : cataloged.filter(
+          (c) =>
+            c.state === "DELETED" &&
+            c.trash !== undefined &&
+            c.purgedAt === undefined &&
+            Date.parse(c.modifiedAt) >= since,
+        );
   return carryOut(
-    { run, job, plan, report, generatedAt: iso, purgeAfter, done: 0 },
+    { run, job, plan, report, generatedAt: iso, purgeAfter, done: 0, leftovers },
     { removed: [], trashed: [], failed: [], awaitingArchive: [], skipped, bytes: 0 },
     deps,
     allowance,
@@ -311,6 +345,16 @@ function refusalOf(checkpoint: Checkpoint, deps: PruneDeps): string | undefined 
   return isObjectSetCheckpoint(checkpoint, deps.providers)
     ? objectSetRefusal(checkpoint.location, deps.files)
     : ownershipRefusal(checkpoint.location, deps.owned);
+}
+
+/**
+ * The checkpoints of a simulation that an open restore test (`verify` job) is using, with the
+ * job's id: read when planning and again before each batch, so a test that began after the plan
+ * still keeps its checkpoint for the next run.
+ */
+async function underTest(simulation: string, deps: PruneDeps): Promise<Map<string, string>> {
+  const open = await deps.jobs.listOpen(simulation, "verify");
+  return new Map(open.flatMap((job) => (job.checkpointId ? [[job.checkpointId, job.id]] : [])));
 }
 
 /** What a run did to one simulation so far: over every invocation it took, or over this one. */
@@ -333,6 +377,11 @@ interface Carried {
   purgeAfter: string | undefined;
   /** How many of `plan.remove` are handled. */
   done: number;
+  /**
+   * Checkpoints this run's job moved to the trash in an invocation that died before it removed
+   * their originals (see `pruneSimulation`): a new plan no longer lists them, so they are named.
+   */
+  leftovers?: Checkpoint[];
 }
 
 /**
@@ -396,8 +445,9 @@ const safeJson = (text: string): unknown => {
 /**
  * Carries out a plan's removals from `carried.done` on, in batches of at most 1,000 in plan
  * order. Each batch is read again first, 100 to a catalog request (`getMany`): only a checkpoint
- * still COMPLETE, not a favorite and still simsnap's to delete is removed, so a change since the
- * plan (or a batch an earlier invocation already did) is respected. When the budget runs out the
+ * still COMPLETE, not a favorite, not under a restore test (an open `verify` job, listed again per
+ * batch) and still simsnap's to delete is removed, so a change since the plan (or a batch an
+ * earlier invocation already did) is respected. When the budget runs out the
  * run hands over: the report with the plan and the lists so far is written, then the job records
  * how far it got and where that report is (a conditional write: of two invocations carrying the
  * same job on, only one hands over), then the continuation is sent. A crash before the job's write
@@ -421,21 +471,31 @@ async function carryOut(
     bytes: 0,
   };
   const waitsForArchive = (c: Checkpoint) => deps.archiveFirst && !c.archive && !c.platformId;
+  await removeLeftovers(carried.leftovers ?? [], deps);
   let done = carried.done;
   const started = done;
+  let trashedBytes = 0;
   while (done < ids.length) {
     if (done > started && spent(allowance, deps)) break;
     // Without a queue to hand over to, the budget does not apply (see `spent`).
     const room = deps.continuation === undefined ? MAX_DELETE_KEYS : allowance.removals;
     const batch = ids.slice(done, done + Math.min(MAX_DELETE_KEYS, Math.max(1, room)));
     const current = await deps.checkpoints.getMany(batch);
+    const testing = await underTest(simulation, deps);
     const sets = new Set<string>();
     const doomed: Checkpoint[] = [];
+    const leftovers: Checkpoint[] = [];
     for (const id of batch) {
       const checkpoint = current.get(id);
+      // Moved to the trash by an invocation that died before removing what it moved: finish.
+      if (checkpoint?.trash && checkpoint.purgedAt === undefined) leftovers.push(checkpoint);
       if (!checkpoint || checkpoint.state !== "COMPLETE" || checkpoint.favorite) continue;
+      const test = testing.get(id);
       const refusal = refusalOf(checkpoint, deps);
-      if (refusal !== undefined) {
+      if (test !== undefined) {
+        const reason = `under a restore test (job ${test}): kept for the next run`;
+        mine.skipped.push({ id, key: checkpoint.location?.key ?? "", reason });
+      } else if (refusal !== undefined) {
         mine.skipped.push({ id, key: checkpoint.location?.key ?? "", reason: refusal });
       } else if (waitsForArchive(checkpoint)) {
         mine.awaitingArchive.push(id);
@@ -444,11 +504,12 @@ async function carryOut(
         doomed.push(checkpoint);
       }
     }
-    const outcome = await removeFiles(doomed, sets, deps, purgeAfter);
+    const outcome = await removeFiles(doomed, sets, deps, purgeAfter, leftovers);
     mine.removed.push(...outcome.removed);
     mine.trashed.push(...outcome.trashed);
     mine.failed.push(...outcome.failed);
     mine.bytes += outcome.bytes;
+    trashedBytes += outcome.trashedBytes;
     done += batch.length;
     allowance.removals -= batch.length;
   }
@@ -474,7 +535,7 @@ async function carryOut(
     report,
     removed: mine.removed,
     trashed: mine.trashed,
-    ...(mine.trashed.length > 0 ? { purgeAfter } : {}),
+    ...(mine.trashed.length > 0 ? { purgeAfter, trashedBytes } : {}),
     failed: mine.failed,
     awaitingArchive: all.awaitingArchive,
     skipped: all.skipped,
@@ -551,18 +612,23 @@ async function carryOut(
 /**
  * Removes the planned checkpoints: records without a file at once, platform-held ones through
  * their platform, object sets (`sets`, by id) with `deleteObjectSet`, and snapshot files in
- * DeleteObjects batches; each is marked DELETED only once its bytes are confirmed gone.
+ * DeleteObjects batches; each is marked DELETED only once its bytes are confirmed gone. With the
+ * trash, each goes there instead (see `PruneDeps.trash`), and `leftovers` (checkpoints of the
+ * batch already trashed, by an invocation that died before removing the originals) lose what is
+ * left of them at their place.
  */
 async function removeFiles(
   doomed: Checkpoint[],
   sets: ReadonlySet<string>,
   deps: PruneDeps,
   purgeAfter: string | undefined,
+  leftovers: readonly Checkpoint[] = [],
 ) {
   const removed: string[] = [];
   const trashed: string[] = [];
   const failed: PruneSimulationResult["failed"] = [];
   let bytes = 0;
+  let trashedBytes = 0;
   const now = () => deps.clock.now();
 
   const markDeleted = async (checkpoint: Checkpoint, reason?: ErrorInfo): Promise<void> => {
@@ -583,20 +649,65 @@ async function removeFiles(
 
   const withoutFile = doomed.filter((c) => !c.location && !c.platformId);
   await forEachLimited(withoutFile, CONCURRENCY, (c) => markDeleted(c));
+  // A platform's checkpoint to the trash: DELETED now, its platform's delete at the purge.
+  const trashHeld = async (checkpoint: Checkpoint): Promise<void> => {
+    let current: Checkpoint | undefined = checkpoint;
+    for (let attempt = 0; attempt < 3 && current?.state === "COMPLETE"; attempt++) {
+      if (current.favorite || purgeAfter === undefined) return;
+      try {
+        await deps.checkpoints.save(trashHeldCheckpoint(current, new Date(purgeAfter), now()));
+        removed.push(current.id);
+        trashed.push(current.id);
+        bytes += current.size ?? 0;
+        trashedBytes += current.size ?? 0;
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError)) throw error;
+        current = await deps.checkpoints.get(checkpoint.id);
+      }
+    }
+  };
   await forEachLimited(
     doomed.filter((c) => c.platformId !== undefined),
     CONCURRENCY,
     async (checkpoint) => {
-      const outcome = await removeHeld(checkpoint, deps);
+      const outcome = await removeHeld(checkpoint, deps, purgeAfter !== undefined);
       if (outcome.kind === "failed") failed.push({ id: checkpoint.id, ...outcome.failure });
+      if (outcome.kind === "trash") await trashHeld(outcome.checkpoint);
       if (outcome.kind === "deleted") await markDeleted(outcome.checkpoint, outcome.reason);
     },
   );
 
+  const trash = deps.trash;
+  const moved = (checkpoint: Checkpoint, outcome: TrashOutcome): void => {
+    if (outcome.kind === "failed") {
+      const key = checkpoint.location?.key ?? "";
+      failed.push({ id: checkpoint.id, key, code: outcome.code, message: outcome.message });
+    }
+    if (outcome.kind !== "trashed") return;
+    removed.push(checkpoint.id);
+    bytes += outcome.checkpoint.size ?? 0;
+    if (!outcome.checkpoint.trash) return;
+    trashed.push(checkpoint.id);
+    trashedBytes += outcome.checkpoint.size ?? 0;
+  };
   await forEachLimited(
     doomed.filter((c) => sets.has(c.id)),
     SET_CONCURRENCY,
     async (checkpoint) => {
+      if (trash && purgeAfter !== undefined) {
+        const [current] = await stillRemovable([checkpoint], deps);
+        const setDeps = setTrashDeps(deps, trash);
+        if (!current) return;
+        if (!setDeps) {
+          const message = "this function has no access to the files bucket";
+          moved(current, { kind: "failed", code: "ObjectSetRefused", message });
+          return;
+        }
+        const keep = (latest: Checkpoint) => latest.favorite;
+        moved(current, await moveSetToTrash(current, new Date(purgeAfter), setDeps, keep));
+        return;
+      }
       const outcome = await removeSet(checkpoint, deps);
       if (outcome.kind === "failed") failed.push({ id: checkpoint.id, ...outcome.failure });
       if (outcome.kind === "deleted") await markDeleted(outcome.checkpoint);
@@ -604,9 +715,12 @@ async function removeFiles(
   );
 
   const files = doomed.filter((c) => c.location && !c.platformId && !sets.has(c.id));
-  const trash = deps.trash;
   if (trash && purgeAfter !== undefined) {
     const moves = { ...deps, store: trash.store };
+    // Originals whose records say DELETED, removed together (DeleteObjects, 1,000 to a request).
+    const originals = new Map<string, string[]>();
+    const original = (location: { bucket: string; key: string }) =>
+      originals.set(location.bucket, [...(originals.get(location.bucket) ?? []), location.key]);
     for (let i = 0; i < files.length; i += TRASH_READS) {
       // Re-read first (a catalog request for each 100), so a favorite since planning is not even
       // copied; a change after the read still loses the move's conditional write.
@@ -617,18 +731,15 @@ async function removeFiles(
           new Date(purgeAfter),
           moves,
           (latest) => latest.favorite,
+          { removeOriginal: false },
         );
-        if (outcome.kind === "failed") {
-          const key = checkpoint.location?.key ?? "";
-          failed.push({ id: checkpoint.id, key, code: outcome.code, message: outcome.message });
-        }
-        if (outcome.kind !== "trashed") return;
-        removed.push(checkpoint.id);
-        if (outcome.checkpoint.trash) trashed.push(checkpoint.id);
-        bytes += outcome.checkpoint.size ?? 0;
+        moved(checkpoint, outcome);
+        if (outcome.kind === "trashed" && outcome.original) original(outcome.original);
       });
     }
-    return { removed, trashed, failed, bytes };
+    await deleteOriginals(originals, trash);
+    await removeLeftovers(leftovers, deps);
+    return { removed, trashed, failed, bytes, trashedBytes };
   }
 
   const byBucket = new Map<string, Checkpoint[]>();
@@ -666,7 +777,7 @@ async function removeFiles(
       );
     }
   }
-  return { removed, trashed, failed, bytes };
+  return { removed, trashed, failed, bytes, trashedBytes };
 }
 
 /**
@@ -710,9 +821,72 @@ async function removeSet(checkpoint: Checkpoint, deps: PruneDeps): Promise<HeldR
   );
 }
 
+/**
+ * Deletes originals whose records already say DELETED (the trash holds their copies), 1,000 keys
+ * to a DeleteObjects request. Best effort: the purge removes an original S3 keeps with its copy.
+ */
+async function deleteOriginals(
+  originals: ReadonlyMap<string, readonly string[]>,
+  trash: TrashSettings,
+): Promise<void> {
+  for (const [bucket, keys] of originals) {
+    for (let i = 0; i < keys.length; i += MAX_DELETE_KEYS) {
+      await trash.store
+        .deleteMany(bucket, keys.slice(i, i + MAX_DELETE_KEYS))
+        .catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Removes what moves to the trash left at their places when the invocation making them died
+ * after their records and before the originals went: a snapshot file, or a set's objects (those
+ * its trash copies hold, marker first). Best effort, as the purge removes the rest.
+ */
+async function removeLeftovers(leftovers: readonly Checkpoint[], deps: PruneDeps): Promise<void> {
+  const trash = deps.trash;
+  if (!trash || leftovers.length === 0) return;
+  const setDeps = setTrashDeps(deps, trash);
+  const originals = new Map<string, string[]>();
+  // Read again just before: one undeleted since is COMPLETE, and its bytes are its own again.
+  const current = await deps.checkpoints.getMany(leftovers.map((c) => c.id));
+  const still = leftovers.filter((c) => {
+    const now = current.get(c.id);
+    return now?.state === "DELETED" && now.trash?.key === c.trash?.key && !now.purgedAt;
+  });
+  for (const leftover of still) {
+    const location = leftover.location;
+    if (!location) continue;
+    if (isObjectSetCheckpoint(leftover, deps.providers)) {
+      if (setDeps) await removeTrashedOriginals(leftover, setDeps).catch(() => undefined);
+    } else if (ownershipRefusal(location, deps.owned) === undefined) {
+      originals.set(location.bucket, [...(originals.get(location.bucket) ?? []), location.key]);
+    }
+  }
+  await deleteOriginals(originals, trash);
+}
+
+/**
+ * The ports a set's move to the trash needs, from the prune's own; undefined when the function
+ * has no files sources or no access to their bucket.
+ */
+function setTrashDeps(deps: PruneDeps, trash: TrashSettings) {
+  if (deps.files === undefined || deps.fileObjects === undefined) return undefined;
+  return {
+    checkpoints: deps.checkpoints,
+    store: trash.store,
+    fileObjects: deps.fileObjects,
+    files: deps.files,
+    owned: deps.owned,
+    clock: deps.clock,
+  };
+}
+
 /** What removing one platform-held checkpoint (or set of objects) led to. */
 type HeldRemoval =
   | { kind: "deleted"; checkpoint: Checkpoint; reason?: ErrorInfo }
+  /** The platform holds it COMPLETE, and the trash keeps it there until the purge. */
+  | { kind: "trash"; checkpoint: Checkpoint }
   | { kind: "kept" }
   | { kind: "failed"; failure: { key: string; code: string; message: string } };
 
@@ -722,9 +896,15 @@ type HeldRemoval =
  * knows it). The record is re-read first and the platform asked too, so a checkpoint marked
  * favorite on either side since planning survives, and one the platform already deleted itself is
  * recorded with that reason. A retryable platform error is tried once more; a failure leaves the
- * checkpoint COMPLETE for the next run.
+ * checkpoint COMPLETE for the next run. With `toTrash`, a checkpoint the platform holds COMPLETE
+ * is not deleted there: the caller records it trashed, and the purge deletes it after
+ * `purgeAfter`.
  */
-async function removeHeld(checkpoint: Checkpoint, deps: PruneDeps): Promise<HeldRemoval> {
+async function removeHeld(
+  checkpoint: Checkpoint,
+  deps: PruneDeps,
+  toTrash: boolean,
+): Promise<HeldRemoval> {
   const platformId = checkpoint.platformId as string;
   const key = `${checkpoint.provider}:${platformId}`;
   const failure = (code: string, message: string): HeldRemoval => ({
@@ -751,6 +931,7 @@ async function removeHeld(checkpoint: Checkpoint, deps: PruneDeps): Promise<Held
         };
       }
       if (before.favorite || before.state !== "COMPLETE") return { kind: "kept" };
+      if (toTrash) return { kind: "trash", checkpoint: current };
       await held.delete(platformId);
       const after = await held.get(platformId);
       if (after && after.state !== "DELETED") {

@@ -2,7 +2,11 @@ import { backoffSeconds } from "../../domain/backoff.ts";
 import { ConcurrentModificationError, ProviderError } from "../../domain/errors.ts";
 import { isJobFinished, updateRunningJob, type Job } from "../../domain/job.ts";
 import type { StatusCheck } from "../../domain/messages.ts";
-import { bindSnapshotFile } from "../../domain/snapshot-binding.ts";
+import {
+  bindSnapshotFile,
+  SNAPSHOT_STAMP_SKEW_MS,
+  snapshotWindow,
+} from "../../domain/snapshot-binding.ts";
 import {
   parseOwnedSnapshot,
   snapshotFolder,
@@ -16,8 +20,10 @@ import {
   type SimulationStatus,
 } from "../../ports/simulation-provider.ts";
 import {
+  completeFromClaims,
   completeSnapshotJob,
   failSnapshotJob,
+  snapshotJobsAround,
   type SnapshotCompletionPorts,
 } from "./snapshot-job.ts";
 import type { SnapshotTiming } from "./take-snapshot.ts";
@@ -27,7 +33,14 @@ export interface CheckSnapshotDeps extends SnapshotCompletionPorts {
   provider: SimulationProvider;
   objects: ObjectStore;
   statusChecks: MessageQueue<StatusCheck>;
-  timing: Pick<SnapshotTiming, "firstCheckSeconds" | "maxCheckSeconds">;
+  timing: Pick<
+    SnapshotTiming,
+    | "firstCheckSeconds"
+    | "maxCheckSeconds"
+    | "deadlineSeconds"
+    | "conflictRetrySeconds"
+    | "conflictMaxAttempts"
+  >;
   /** A listed file outside it is never bound to a job. */
   owned: SnapshotOwnership;
 }
@@ -44,8 +57,10 @@ export interface CheckSnapshotResult {
  * The delayed status check that completes a job whose S3 event was missed. It runs only when the
  * message's `dueAt` is the job's current `nextCheckAt`, so duplicates and stale checks do nothing.
  * While the provider still reports SNAPSHOT_IN_PROGRESS (or the file is not there yet) it
- * schedules the next check with exponential backoff; past the deadline the job fails. The next due
- * time derives from this message alone, so two deliveries schedule the same next check.
+ * schedules the next check with exponential backoff; past the deadline the job fails. A job about
+ * to fail whose checkpoint already claimed a file (a completion died between the claim and the
+ * checkpoint's write) is completed with that file instead, once HEAD confirms it again. The next
+ * due time derives from this message alone, so two deliveries schedule the same next check.
  */
 export async function checkSnapshot(
   check: StatusCheck,
@@ -56,13 +71,16 @@ export async function checkSnapshot(
 
   const verdict = await inspect(job, deps);
   if (verdict.kind === "completed") return { outcome: "completed", startedAt: job.startTime };
+  const now = deps.clock.now();
+  const deadline = job.deadline ? new Date(job.deadline) : now;
+  if ((verdict.kind === "ended" || now >= deadline) && (await completeFromClaims(job, deps))) {
+    return { outcome: "completed", startedAt: job.startTime };
+  }
   if (verdict.kind === "ended") {
     await failSnapshotJob(job, { code: "SimulationEnded", message: verdict.message }, deps);
     return { outcome: "failed" };
   }
 
-  const now = deps.clock.now();
-  const deadline = job.deadline ? new Date(job.deadline) : now;
   if (now >= deadline) {
     await failSnapshotJob(
       job,
@@ -126,13 +144,16 @@ async function inspect(job: Job, deps: CheckSnapshotDeps): Promise<Verdict> {
 
 /**
  * Looks for the job's file in S3 and completes the job with it. A listed file counts only when
- * the one binding rule gives it to this very job, judged against every open snapshot job of the
- * simulation (a file another job's window also holds is ambiguous and stays unbound).
+ * the one binding rule gives it to this very job, judged against every snapshot job of the
+ * simulation whose window could hold a stamp of this job's window, the ended ones included (a
+ * file another job's window also holds is ambiguous and stays unbound).
  */
 async function completeFromListing(job: Job, deps: CheckSnapshotDeps): Promise<boolean> {
-  if (!job.destination) return false;
+  const window = snapshotWindow(job, SNAPSHOT_STAMP_SKEW_MS);
+  // Without a window no file can be this job's.
+  if (!job.destination || !window) return false;
   const folder = snapshotFolder(job.destination.prefix);
-  const open = await deps.jobs.listOpen(job.simulation, "snapshot");
+  const jobs = await snapshotJobsAround(job.simulation, window, deps);
   const now = deps.clock.now();
   for await (const file of deps.objects.list(
     job.destination.bucket,
@@ -140,7 +161,7 @@ async function completeFromListing(job: Job, deps: CheckSnapshotDeps): Promise<b
   )) {
     const parsed = parseOwnedSnapshot(file, deps.owned);
     if (!parsed || parsed.simulation !== job.simulation) continue;
-    const binding = bindSnapshotFile({ bucket: file.bucket, ...parsed }, open, now);
+    const binding = bindSnapshotFile({ bucket: file.bucket, ...parsed }, jobs, now);
     if (binding.kind !== "bind" || binding.job.id !== job.id) continue;
     if ((await completeSnapshotJob(job, file, deps)) === "completed") return true;
   }

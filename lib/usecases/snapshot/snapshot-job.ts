@@ -6,7 +6,10 @@ import {
   type S3Location,
 } from "../../domain/checkpoint.ts";
 import { checkpointCompleted, checkpointFailed } from "../../domain/events.ts";
+import { deterministicId } from "../../domain/ids.ts";
+import type { SnapshotDeadlineTiming } from "../../domain/job-deadline.ts";
 import { failJob, isJobFinished, succeedJob, type Job } from "../../domain/job.ts";
+import { bindingJobsStartedWithin } from "../../domain/snapshot-binding.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import type { ObjectStore } from "../../ports/object-store.ts";
@@ -19,10 +22,18 @@ export interface SnapshotJobPorts {
   clock: Clock;
 }
 
+/** The id of a file's `discovered` record: one per file, whoever registers it. */
+export const discoveredCheckpointId = (location: S3Location): string =>
+  deterministicId("discovered", location.bucket, location.key);
+
 /**
  * Ends a snapshot job as failed: the checkpoint becomes FAILED with the reason, then the job.
- * Each write is conditional and each step skips what is already done, so a retry after a crash
- * finishes the job and a duplicate changes nothing. Returns true when this call failed it.
+ * A file the checkpoint claimed but never recorded (a completion cut short between its claim and
+ * its checkpoint's write) is handed to its `discovered` record first, so the file is cataloged on
+ * its own (by its event's redelivery or the reconciling scan) instead of held by a FAILED record
+ * that never names it, unpruned. Each write is conditional and each step skips what is already
+ * done, so a retry after a crash finishes the job and a duplicate changes nothing. Returns true
+ * when this call failed it.
  */
 export async function failSnapshotJob(
   job: Job,
@@ -34,6 +45,15 @@ export async function failSnapshotJob(
   if (job.checkpointId) {
     const checkpoint = await ports.checkpoints.get(job.checkpointId);
     if (checkpoint?.state === "PENDING") {
+      // Before the FAILED write: a crash after it would leave the claim with a record no one
+      // fails again.
+      for (const location of await ports.checkpoints.claimsOf(checkpoint.id)) {
+        await ports.checkpoints.reassignLocation(
+          location,
+          checkpoint.id,
+          discoveredCheckpointId(location),
+        );
+      }
       failed = failCheckpoint(checkpoint, error, now);
       await ports.checkpoints.save(failed);
     }
@@ -119,4 +139,50 @@ export async function completeSnapshotJob(
   }
   if (completed) await ports.events.publish([checkpointCompleted(completed)]);
   return "completed";
+}
+
+/** What reading the jobs that may have made a file needs: the jobs, and how long a job may call. */
+export interface SnapshotBindingPorts {
+  jobs: JobStore;
+  /** Bounds how far back a job that made a file may have started (`bindingJobsStartedWithin`). */
+  timing: SnapshotDeadlineTiming;
+}
+
+/**
+ * Every snapshot job of `simulation` the binding rule must weigh for files stamped between
+ * `stamps.from` and `stamps.to`: the open ones, and the ended ones that started recently enough
+ * for their windows to hold such a stamp (so a file of a job that already ended is never bound
+ * to an open neighbour). Read together; a job in both lists counts once (`bindSnapshotFile`).
+ */
+export async function snapshotJobsAround(
+  simulation: string,
+  stamps: { from: Date; to: Date },
+  ports: SnapshotBindingPorts,
+): Promise<Job[]> {
+  const [open, recent] = await Promise.all([
+    ports.jobs.listOpen(simulation, "snapshot"),
+    ports.jobs.listStartedWithin(
+      simulation,
+      bindingJobsStartedWithin(stamps, ports.timing),
+      "snapshot",
+    ),
+  ]);
+  return [...open, ...recent];
+}
+
+/**
+ * Completes a job with a file its checkpoint already claimed: a completion that claimed the file
+ * and died before the checkpoint's write decided the binding, on a file it had confirmed. Each
+ * claimed file is confirmed again with HEAD (`completeSnapshotJob`), so one deleted since is not
+ * recorded. For whoever is about to fail the job, which would otherwise throw that decision away.
+ */
+export async function completeFromClaims(
+  job: Job,
+  ports: SnapshotCompletionPorts,
+): Promise<boolean> {
+  if (!job.checkpointId) return false;
+  for (const location of await ports.checkpoints.claimsOf(job.checkpointId)) {
+    if ((await completeSnapshotJob(job, location, ports)) === "completed") return true;
+  }
+  return false;
 }

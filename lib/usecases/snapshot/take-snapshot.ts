@@ -8,6 +8,7 @@ import {
 import { snapshotRequested } from "../../domain/events.ts";
 import { deterministicId } from "../../domain/ids.ts";
 import { snapshotDeadline, type SnapshotDeadlineTiming } from "../../domain/job-deadline.ts";
+import { DEADLINE_EXCEEDED } from "../../domain/job-sweep.ts";
 import { isJobFinished, updateRunningJob, type Job, startJob } from "../../domain/job.ts";
 import type { SnapshotRequest, StatusCheck } from "../../domain/messages.ts";
 import type { MessageQueue } from "../../ports/messaging.ts";
@@ -144,6 +145,21 @@ export async function takeSnapshot(
       `Job ${jobId} is being handled by another delivery`,
       queueDelaySeconds(new Date(job.claimedUntil), now),
     );
+  }
+
+  // Never a call past the job's deadline: its file would come for a job about to fail, and its
+  // window would lie later after the job's start than the binding looks back
+  // (`bindingJobsStartedWithin`), so a neighbour could be given that file.
+  if (job.deadline && now >= new Date(job.deadline)) {
+    await failSnapshotJob(
+      job,
+      {
+        code: DEADLINE_EXCEEDED,
+        message: `CreateSnapshot was not called: the job's deadline ${job.deadline} passed first (${job.attempts} attempts made)`,
+      },
+      deps,
+    );
+    return { outcome: "failed", ...ids };
   }
 
   // The call's window opens before the claim is saved, so it is durable before the call is made:

@@ -115,6 +115,8 @@ export const finalSnapshotRequest = (job: Job): SnapshotRequest => ({
  * follows from the snapshot's completion event; without a final snapshot, it stops at once.
  */
 async function proceed(job: Job, deps: RequestStopDeps): Promise<Job> {
+  // Refused when it was recorded: a crash before the refusal was saved must not become a stop.
+  if (job.stop?.refusal) return refuseStop(job, job.stop.refusal, deps);
   if (job.stop?.checkpointOnStop) return proceedCheckpointOnStop(job, deps);
   const snapshotStep = job.steps?.find((s) => s.name === STOP_STEPS.finalSnapshot);
   if (snapshotStep?.status === "RUNNING") {
@@ -156,6 +158,36 @@ function cycleRefusal(
   }
   if (canCycle(provider?.capabilities)) return undefined;
   return `Provider ${provider?.name} cannot start ${request.simulation} again from the checkpoint its stop saves (that needs checkpointOnStop and restoreInto.sameSimulation), so it was not stopped`;
+}
+
+/**
+ * Why a new stop is refused before anything is stopped, or undefined: no such simulation, a cycle
+ * its platform cannot do (`cycleRefusal`), or a running simulation of which no checkpoint can be
+ * taken, unless the request says `force`. Decided before the job is recorded and recorded with it.
+ */
+function stopRefusal(
+  request: StopRequest,
+  context: {
+    status: SimulationStatus;
+    provider: SimulationProvider | undefined;
+    cycleRefused: string | undefined;
+    mode: FinalCheckpoint;
+  },
+): { code: string; message: string } | undefined {
+  if (context.status === "DELETED") {
+    return {
+      code: "ResourceNotFoundException",
+      message: `Simulation ${request.simulation} does not exist (or was deleted)`,
+    };
+  }
+  if (context.cycleRefused) return { code: "CycleUnsupported", message: context.cycleRefused };
+  if (context.mode === "impossible" && !request.force) {
+    return {
+      code: "CheckpointUnsupported",
+      message: `Provider ${context.provider?.name} can take no checkpoint of the running simulation ${request.simulation}, so it was not stopped; ask with snapshot=false, or with force, to stop it without one`,
+    };
+  }
+  return undefined;
 }
 
 /** The first step of a new stop job, as its final checkpoint is taken. */
@@ -215,7 +247,9 @@ function firstStep(
  * both poll the returned job. A simulation that is already stopped, or a request with `snapshot:
  * false`, is stopped (or left stopped) at once; an unknown simulation fails the job, or with
  * `unknownSimulation: "not-found"` is a `NotFoundError`. A cycle of a simulation a restore is
- * still starting is left to the next tick (`openRestoreInto`).
+ * still starting is left to the next tick (`openRestoreInto`). A refusal (`stopRefusal`) is
+ * recorded with the job in its one conditional create and carried out by `proceed`, so a delivery
+ * after a crash between the two writes fails the job rather than stopping the simulation.
  */
 export async function requestStop(
   request: StopRequest,
@@ -228,7 +262,9 @@ export async function requestStop(
     return result("duplicate", isJobFinished(seen) ? seen : await proceed(seen, deps));
   }
   const running = (await deps.jobs.listOpen(request.simulation, "stop"))[0];
-  if (running) return result("already-stopping", running);
+  // A stop refused when it was recorded, left RUNNING by a crash, blocks no other request.
+  if (running?.stop?.refusal) await refuseStop(running, running.stop.refusal, deps);
+  else if (running) return result("already-stopping", running);
   const restarting = request.then === "restart" && (await openRestoreInto(request, deps));
   if (restarting) return result("restart-pending", restarting);
 
@@ -240,10 +276,11 @@ export async function requestStop(
   }
   const status = located?.details.status ?? "DELETED";
   const provider = located?.provider;
-  const refusal = cycleRefusal(request, status, provider);
-  const mode = refusal
+  const cycleRefused = cycleRefusal(request, status, provider);
+  const mode = cycleRefused
     ? "cycle-refused"
     : finalCheckpoint(request, !STOPPED_OR_ENDING.has(status), provider?.capabilities);
+  const refusal = stopRefusal(request, { status, provider, cycleRefused, mode });
   const job = startJob(
     {
       id,
@@ -260,6 +297,7 @@ export async function requestStop(
         reason: request.reason,
         ...(mode === "on-stop" ? { checkpointOnStop: true } : {}),
         ...(request.then ? { then: request.then } : {}),
+        ...(refusal ? { refusal } : {}),
       },
       steps: [firstStep(mode, request, { now, status, provider: provider?.name })],
     },
@@ -269,32 +307,6 @@ export async function requestStop(
     const raced = await deps.jobs.get(id);
     if (!raced) throw new Error(`Stop job ${id} could neither be created nor read`);
     return result("duplicate", isJobFinished(raced) ? raced : await proceed(raced, deps));
-  }
-  if (status === "DELETED") {
-    const failed = await refuseStop(
-      job,
-      {
-        code: "ResourceNotFoundException",
-        message: `Simulation ${request.simulation} does not exist (or was deleted)`,
-      },
-      deps,
-    );
-    return result("failed", failed);
-  }
-  if (refusal) {
-    const failed = await refuseStop(job, { code: "CycleUnsupported", message: refusal }, deps);
-    return result("failed", failed);
-  }
-  if (mode === "impossible" && !request.force) {
-    const failed = await refuseStop(
-      job,
-      {
-        code: "CheckpointUnsupported",
-        message: `Provider ${provider?.name} can take no checkpoint of the running simulation ${request.simulation}, so it was not stopped; ask with snapshot=false, or with force, to stop it without one`,
-      },
-      deps,
-    );
-    return result("failed", failed);
   }
   const next = await proceed(job, deps);
   if (!isJobFinished(next)) return result("requested", next);

@@ -15,6 +15,7 @@ import {
 } from "../../domain/platform-checkpoint.ts";
 import { SimulationNameSchema } from "../../domain/names.ts";
 import { parseInput } from "../../domain/validation.ts";
+import { isThrowawayName } from "../../domain/verification.ts";
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, EventPublisher } from "../../ports/messaging.ts";
 import type {
@@ -119,7 +120,9 @@ async function stopAttributions(
  * knows lists nothing: each record still PENDING or COMPLETE is then asked for by id. The name
  * comes from the platform's listing, whose rule may be looser than simsnap's (an Air simulation
  * may be called `team/lab`): such a name is refused before anything is written, naming the rule,
- * since a record under it could never be read back.
+ * since a record under it could never be read back. A restore test's throwaway clone is never
+ * mirrored: the checkpoint Air copied onto it is the tested checkpoint again, and the clone is
+ * deleted minutes later; cataloged, it would make the throwaway a simulation with checkpoints.
  */
 export async function syncPlatformCheckpoints(
   simulation: string,
@@ -132,6 +135,19 @@ export async function syncPlatformCheckpoints(
     `simulation name ${JSON.stringify(simulation)} on ${provider} (rename it there for simsnap to manage it)`,
   );
   const held = heldCheckpointsOf(deps.provider);
+  const result: SyncPlatformResult = {
+    simulation,
+    provider,
+    listed: [],
+    created: [],
+    completed: [],
+    deleted: [],
+    failed: [],
+    updated: [],
+    pushed: [],
+    errors: [],
+  };
+  if (isThrowawayName(simulation)) return result;
   let listed: PlatformCheckpoint[];
   try {
     listed = await held.list(simulation);
@@ -145,18 +161,7 @@ export async function syncPlatformCheckpoints(
       .filter((c) => c.provider === provider && c.platformId !== undefined)
       .map((c) => [c.id, c]),
   );
-  const result: SyncPlatformResult = {
-    simulation,
-    provider,
-    listed,
-    created: [],
-    completed: [],
-    deleted: [],
-    failed: [],
-    updated: [],
-    pushed: [],
-    errors: [],
-  };
+  result.listed = listed;
   const mirror = async (id: string, platformId: string, run: () => Promise<void>) => {
     try {
       await run();
@@ -305,13 +310,17 @@ export type SyncAllResult =
 /**
  * The scheduled mirror: every simulation of every provider that holds its checkpoints, each
  * synced on its own so one failure does not stop the others. It reaches the simulations the
- * platforms list now; a simulation deleted on its platform is reconciled by a sync that names it.
+ * platforms list now (restore tests' throwaways aside); a simulation deleted on its platform is
+ * reconciled by a sync that names it.
  */
 export async function syncAllPlatformCheckpoints(deps: SyncAllDeps): Promise<SyncAllResult[]> {
   const results: SyncAllResult[] = [];
   for (const provider of deps.providers.all()) {
     if (provider.capabilities.checkpointStorage !== "platform") continue;
-    const simulations = (await provider.listSimulations()).map((s) => s.name).sort();
+    const simulations = (await provider.listSimulations())
+      .map((s) => s.name)
+      .filter((name) => !isThrowawayName(name))
+      .sort();
     for (const simulation of simulations) {
       try {
         results.push(await syncPlatformCheckpoints(simulation, { ...deps, provider }));

@@ -10,6 +10,7 @@ import {
   type Job,
 } from "../../domain/job.ts";
 import {
+  abandonedVerdict,
   cleanupDeadline,
   judgeResume,
   THROWAWAY_TAG,
@@ -29,7 +30,8 @@ import type { VerificationDeps, VerificationRecordDeps } from "./verification-de
 
 /** What one verification step did. */
 export interface AdvanceVerificationResult {
-  outcome: "stale" | "waiting" | "passed" | "failed";
+  /** `abandoned`: the checkpoint was deleted during the test; nothing recorded (no alarm). */
+  outcome: "stale" | "waiting" | "passed" | "failed" | "abandoned";
   phase?: VerificationProgress["phase"];
   verdict?: Verdict;
 }
@@ -44,6 +46,8 @@ type PhaseResult =
 const STOPPABLE: ReadonlySet<SimulationStatus> = new Set(["STARTING", ...RUNNING_STATUSES]);
 /** A simulation just started may not be listed yet: not found this many times is still waiting. */
 const NOT_FOUND_WAITS = 2;
+/** A throwaway that vanished before it ever ran is started again this many times at most. */
+const MAX_RESTARTS = 1;
 
 const isNotFound = (error: unknown): boolean =>
   error instanceof ProviderError && error.code === "ResourceNotFoundException";
@@ -112,6 +116,7 @@ export async function advanceVerification(
     );
     const verdict = ended?.verify?.verdict;
     if (!ended || !verdict) return { outcome: "stale" };
+    if (ended.verify?.abandoned) return { outcome: "abandoned", verdict };
     return { outcome: verdict.status === "PASSED" ? "passed" : "failed", verdict };
   }
 }
@@ -252,6 +257,12 @@ async function start(
     }
     return { kind: "next", changes: { startClaimedAt: deps.clock.now().toISOString() } };
   }
+  // A start repeated after a crash: the name was free when claimed, so a simulation under it now
+  // is the earlier call's. A platform without client tokens (NVIDIA Air's clone) would refuse
+  // the name as taken and fail a checkpoint that restored fine.
+  if (await describe(provider, progress.target)) {
+    return { kind: "wait", changes: { phase: "waiting" } };
+  }
   try {
     await startThrowaway(checkpoint, progress, provider, job, deps);
   } catch (error) {
@@ -283,8 +294,9 @@ async function startThrowaway(
   job: Job,
   deps: VerificationDeps,
 ): Promise<void> {
-  if (checkpoint.platformId && provider.checkpoints) {
-    await provider.checkpoints.restore(checkpoint.platformId, {
+  const held = provider.checkpoints;
+  if (checkpoint.platformId && held) {
+    await held.restore(checkpoint.platformId, {
       simulation: checkpoint.simulation,
       into: "new",
       name: progress.target,
@@ -318,9 +330,18 @@ async function awaitRunning(
   const provider = deps.providers.byName(job.provider ?? "");
   const details = await describe(provider, progress.target);
   if (!details) {
-    return (progress.waits ?? 0) < NOT_FOUND_WAITS
-      ? { kind: "wait", changes: {} }
-      : failAndCleanUp(`throwaway simulation ${progress.target} disappeared while starting`, deps);
+    if ((progress.waits ?? 0) < NOT_FOUND_WAITS) return { kind: "wait", changes: {} };
+    // Gone before it ever ran: the platform lost the start (locally, a stack killed with its
+    // simulator), which says nothing about the checkpoint. Start it again (same claim, same
+    // client token), once; the verdict deadline still bounds the test.
+    const restarts = progress.restarts ?? 0;
+    if (restarts < MAX_RESTARTS) {
+      return { kind: "next", changes: { phase: "starting", restarts: restarts + 1 } };
+    }
+    return failAndCleanUp(
+      `throwaway simulation ${progress.target} disappeared while starting (started ${restarts + 1} times)`,
+      deps,
+    );
   }
   if (RUNNING_STATUSES.has(details.status)) {
     return {
@@ -491,6 +512,11 @@ const recorded = (job: Job, verdict: Verdict, note?: string): CheckpointVerifica
  * has it, or a later test's), publishes `Checkpoint Verified` or `Checkpoint Verification
  * Failed`, and ends the job (SUCCEEDED when PASSED). `cleanupError` is set by the sweeper when
  * the cleanup outlived its deadline: the job then FAILED whatever the verdict, and says so.
+ * A FAILED verdict whose checkpoint is no longer COMPLETE when read here (a prune or a DELETE
+ * moved it away during the test, see `abandonedVerdict`) is abandoned: the job FAILED with code
+ * `CheckpointDeleted`, the checkpoint's `verification` untouched, no event, so no false alarm.
+ * The verdict is read against the checkpoint only now, after the cleanup, because a deletion is
+ * seen in the catalog by then (the trash marks DELETED before it removes the original).
  * Publishing before the job is saved means a crash in between publishes again on the next try,
  * which subscribers take as one. Returns the ended job, or undefined when another writer won.
  */
@@ -504,6 +530,15 @@ export async function finishVerification(
     progress.verdict ??
     verdictNow("FAILED", cleanupError?.message ?? "the job ended without a verdict", deps);
   const checkpoint = job.checkpointId ? await deps.checkpoints.get(job.checkpointId) : undefined;
+  const abandoned = abandonedVerdict(verdict, checkpoint, job.checkpointId ?? "");
+  if (abandoned) {
+    const now = deps.clock.now();
+    const final = { ...job, verify: { ...progress, verdict, abandoned } };
+    return saved(
+      failJob(final, cleanupError ?? { code: "CheckpointDeleted", message: abandoned }, now),
+      deps,
+    );
+  }
   if (checkpoint) {
     const note = [progress.cleanupNote, cleanupError?.message].filter(Boolean).join("; ");
     const current = checkpoint.verification;

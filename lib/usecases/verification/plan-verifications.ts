@@ -15,6 +15,7 @@ import {
 import type { CheckpointStore, JobStore } from "../../ports/catalog.ts";
 import type { Clock, MessageQueue } from "../../ports/messaging.ts";
 import type { ProviderDirectory } from "../../ports/simulation-provider.ts";
+import type { Slot, SlotStore } from "../../ports/slots.ts";
 import { loadSimulationCheckpoints } from "../catalog/list-checkpoints.ts";
 
 /** What planning a run of restore tests needs: the catalog, the providers' capabilities, the queue. */
@@ -24,7 +25,18 @@ export interface PlanVerificationsDeps {
   providers: ProviderDirectory;
   steps: MessageQueue<VerificationStep>;
   clock: Clock;
+  /** The cost guard's slots: each started test claims one, so overlapping runs cannot exceed it. */
+  slots: SlotStore;
 }
+
+/** The pool of the restore tests' cost-guard slots. */
+export const VERIFICATION_SLOTS = "verify";
+
+/**
+ * How long a slot claimed for a job that does not exist (yet) stays taken: the claim comes before
+ * the job is created, so a planner that claimed and died leaves a slot free again after this.
+ */
+const CLAIM_GRACE_MS = 60_000;
 
 /** One checkpoint a run chose, and what became of it. */
 export interface PlannedVerification {
@@ -95,6 +107,9 @@ function providerRefusal(providers: ProviderDirectory, name: string): string | u
  * derive from the checkpoint and the slot, so a repeated tick starts nothing twice (it sends the
  * first step again while the job has not moved, in case the first tick died right after the
  * create); throwaway simulations never come from the selection (their names are reserved).
+ * Counting open jobs is not enough when two runs overlap (both count before either creates), so
+ * each new job first claims one of `maxConcurrent` slots by compare-and-swap (`claimSlot`): two
+ * runs at once never start more throwaways than there are slots.
  */
 export async function planVerifications(
   tick: VerificationTick,
@@ -140,7 +155,8 @@ export async function planVerifications(
       planned.push({ ...base, outcome: "busy" });
       continue;
     }
-    if (slots === 0) {
+    if (slots === 0 || (await claimSlot(jobId, tick.maxConcurrent, open, deps)) === undefined) {
+      slots = 0;
       planned.push({ ...base, outcome: "deferred" });
       continue;
     }
@@ -149,6 +165,54 @@ export async function planVerifications(
     planned.push({ ...base, outcome: "started", jobId, throwaway: job.verify?.target });
   }
   return { planned, skipped, open: open.length };
+}
+
+/**
+ * A slot of the cost guard for job `jobId`, claimed by compare-and-swap: one the job holds
+ * already (a repeated run), else a free one, which is a slot never claimed or one whose holder is
+ * done: its job finished, or, claimed over a minute ago, was never created. A claim another run
+ * made first is lost without harm, and the next slot is tried. Undefined when all are taken.
+ */
+async function claimSlot(
+  jobId: string,
+  count: number,
+  open: readonly Job[],
+  deps: PlanVerificationsDeps,
+): Promise<number | undefined> {
+  const openIds = new Set(open.map((job) => job.id));
+  const now = deps.clock.now();
+  const held = (slots: readonly Slot[]) => slots.find((slot) => slot.holder === jobId)?.index;
+  let slots = await deps.slots.read(VERIFICATION_SLOTS, count);
+  const mine = held(slots);
+  if (mine !== undefined) return mine;
+  for (const slot of slots) {
+    if (!(await isFree(slot, openIds, now, deps))) continue;
+    const at = now.toISOString();
+    if (await deps.slots.claim(VERIFICATION_SLOTS, slot.index, slot.holder, jobId, at)) {
+      return slot.index;
+    }
+    // Another run got there first; if it was for this very job, the job has its slot.
+    slots = await deps.slots.read(VERIFICATION_SLOTS, count);
+    const raced = held(slots);
+    if (raced !== undefined) return raced;
+  }
+  return undefined;
+}
+
+/** True when a slot's holder no longer needs it (see `claimSlot`). */
+async function isFree(
+  slot: Slot,
+  openIds: ReadonlySet<string>,
+  now: Date,
+  deps: PlanVerificationsDeps,
+): Promise<boolean> {
+  if (slot.holder === undefined) return true;
+  if (openIds.has(slot.holder)) return false;
+  const job = await deps.jobs.get(slot.holder);
+  if (job) return isJobFinished(job);
+  return (
+    slot.claimedAt === undefined || now.getTime() - Date.parse(slot.claimedAt) > CLAIM_GRACE_MS
+  );
 }
 
 async function openJob(

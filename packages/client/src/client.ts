@@ -303,6 +303,9 @@ export class SimsnapClient {
     const url = `${this.endpoint}${path}${queryString(options.query)}`;
     const headers: Record<string, string> = {
       accept: "application/json",
+      // The path as sent, still encoded: behind API Gateway's HTTP API the function sees it
+      // decoded (cut at a decoded "?"), and refuses rather than act on another resource.
+      "x-simsnap-path": new URL(url).pathname,
       ...this.headers,
       ...options.headers,
     };

@@ -97,6 +97,8 @@ export interface Checkpoint {
   verification?: CheckpointVerification;
   /** Where a DELETED checkpoint's file waits in the trash until `purgeAfter` (undelete it then). */
   trash?: S3Location;
+  /** A DELETED checkpoint its platform still holds until the purge (undelete brings it back). */
+  trashOnPlatform?: true;
   /** When the daily purge makes a trashed checkpoint's deletion final. */
   purgeAfter?: string;
   /** When the purge removed the trashed file: the deletion is final. */
@@ -150,6 +152,11 @@ export interface Job {
     target: string;
     phase: "starting" | "waiting" | "checking" | "stopping" | "deleting";
     verdict?: { status: "PASSED" | "FAILED"; detail: string; at: string };
+    /**
+     * Set when the checkpoint was deleted during the test: its FAILED verdict was not recorded
+     * on the checkpoint (the job FAILED with code `CheckpointDeleted`).
+     */
+    abandoned?: string;
   };
 }
 

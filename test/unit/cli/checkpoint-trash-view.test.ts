@@ -16,6 +16,18 @@ describe("simsnap checkpoints show, for a deleted checkpoint", () => {
     expect(lines.some((l) => l.startsWith("purged:"))).toBe(false);
   });
 
+  it("shows a checkpoint its platform keeps in the trash, and until when", () => {
+    const lines = describeCheckpoint({
+      ...checkpoint({ id: "a1", provider: "air", platformId: "p-1", location: undefined }),
+      state: "DELETED",
+      trashOnPlatform: true,
+      purgeAfter: "2026-12-08T10:00:00.000Z",
+    });
+    expect(lines.find((l) => l.startsWith("trash:"))).toMatch(
+      /^trash:\s+kept on air until 2026-12-08 10:00:00.* \(undelete to keep it\)$/,
+    );
+  });
+
   it("shows when a purge made its deletion final, and no trash line", () => {
     const lines = describeCheckpoint({
       ...checkpoint(),

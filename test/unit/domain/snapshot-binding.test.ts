@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { startJob, type Job } from "../../../lib/domain/job.ts";
+import { failJob, startJob, succeedJob, type Job } from "../../../lib/domain/job.ts";
 import {
+  bindingJobsStartedWithin,
   bindSnapshotFile,
   SNAPSHOT_STAMP_SKEW_MS,
   snapshotWindow,
@@ -171,5 +172,80 @@ describe("bindSnapshotFile", () => {
     expect(bindSnapshotFile(file("10:00:00"), [finished], now)).toMatchObject({ kind: "none" });
     const restore = { ...a, kind: "restore" as const };
     expect(bindSnapshotFile(file("10:00:00"), [restore], now)).toMatchObject({ kind: "none" });
+  });
+});
+
+describe("bindSnapshotFile with jobs that already ended", () => {
+  const failed = (j: Job) =>
+    failJob(j, { code: "DeadlineExceeded", message: "no file by the deadline" }, at("10:10:00"));
+
+  it("never gives an ended job's file to an open neighbour whose widened window holds it", () => {
+    // A's slow snapshot failed at its deadline; B called three seconds after A.
+    const a = failed(job("a", "10:00:00.100", "10:00:00.400"));
+    const b = job("b", "10:00:03", "10:00:03.300");
+
+    for (const jobs of [
+      [a, b],
+      [b, a],
+    ]) {
+      const binding = bindSnapshotFile(file("10:00:00"), jobs, at("10:10:01"));
+      expect(binding).toMatchObject({ kind: "none", ended: [{ id: "a" }] });
+      expect(binding.kind === "none" && binding.reason).toContain("a (FAILED at");
+    }
+    // Without A, B would take it: the widened window holds the stamp.
+    expect(boundTo(bindSnapshotFile(file("10:00:00"), [b], at("10:10:01")))).toBe("b");
+  });
+
+  it("still binds to the open job whose exact window holds the stamp", () => {
+    const a = failed(job("a", "10:00:00", "10:00:00.400"));
+    const b = job("b", "10:00:03", "10:00:03.300");
+
+    expect(boundTo(bindSnapshotFile(file("10:00:03"), [a, b], now))).toBe("b");
+  });
+
+  it("leaves ambiguous a stamp only widened windows hold, one of them an ended job's", () => {
+    const a = succeedJob(job("a", "10:00:00", "10:00:01"), at("10:00:30"));
+    const b = job("b", "10:00:07", "10:00:08");
+
+    expect(bindSnapshotFile(file("10:00:04"), [a, b], now)).toMatchObject({
+      kind: "none",
+      ended: [{ id: "a" }],
+    });
+  });
+
+  it("never binds a file to an ended job, even one whose exact window holds it alone", () => {
+    const a = failed(job("a", "10:00:00", "10:00:01"));
+
+    expect(bindSnapshotFile(file("10:00:00"), [a], now)).toMatchObject({
+      kind: "none",
+      reason: expect.stringContaining("ended before its file was bound"),
+      ended: [{ id: "a", status: "FAILED" }],
+    });
+  });
+
+  it("judges a job listed twice by its latest version, and never waits for an ended call", () => {
+    const claimed = { claimedUntil: "2026-11-23T10:01:00.000Z" };
+    const calling = job("a", "10:00:00", undefined, claimed);
+    const ended = failed(calling);
+    const b = job("b", "10:00:03", "10:00:03.300");
+
+    // The open listing may still show the job as calling; the later record says it ended.
+    expect(bindSnapshotFile(file("10:00:00"), [calling, ended, b], at("10:00:05"))).toMatchObject({
+      kind: "bind",
+      job: { id: "b" },
+    });
+    expect(bindSnapshotFile(file("10:00:00"), [ended, calling], at("10:00:05"))).toMatchObject({
+      kind: "none",
+    });
+  });
+});
+
+describe("bindingJobsStartedWithin", () => {
+  it("reaches back over a job's whole deadline budget and one call, and forward past the skew", () => {
+    const timing = { deadlineSeconds: 600, conflictRetrySeconds: 5, conflictMaxAttempts: 3 };
+    const range = bindingJobsStartedWithin({ from: at("10:00:00"), to: at("10:00:10") }, timing);
+
+    // 600 s + conflict backoffs of 5 s and 10 s, one call of at most 900 s, and 5 s of skew.
+    expect(range).toEqual({ from: at("09:34:40"), to: at("10:00:16") });
   });
 });

@@ -328,6 +328,43 @@ describe("auditChaosRun", () => {
     expect(kinds(run)).toEqual(["duplicate-complete"]);
   });
 
+  it("reports a snapshot file of ours that no checkpoint names, once it is past the grace", () => {
+    const lost = hot("10:00:40");
+    const run = {
+      ...healthyRun(),
+      objects: [
+        ...healthyRun().objects,
+        lost,
+        // Too young to judge (by its stamp, or by its write); not a snapshot file; in an owned
+        // prefix's trash; another tool's.
+        hot("10:00:55"),
+        { ...hot("10:00:20", "sim-b"), lastModified: at("10:00:50") },
+        { bucket: BUCKET, key: "simsnap/snapshot/notes.txt" },
+        { bucket: BUCKET, key: "simsnap/trash/cp-x/v2/sim-a-261201-1000-41.zip" },
+        hot("10:00:42", "sim-a", "otherteam"),
+      ],
+      uncatalogedGraceMs: 15_000,
+    };
+    expect(auditChaosRun(run).details).toEqual([
+      {
+        kind: "uncataloged",
+        subject: `${BUCKET}/${lost.key}`,
+        message:
+          "snapshot file stamped 2026-12-01T10:00:40.000Z, 20 s old at the stop, has no checkpoint",
+      },
+    ]);
+    // Named by any checkpoint, in any state, it is cataloged; without a grace nothing is judged.
+    const named = {
+      ...run,
+      checkpoints: [
+        ...run.checkpoints,
+        checkpoint({ id: "cp-l", trigger: "discovered", location: lost }),
+      ],
+    };
+    expect(kinds(named)).toEqual([]);
+    expect(kinds({ ...run, uncatalogedGraceMs: undefined })).toEqual([]);
+  });
+
   it("reports a PENDING checkpoint that nothing will finish", () => {
     const ended = replaceJob(healthyRun(), "job-running", {
       status: "FAILED",

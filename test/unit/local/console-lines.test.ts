@@ -58,6 +58,15 @@ describe("describeEvent of the trash", () => {
     expect(describeEvent(restoreEvent("Checkpoint Undeleted", { checkpoint }))).toBe(
       "↶ checkpoint undeleted ocean-currents   simsnap/snapshot/ocean-currents-261201-1000-00.zip (COMPLETE again, back from the trash)",
     );
+    const held = {
+      simulation: "air-lab",
+      provider: "air",
+      platformId: "0f1e2d3c-aaaa",
+      name: "monday",
+    };
+    expect(describeEvent(restoreEvent("Checkpoint Undeleted", { checkpoint: held }))).toBe(
+      '↶ checkpoint undeleted air-lab          air checkpoint 0f1e2d3c "monday" (COMPLETE again, back from the trash)',
+    );
     expect(describeEvent(restoreEvent("Checkpoints Purged", { purgedCount: 3, orphans: 1 }))).toBe(
       "✂ trash purged         3 deletions final, 1 orphan copies removed",
     );

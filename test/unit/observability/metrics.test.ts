@@ -6,6 +6,8 @@ import { METRICS_NAMESPACE, SCHEDULE_DIMENSION } from "../../../lib/observabilit
 import {
   metrics,
   recordArchive,
+  recordCheckpointDeleted,
+  recordCheckpointUndeleted,
   recordPrune,
   recordSchedulePlanned,
   recordSnapshotCheck,
@@ -13,7 +15,10 @@ import {
   recordSnapshotTaken,
   recordStopFinished,
   recordSweep,
+  recordTrashPurge,
+  recordVerificationStep,
 } from "../../../lib/observability/metrics.ts";
+import { checkpoint } from "../../support/checkpoint-factory.ts";
 import type { PruneSimulationResult } from "../../../lib/usecases/retention/prune.ts";
 
 interface EmfRecord {
@@ -115,6 +120,15 @@ describe("metrics", () => {
     ]);
   });
 
+  it("counts a restore test abandoned because its checkpoint was deleted as a failed job, not a failed verification", async () => {
+    await invoke(() => recordVerificationStep({ outcome: "abandoned" }));
+    await invoke(() => recordVerificationStep({ outcome: "failed" }));
+    expect(records().map(metricsOf)).toEqual([
+      { JobsFailed: ["Count", 1] },
+      { VerificationsFailed: ["Count", 1], JobsFailed: ["Count", 1] },
+    ]);
+  });
+
   it("publishes an invocation's metrics once, when it ends, the records of a batch together", async () => {
     await invoke(() => {
       recordSnapshotTaken({ outcome: "failed" });
@@ -154,6 +168,34 @@ describe("metrics", () => {
         PruneDeleteFailures: ["Count", 1],
         JobsFailed: ["Count", 2],
       },
+    ]);
+  });
+
+  it("counts the trash: moved by a prune or a DELETE, undeleted, purged, and the bytes left", async () => {
+    await invoke(() =>
+      recordPrune([pruned({ removed: ["a", "b"], trashed: ["a", "b"], trashedBytes: 300 })]),
+    );
+    const trashed = { ...checkpoint(), state: "DELETED" as const, size: 50 };
+    const inTrash = { ...trashed, trash: { bucket: "b", key: "simsnap/trash/c/v1/f.zip" } };
+    await invoke(() => {
+      recordCheckpointDeleted(inTrash);
+      // A final delete (trashDays 0) is not a move to the trash.
+      recordCheckpointDeleted(trashed);
+      recordCheckpointUndeleted(checkpoint());
+    });
+    await invoke(() => recordTrashPurge({ purged: ["a"], failed: [], bytesInTrash: 0 }));
+    expect(records().map(metricsOf)).toEqual([
+      {
+        CheckpointsPruned: ["Count", 2],
+        CheckpointsTrashed: ["Count", 2],
+        TrashedBytes: ["Bytes", 300],
+      },
+      {
+        CheckpointsTrashed: ["Count", 1],
+        TrashedBytes: ["Bytes", 50],
+        CheckpointsUndeleted: ["Count", 1],
+      },
+      { CheckpointsPurged: ["Count", 1], BytesInTrash: ["Bytes", 0] },
     ]);
   });
 

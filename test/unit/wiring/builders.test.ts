@@ -3,7 +3,7 @@ import { ConfigError } from "../../../lib/domain/errors.ts";
 import { PROVIDER_NAMES } from "../../../lib/domain/providers.ts";
 import { queueUrlEnv } from "../../../lib/topology.ts";
 import { catalog } from "../../../lib/wiring/catalog.ts";
-import { once, restrict } from "../../../lib/wiring/declared.ts";
+import { deferred, once, restrict } from "../../../lib/wiring/declared.ts";
 import { eventPublisher } from "../../../lib/wiring/events.ts";
 import { archiveStore, fileObjects, snapshotObjects } from "../../../lib/wiring/objects.ts";
 import { airProvider } from "../../../lib/wiring/air.ts";
@@ -60,6 +60,43 @@ describe("restrict", () => {
     await expect(view.read("a")).resolves.toBe("store/a");
     await expect(view.write("b")).rejects.toThrow("write");
     expect(calls).toEqual(["read a"]);
+  });
+});
+
+describe("deferred", () => {
+  it("loads the adapter on the first call only, then calls and streams through it", async () => {
+    let loads = 0;
+    const adapter = {
+      prefix: "store",
+      async read(key: string) {
+        return `${this.prefix}/${key}`;
+      },
+      async *list(from: number) {
+        yield from;
+        yield from + 1;
+      },
+    };
+    const load = once(async () => {
+      loads += 1;
+      return adapter;
+    });
+    const standIn = deferred(load, { read: "call", list: "iterate" });
+    const listing = standIn.list(7);
+    expect(loads).toBe(0);
+    await expect(standIn.read("a")).resolves.toBe("store/a");
+    const listed: number[] = [];
+    for await (const value of listing) listed.push(value);
+    expect(listed).toEqual([7, 8]);
+    await expect(standIn.read("b")).resolves.toBe("store/b");
+    expect(loads).toBe(1);
+  });
+
+  it("rejects every call while the adapter cannot be loaded", async () => {
+    const standIn = deferred<{ send(): Promise<void> }>(
+      () => Promise.reject(new Error("no chunk")),
+      { send: "call" },
+    );
+    await expect(standIn.send()).rejects.toThrow("no chunk");
   });
 });
 

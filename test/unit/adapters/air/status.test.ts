@@ -39,7 +39,7 @@ describe("toSimulationStatus", () => {
 });
 
 describe("AIR_CAPABILITIES", () => {
-  it("declares what the Air API offers: checkpoints on stop, in the platform, no bytes, no tags", () => {
+  it("declares what the Air API offers: checkpoints on stop, in the platform, no bytes, no tags, restore tests that can only see a start", () => {
     expect(AIR_CAPABILITIES).toEqual({
       snapshotWhileRunning: false,
       checkpointOnStop: true,
@@ -47,6 +47,7 @@ describe("AIR_CAPABILITIES", () => {
       archivable: false,
       restoreInto: { newSimulation: true, sameSimulation: true, prefix: false },
       tags: false,
+      restoreTest: { evidence: "started" },
     });
   });
 });

@@ -260,7 +260,7 @@ describe("undelete", () => {
     });
     await w.deps.checkpoints.create({ ...held, state: "DELETED" });
     await expect(undeleteCheckpoint("air-1", undeleteDeps(w))).rejects.toThrow(
-      "Checkpoint air-1 was held by air, which deleted it: the platform keeps no trash",
+      /Checkpoint air-1 was held by air, which deleted it .*: the platform keeps no trash/,
     );
   });
 });
@@ -284,7 +284,7 @@ describe("the purge", () => {
     expect(published(w).filter((t) => t === "Checkpoints Purged")).toHaveLength(1);
 
     const second = await purgeTrash(purgeDeps(w));
-    expect(second).toEqual({ purged: [], failed: [], orphans: [] });
+    expect(second).toEqual({ purged: [], failed: [], orphans: [], bytesInTrash: 0 });
     expect(published(w).filter((t) => t === "Checkpoints Purged")).toHaveLength(1);
     expectValidEvents(w);
   });

@@ -118,6 +118,24 @@ describe("takeSnapshot", () => {
     expect(await world.jobs.get(result.jobId)).toMatchObject({ status: "RUNNING", attempts: 3 });
   });
 
+  it("makes no call once the job's deadline has passed, so no window lies beyond it", async () => {
+    const world = snapshotWorld();
+    world.provider.snapshotFailures.push(providerErrors.conflict());
+    await expect(takeSnapshot(request(), world)).rejects.toBeInstanceOf(RetryLaterError);
+    const { jobId } = snapshotIdsFor(request().requestId);
+    const deadline = (await world.jobs.get(jobId))!.deadline!;
+    world.clock.set(new Date(deadline));
+
+    const late = await takeSnapshot(request(), world);
+
+    expect(late.outcome).toBe("failed");
+    expect(world.provider.snapshotCalls).toHaveLength(1);
+    expect(await world.jobs.get(jobId)).toMatchObject({
+      status: "FAILED",
+      error: { code: "DeadlineExceeded" },
+    });
+  });
+
   it("fails the job when the conflict outlasts the attempts", async () => {
     const world = snapshotWorld();
     world.provider.snapshotFailures.push(

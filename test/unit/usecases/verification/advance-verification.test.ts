@@ -333,3 +333,81 @@ describe("a restore test", () => {
     expect(world.platform.simulations.get(target)?.tags).toEqual({ [THROWAWAY_TAG]: jobId });
   });
 });
+
+describe("a restore test of a checkpoint its platform holds (NVIDIA Air's shape)", () => {
+  async function platformHeld(world: VerificationWorld) {
+    world.platform.holdCheckpoints();
+    const cp = checkpoint({ simulation: "sim-a", location: undefined, platformId: "air-cp-1" });
+    await world.checkpoints.create(cp);
+    return cp;
+  }
+
+  it("fails when the user check fails, and still stops and deletes the clone", async () => {
+    const world = verificationWorld();
+    const userCheck = new ScriptedUserCheck({ status: "FAILED", detail: "booted from scratch" });
+    world.deps.userCheck = userCheck;
+    const cp = await platformHeld(world);
+    const { jobId } = await started(world);
+    await drive(world);
+
+    const target = (await world.jobs.get(jobId))?.verify?.target ?? "";
+    expect(userCheck.inputs[0]).toMatchObject({ throwaway: target, snapshot: undefined });
+    expect(world.platform.calls).toEqual(
+      expect.arrayContaining([`stop ${target}`, `delete ${target}`]),
+    );
+    expect(world.platform.names()).toEqual([]);
+    expect((await world.jobs.get(jobId))?.status).toBe("FAILED");
+    expect((await world.checkpoints.get(cp.id))?.verification?.detail).toContain(
+      "booted from scratch",
+    );
+  });
+
+  it("times out when the clone never runs: FAILED, and the sweeper still has it deleted", async () => {
+    const world = verificationWorld();
+    world.platform.startsAs = "STARTING";
+    const cp = await platformHeld(world);
+    const { jobId } = await started(world);
+    await drive(world, 3);
+    expect(world.platform.names()).toHaveLength(1);
+
+    world.clock.advance(31 * 60_000);
+    await sweepJobs(sweepDeps(world));
+    await drive(world);
+
+    expect(world.platform.names()).toEqual([]);
+    expect((await world.jobs.get(jobId))?.status).toBe("FAILED");
+    expect((await world.checkpoints.get(cp.id))?.verification?.status).toBe("FAILED");
+  });
+
+  it("waits while the platform cannot clone yet (its source is running) instead of failing", async () => {
+    const world = verificationWorld();
+    world.platform.busyRestores = 2;
+    const cp = await platformHeld(world);
+    const { jobId } = await started(world);
+    await drive(world);
+
+    const restores = world.platform.calls.filter((call) => call.startsWith("restore"));
+    expect(restores).toHaveLength(3);
+    expect((await world.jobs.get(jobId))?.status).toBe("SUCCEEDED");
+    expect((await world.checkpoints.get(cp.id))?.verification?.status).toBe("PASSED");
+    expect(world.platform.names()).toEqual([]);
+  });
+
+  it("takes a clone that exists after a crash for its own start, instead of failing on the taken name", async () => {
+    const world = verificationWorld();
+    world.platform.crashAfterRestore = true;
+    const cp = await platformHeld(world);
+    const { jobId } = await started(world);
+    const first = world.steps.sent[0]?.message as VerificationStep;
+    await expect(advanceVerification(first, world.deps)).rejects.toThrow("died");
+    // The queue delivers the same step again.
+    await advanceVerification(first, world.deps);
+    world.platform.settle();
+    await drive(world);
+
+    expect(world.platform.calls.filter((call) => call.startsWith("restore"))).toHaveLength(1);
+    expect((await world.jobs.get(jobId))?.status).toBe("SUCCEEDED");
+    expect((await world.checkpoints.get(cp.id))?.verification?.status).toBe("PASSED");
+    expect(world.platform.names()).toEqual([]);
+  });
+});
