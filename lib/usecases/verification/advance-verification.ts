@@ -321,6 +321,27 @@ async function startThrowaway(
   });
 }
 
+/**
+ * A throwaway that no longer exists before its check: the platform lost it (locally, a stack
+ * killed with its simulator; in AWS, someone deleted it), which says nothing about the
+ * checkpoint. It is started again (same claim, same client token), once; a second loss is a
+ * FAILED verdict. The verdict deadline still bounds the test.
+ */
+function vanished(
+  progress: VerificationProgress,
+  when: string,
+  deps: VerificationDeps,
+): PhaseResult {
+  const restarts = progress.restarts ?? 0;
+  if (restarts < MAX_RESTARTS) {
+    return { kind: "next", changes: { phase: "starting", restarts: restarts + 1 } };
+  }
+  return failAndCleanUp(
+    `throwaway simulation ${progress.target} disappeared ${when} (started ${restarts + 1} times)`,
+    deps,
+  );
+}
+
 /** The `waiting` phase: on to the check once the throwaway runs; a failed start is the verdict. */
 async function awaitRunning(
   job: Job,
@@ -331,17 +352,7 @@ async function awaitRunning(
   const details = await describe(provider, progress.target);
   if (!details) {
     if ((progress.waits ?? 0) < NOT_FOUND_WAITS) return { kind: "wait", changes: {} };
-    // Gone before it ever ran: the platform lost the start (locally, a stack killed with its
-    // simulator), which says nothing about the checkpoint. Start it again (same claim, same
-    // client token), once; the verdict deadline still bounds the test.
-    const restarts = progress.restarts ?? 0;
-    if (restarts < MAX_RESTARTS) {
-      return { kind: "next", changes: { phase: "starting", restarts: restarts + 1 } };
-    }
-    return failAndCleanUp(
-      `throwaway simulation ${progress.target} disappeared while starting (started ${restarts + 1} times)`,
-      deps,
-    );
+    return vanished(progress, "while starting", deps);
   }
   if (RUNNING_STATUSES.has(details.status)) {
     return {
@@ -371,9 +382,10 @@ async function check(
 ): Promise<PhaseResult> {
   const provider = deps.providers.byName(job.provider ?? "");
   const details = await describe(provider, progress.target);
-  if (!details || !RUNNING_STATUSES.has(details.status)) {
+  if (!details) return vanished(progress, "before it could be checked", deps);
+  if (!RUNNING_STATUSES.has(details.status)) {
     return failAndCleanUp(
-      `the throwaway simulation stopped running before it could be checked (${details?.status ?? "gone"})`,
+      `the throwaway simulation stopped running before it could be checked (${details.status})`,
       deps,
     );
   }

@@ -44,6 +44,27 @@ describe("a restore test whose throwaway vanishes before it ever ran", () => {
     expect(w.platform.names()).toEqual([]);
   });
 
+  it("starts it again when it vanished after it ran but before its check", async () => {
+    const w = verificationWorld();
+    await w.checkpoints.create(checkpoint({ simulation: "sim-a" }));
+    const describeSimulation = w.platform.describeSimulation.bind(w.platform);
+    let lost = false;
+    w.platform.describeSimulation = async (name) => {
+      const details = await describeSimulation(name);
+      // Seen STARTED by the waiting phase, then lost with the platform before the check.
+      if (details.status === "STARTED" && !lost) {
+        lost = true;
+        w.platform.simulations.delete(name);
+      }
+      return details;
+    };
+    const jobId = (await planVerifications(tick, w)).planned[0]?.jobId ?? "";
+
+    expect((await drive(w)).at(-1)).toMatchObject({ outcome: "passed" });
+    expect((await w.jobs.get(jobId))?.verify?.restarts).toBe(1);
+    expect(w.platform.names()).toEqual([]);
+  });
+
   it("fails once it vanished again after the second start, and says so", async () => {
     const { w, jobId } = await losingWorld(2);
     expect((await drive(w)).at(-1)).toMatchObject({ outcome: "failed" });
