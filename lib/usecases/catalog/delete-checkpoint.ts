@@ -24,7 +24,12 @@ import { deleteObjectSet } from "../files/delete-object-set.ts";
 import { isObjectSetCheckpoint, objectSetRefusal } from "../files/object-set-checkpoint.ts";
 import { purgeAfterFor, trashHeldCheckpoint } from "../../domain/trash.ts";
 import { moveSetToTrash, removeTrashedOriginals } from "../files/trash-object-set.ts";
-import { moveToTrash, type TrashOutcome, type TrashSettings } from "./trash-checkpoint.ts";
+import {
+  moveToTrash,
+  recordDeleted,
+  type TrashOutcome,
+  type TrashSettings,
+} from "./trash-checkpoint.ts";
 
 /** What deleting a checkpoint needs. */
 export interface DeleteCheckpointDeps {
@@ -247,7 +252,9 @@ async function trashOne(
   const keep = (current: Checkpoint) => current.favorite && !options.force;
   let outcome: TrashOutcome;
   if (kind === "held") {
-    outcome = await trashHeld(checkpoint, purgeAfter, deps, keep);
+    outcome = await recordDeleted(checkpoint, deps, keep, (current, now) =>
+      trashHeldCheckpoint(current, purgeAfter, now),
+    );
   } else if (kind === "set") {
     const setDeps = setTrashDeps(deps);
     const refusal = checkpoint.location && objectSetRefusal(checkpoint.location, deps.files);
@@ -275,29 +282,4 @@ async function trashOne(
   }
   await deps.events.publish([checkpointDeleted(outcome.checkpoint)]);
   return outcome.checkpoint;
-}
-
-/** Records a platform's checkpoint DELETED and trashed on its platform (conditional write). */
-async function trashHeld(
-  checkpoint: Checkpoint,
-  purgeAfter: Date,
-  deps: DeleteCheckpointDeps,
-  keep: (current: Checkpoint) => boolean,
-): Promise<TrashOutcome> {
-  let current: Checkpoint | undefined = checkpoint;
-  for (let attempt = 1; ; attempt++) {
-    if (!current || current.state !== "COMPLETE" || keep(current)) {
-      return current?.state === "DELETED"
-        ? { kind: "trashed", checkpoint: current }
-        : { kind: "kept" };
-    }
-    const next = trashHeldCheckpoint(current, purgeAfter, deps.clock.now());
-    try {
-      await deps.checkpoints.save(next);
-      return { kind: "trashed", checkpoint: next };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
-      current = await deps.checkpoints.get(checkpoint.id);
-    }
-  }
 }

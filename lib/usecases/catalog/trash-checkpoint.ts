@@ -117,6 +117,32 @@ export async function moveToTrash(
     };
   }
 
+  // The copy was made of this version's file; a rename since does not change the file.
+  const outcome = await recordDeleted(checkpoint, deps, keep, (current, now) =>
+    copied ? trashCheckpoint(current, trash, purgeAfter, now) : markCheckpointDeleted(current, now),
+  );
+  // The original goes only when the record names this copy (another writer's DELETED may not).
+  if (outcome.kind !== "trashed" || !copied || outcome.checkpoint.trash?.key !== trash.key) {
+    return outcome;
+  }
+  if (!options.removeOriginal) return { ...outcome, original: location };
+  // Best effort: the record already says DELETED and where the bytes are.
+  await deps.store.deleteMany(location.bucket, [location.key]).catch(() => undefined);
+  return outcome;
+}
+
+/**
+ * Marks the record DELETED (`next` of the record as re-read after a lost race), unless it must
+ * stay (`keep`, or no longer COMPLETE); a record another writer made DELETED counts as done. One
+ * conditional write for every kind of checkpoint (a file, an object set, a platform's), so they
+ * all lose a race with a favorite or a rename the same way.
+ */
+export async function recordDeleted(
+  checkpoint: Checkpoint,
+  deps: { checkpoints: CheckpointStore; clock: Clock },
+  keep: (current: Checkpoint) => boolean,
+  next: (current: Checkpoint, now: Date) => Checkpoint,
+): Promise<Exclude<TrashOutcome, { kind: "failed" }>> {
   let current: Checkpoint | undefined = checkpoint;
   for (let attempt = 1; ; attempt++) {
     if (!current || current.state !== "COMPLETE" || keep(current)) {
@@ -124,26 +150,13 @@ export async function moveToTrash(
         ? { kind: "trashed", checkpoint: current }
         : { kind: "kept" };
     }
-    const now = deps.clock.now();
-    // The copy was made of this version's file; a rename since does not change the file.
-    const next = copied
-      ? trashCheckpoint(current, trash, purgeAfter, now)
-      : markCheckpointDeleted(current, now);
+    const written = next(current, deps.clock.now());
     try {
-      await deps.checkpoints.save(next);
-      current = next;
-      break;
+      await deps.checkpoints.save(written);
+      return { kind: "trashed", checkpoint: written };
     } catch (error) {
       if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
       current = await deps.checkpoints.get(checkpoint.id);
     }
   }
-  if (copied && !options.removeOriginal) {
-    return { kind: "trashed", checkpoint: current, original: location };
-  }
-  if (copied) {
-    // Best effort: the record already says DELETED and where the bytes are.
-    await deps.store.deleteMany(location.bucket, [location.key]).catch(() => undefined);
-  }
-  return { kind: "trashed", checkpoint: current };
 }

@@ -3,7 +3,7 @@ import {
   type Checkpoint,
   type S3Location,
 } from "../../domain/checkpoint.ts";
-import { AppError, ConcurrentModificationError, ConflictError } from "../../domain/errors.ts";
+import { AppError, ConflictError } from "../../domain/errors.ts";
 import { objectSetSource, type FileOwnership, type ObjectSetRef } from "../../domain/object-set.ts";
 import type { SnapshotOwnership } from "../../domain/snapshot-key.ts";
 import {
@@ -15,7 +15,7 @@ import {
 import type { CheckpointStore } from "../../ports/catalog.ts";
 import type { Clock } from "../../ports/messaging.ts";
 import { MAX_DELETE_KEYS, type ObjectInfo, type ObjectStore } from "../../ports/object-store.ts";
-import type { TrashOutcome, TrashStore } from "../catalog/trash-checkpoint.ts";
+import { recordDeleted, type TrashOutcome, type TrashStore } from "../catalog/trash-checkpoint.ts";
 import { forEachLimited } from "../for-each-limited.ts";
 import { deleteObjectSet } from "./delete-object-set.ts";
 import { listObjectSet, type SetMember } from "./object-set-listing.ts";
@@ -40,7 +40,6 @@ export interface SetTrashDeps {
  * 29 s; a larger one that does not is answered 504 and, repeated, copies only what is missing.
  */
 const COPY_CONCURRENCY = 16;
-const ATTEMPTS = 3;
 
 /** A copy in the trash folder, by the relative key of the object it holds. */
 type Copies = Map<string, ObjectInfo>;
@@ -195,34 +194,6 @@ export async function moveSetToTrash(
     );
   }
   return outcome;
-}
-
-/**
- * Marks the record DELETED (`next` of the record as re-read after a lost race), unless it must
- * stay (`keep`, or no longer COMPLETE); a record another writer made DELETED counts as done.
- */
-async function recordDeleted(
-  checkpoint: Checkpoint,
-  deps: Pick<SetTrashDeps, "checkpoints" | "clock">,
-  keep: (current: Checkpoint) => boolean,
-  next: (current: Checkpoint, now: Date) => Checkpoint,
-): Promise<TrashOutcome> {
-  let current: Checkpoint | undefined = checkpoint;
-  for (let attempt = 1; ; attempt++) {
-    if (!current || current.state !== "COMPLETE" || keep(current)) {
-      return current?.state === "DELETED"
-        ? { kind: "trashed", checkpoint: current }
-        : { kind: "kept" };
-    }
-    const written = next(current, deps.clock.now());
-    try {
-      await deps.checkpoints.save(written);
-      return { kind: "trashed", checkpoint: written };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= ATTEMPTS) throw error;
-      current = await deps.checkpoints.get(checkpoint.id);
-    }
-  }
 }
 
 /**
