@@ -103,7 +103,6 @@ export function withoutUndefined<T>(value: T): T {
 export const isConditionalCheckFailed = (error: unknown): boolean =>
   error instanceof Error && error.name === "ConditionalCheckFailedException";
 
-/** What a versioned record kind needs: its schema, its name in messages and its key attributes. */
 /** What one DynamoDB Query or Scan page answers. */
 interface ItemPage {
   Items?: Record<string, unknown>[];
@@ -131,6 +130,25 @@ export async function readPastLimit(
   return { items: items.slice(0, limit), more: items.length > limit };
 }
 
+/**
+ * Every item a Query or Scan finds, following DynamoDB's pages to the end: a page stops at 1 MB
+ * whatever the items, so a reader that takes one page alone may miss some. `read` gets where to
+ * start.
+ */
+export async function readAll(
+  read: (startKey: Record<string, unknown> | undefined) => Promise<ItemPage>,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let next: Record<string, unknown> | undefined;
+  do {
+    const page = await read(next);
+    items.push(...(page.Items ?? []));
+    next = page.LastEvaluatedKey;
+  } while (next);
+  return items;
+}
+
+/** What a versioned record kind needs: its schema, its name in messages and its key attributes. */
 export interface RecordKind<T extends { id: string; version: number }> {
   schema: z.ZodType<T, unknown>;
   label: string;

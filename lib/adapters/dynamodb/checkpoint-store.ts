@@ -15,7 +15,12 @@ import {
   type SimulationRecord,
 } from "../../ports/catalog.ts";
 import { batchGet } from "./batch.ts";
-import { creationSortKey, isConditionalCheckFailed, VersionedItems } from "./catalog-items.ts";
+import {
+  creationSortKey,
+  isConditionalCheckFailed,
+  readAll,
+  VersionedItems,
+} from "./catalog-items.ts";
 import { catalogTable } from "./table-schema.ts";
 
 const checkpointKey = (id: string) => ({ pk: `CKPT#${id}`, sk: "CKPT" });
@@ -205,22 +210,20 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
   }
 
   async listSimulations(): Promise<string[]> {
-    const names: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
+    const items = await readAll((startKey) =>
+      this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: "pk = :pk",
           ExpressionAttributeValues: { ":pk": SIMULATIONS_PARTITION },
-          ExclusiveStartKey: start,
+          ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of page.Items ?? []) {
-        if (typeof item.simulation === "string") names.push(item.simulation);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+      ),
+    );
+    const names: string[] = [];
+    for (const item of items) {
+      if (typeof item.simulation === "string") names.push(item.simulation);
+    }
     return names.sort();
   }
 
@@ -298,10 +301,8 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
 
   /** A Query of the checkpoint's claims partition in `byCreated` (eventually consistent). */
   async claimsOf(checkpointId: string): Promise<S3Location[]> {
-    const locations: S3Location[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
+    const items = await readAll((startKey) =>
+      this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: catalogTable.indexes.byCreated.name,
@@ -309,16 +310,15 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
           ExpressionAttributeValues: { ":partition": claimsPartition(checkpointId) },
           ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of page.Items ?? []) {
-        const { bucket, key } = item;
-        if (typeof bucket !== "string" || typeof key !== "string")
-          throw new AppError(`Location claim ${String(item.pk)} is unreadable`);
-        locations.push({ bucket, key });
+      ),
+    );
+    return items.map((item) => {
+      const { bucket, key } = item;
+      if (typeof bucket !== "string" || typeof key !== "string") {
+        throw new AppError(`Location claim ${String(item.pk)} is unreadable`);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return locations;
+      return { bucket, key };
+    });
   }
 
   /** A PutItem on the condition that `from` owns the claim; on a refusal a consistent read. */

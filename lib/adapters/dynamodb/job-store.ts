@@ -2,7 +2,13 @@ import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk
 import { ValidationError } from "../../domain/errors.ts";
 import { JobSchema, isJobFinished, type Job, type JobKind } from "../../domain/job.ts";
 import type { JobStore, ListOptions, Page } from "../../ports/catalog.ts";
-import { creationSortKey, readPastLimit, resolveLimit, VersionedItems } from "./catalog-items.ts";
+import {
+  creationSortKey,
+  readAll,
+  readPastLimit,
+  resolveLimit,
+  VersionedItems,
+} from "./catalog-items.ts";
 import { catalogTable } from "./table-schema.ts";
 
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: "JOB" });
@@ -127,10 +133,8 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async listOpen(simulation: string, kind?: JobKind): Promise<Job[]> {
-    const jobs: Job[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
+    const items = await readAll((startKey) =>
+      this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: catalogTable.indexes.openJobs.name,
@@ -144,11 +148,9 @@ export class DynamoDbJobStore implements JobStore {
             : {}),
           ExclusiveStartKey: startKey,
         }),
-      );
-      jobs.push(...(page.Items ?? []).map((item) => this.items.parse(item)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return jobs;
+      ),
+    );
+    return items.map((item) => this.items.parse(item));
   }
 
   listBySimulation(simulation: string, options?: ListOptions): Promise<Page<Job>> {
@@ -165,10 +167,8 @@ export class DynamoDbJobStore implements JobStore {
     range: { from: Date; to: Date },
     kind?: JobKind,
   ): Promise<Job[]> {
-    const jobs: Job[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
+    const items = await readAll((startKey) =>
+      this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: catalogTable.indexes.byCreated.name,
@@ -184,11 +184,9 @@ export class DynamoDbJobStore implements JobStore {
             : {}),
           ExclusiveStartKey: startKey,
         }),
-      );
-      jobs.push(...(page.Items ?? []).map((item) => this.items.parse(item)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return jobs;
+      ),
+    );
+    return items.map((item) => this.items.parse(item));
   }
 
   /**
