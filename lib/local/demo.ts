@@ -163,6 +163,8 @@ export interface StopContext {
   dynamo: DynamoDBClient;
   s3: S3Client;
   simulator: LocalSimulator;
+  /** The local API, still serving: the undelete demo points the CLI at it. */
+  apiEndpoint: string;
   /** Still sweeping: it ends or re-drives jobs whose messages were lost, so the waits can end. */
   sweeper: { stop(): void };
   print: (line: string) => void;
@@ -185,9 +187,14 @@ export async function stopCleanly(context: StopContext): Promise<LocalRunSummary
   await waitForOpenJobs(jobs, config, OPEN_JOBS_WAIT_MS);
   context.sweeper.stop();
   if (config.restoreDemo && config.simulations[0]) {
-    // A prune undone: the newest checkpoint retention moved to the trash comes back.
+    // A prune undone through the CLI, then restored from: the newest trashed checkpoint.
     const { undeleteDemo } = await loadStopDemos().undelete;
-    await undeleteDemo({ simulations: config.simulations, print });
+    await undeleteDemo({
+      simulations: config.simulations,
+      apiEndpoint: context.apiEndpoint,
+      print,
+      timeoutMs: RESTORE_DEMO_TIMEOUT_MS,
+    });
   }
   if (config.restoreDemo && config.simulations[0]) {
     const { restoreDemo } = await loadStopDemos().restore;

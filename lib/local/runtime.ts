@@ -229,7 +229,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     // Its last checkpoint finished, so the clean stop catalogs and prunes a quiet bucket.
     await trainer?.stop();
     scheduler.stop();
-    const stack = { config, dynamo: aws.dynamo, s3: aws.s3, simulator, sweeper, print };
+    const stack = {
+      config,
+      dynamo: aws.dynamo,
+      s3: aws.s3,
+      simulator,
+      sweeper,
+      print,
+      apiEndpoint: api.endpoint,
+    };
     return await stopCleanly(stack);
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);

@@ -45,10 +45,24 @@ describe("the local stack, end to end", () => {
       true,
     );
     expect(lines.some((l) => l.includes("▸ snapshot requested") && l.includes("beta"))).toBe(true);
-    // Retention moves what it removes to the trash, and the demo's end undeletes one of alpha's.
+    // Retention moves what it removes to the trash; the demo's end undeletes one through the CLI
+    // and restores from it, and the restored simulation resumed at the tick its file recorded.
     expect(lines.some((l) => /✂ checkpoints pruned .* in the trash until /.test(l))).toBe(true);
-    expect(lines.some((l) => /↶ undeleted \S{8} of (alpha|beta) .*: COMPLETE again/.test(l))).toBe(
-      true,
+    const undeleting = lines.findIndex((l) => /↶ undeleting \S{8} of (alpha|beta) /.test(l));
+    // The CLI's lines, without the console's event lines that may come between them.
+    const demoEnd = lines.slice(undeleting).filter((l) => /^( {2}[$✓✗]| {4})/.test(l));
+    expect(demoEnd[0]).toMatch(/^ {2}\$ simsnap checkpoints undelete \S{8}$/);
+    expect(demoEnd[1]).toMatch(/^ {4}undeleted \S+ \(.*\): COMPLETE$/);
+    expect(demoEnd[2]).toMatch(
+      /^ {2}\$ simsnap restore \S{8} --simulation-name \S+-undeleted-\S{8} /,
+    );
+    expect(demoEnd).toContainEqual(
+      expect.stringMatching(/^ {4}restore: +\S+-undeleted-\S{8} \(from the checkpoint's file\)$/),
+    );
+    expect(demoEnd).toContainEqual(
+      expect.stringMatching(
+        /^ {2}✓ \S+-undeleted-\S{8} resumed at tick [1-9]\d*, the tick its snapshot recorded/,
+      ),
     );
 
     // Every completed checkpoint is archived; at the end one of alpha's is restored.
