@@ -14,6 +14,7 @@
  * nothing.
  * Usage: npm run bench:fan-out -- [simulations, default 10000]
  */
+import { countRequests } from "./count-requests.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,20 +50,8 @@ const region = "us-east-1";
 
 /** Requests per service and command, counted by a middleware on each SDK client. */
 const requests = new Map<string, number>();
-const counted = <C extends { middlewareStack: { add: (...args: never[]) => void } }>(
-  service: string,
-  client: C,
-): C => {
-  (client.middlewareStack as unknown as DynamoDBClient["middlewareStack"]).add(
-    (next, context) => (args) => {
-      const key = `${service} ${String(context.commandName).replace(/Command$/, "")}`;
-      requests.set(key, (requests.get(key) ?? 0) + 1);
-      return next(args);
-    },
-    { step: "initialize", name: "countRequests" },
-  );
-  return client;
-};
+const counted = <C extends Parameters<typeof countRequests>[2]>(service: string, client: C): C =>
+  countRequests(requests, service, client);
 
 const dataDir = await mkdtemp(join(tmpdir(), "simsnap-fan-out-"));
 const servers = await startLocalServers({ dataDir, dynamodbInMemory: true });

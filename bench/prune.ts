@@ -14,6 +14,7 @@
  * Usage: npm run bench:prune -- [--local 1000,10000] [--memory 1000,10000,100000] [--latency 0]
  *   [--trash]
  */
+import { countRequests } from "./count-requests.ts";
 import { parseArgs } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { DynamoDbCheckpointStore } from "../lib/adapters/dynamodb/checkpoint-store.ts";
@@ -139,19 +140,8 @@ async function local(sizes: number[]): Promise<void> {
   if (sizes.length === 0) return;
   const aws = await startLocalAws();
   const requests = new Map<string, number>();
-  for (const [service, client] of [
-    ["DynamoDB", aws.doc],
-    ["S3", aws.s3],
-  ] as const) {
-    (client.middlewareStack as typeof aws.doc.middlewareStack).add(
-      (next, context) => (args) => {
-        const name = `${service} ${String(context.commandName).replace(/Command$/, "")}`;
-        requests.set(name, (requests.get(name) ?? 0) + 1);
-        return next(args);
-      },
-      { step: "initialize", name: "countRequests" },
-    );
-  }
+  countRequests(requests, "DynamoDB", aws.doc);
+  countRequests(requests, "S3", aws.s3);
   try {
     // The first, untimed, warms up the servers and the code paths (JIT), so 1,000 is not skewed.
     for (const [index, count] of [500, ...sizes].entries()) {

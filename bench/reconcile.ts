@@ -9,6 +9,7 @@
  * figures; asserts nothing.
  * Usage: npm run bench:reconcile -- [--sizes 1000,5000] [--unknown 2]
  */
+import { countRequests } from "./count-requests.ts";
 import { parseArgs } from "node:util";
 import { batchPut } from "../lib/adapters/dynamodb/batch.ts";
 import { DynamoDbCheckpointStore } from "../lib/adapters/dynamodb/checkpoint-store.ts";
@@ -30,19 +31,8 @@ const BUCKET = "snapshots";
 
 const aws = await startLocalAws({ buckets: [BUCKET] });
 const requests = new Map<string, number>();
-for (const [service, client] of [
-  ["DynamoDB", aws.doc],
-  ["S3", aws.s3],
-] as const) {
-  (client.middlewareStack as typeof aws.doc.middlewareStack).add(
-    (next, context) => (args) => {
-      const name = `${service} ${String(context.commandName).replace(/Command$/, "")}`;
-      requests.set(name, (requests.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: "initialize", name: "countRequests" },
-  );
-}
+countRequests(requests, "DynamoDB", aws.doc);
+countRequests(requests, "S3", aws.s3);
 
 try {
   for (const [index, count] of sizes.entries()) {
