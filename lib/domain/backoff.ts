@@ -31,6 +31,25 @@ export function fullJitterSeconds(
   return Math.max(1, Math.ceil(random() * window));
 }
 
+/**
+ * When a job's next poll is due: its backoff (`attempt`, from the poll timing) counted from this
+ * poll's own due time, not from `now`, so two deliveries of one poll schedule the same next one;
+ * and never after `deadline` (epoch ms), where the step must come back to act on the job. One rule
+ * for every use case that polls a job through a delayed queue.
+ */
+export function nextPollDue(
+  dueAt: string,
+  attempt: number,
+  timing: { firstCheckSeconds: number; maxCheckSeconds: number },
+  deadline = Number.POSITIVE_INFINITY,
+): Date {
+  const delay = backoffSeconds(attempt, {
+    baseSeconds: timing.firstCheckSeconds,
+    maxSeconds: timing.maxCheckSeconds,
+  });
+  return new Date(Math.min(Date.parse(dueAt) + delay * 1000, deadline));
+}
+
 /** SQS's longest delivery delay. */
 const MAX_QUEUE_DELAY_SECONDS = 900;
 

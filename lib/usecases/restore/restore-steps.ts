@@ -1,4 +1,4 @@
-import { backoffSeconds, queueDelaySeconds } from "../../domain/backoff.ts";
+import { nextPollDue, queueDelaySeconds } from "../../domain/backoff.ts";
 import type { ErrorInfo } from "../../domain/checkpoint.ts";
 import { checkpointRestored, restoreFailed } from "../../domain/events.ts";
 import {
@@ -79,12 +79,8 @@ async function wait(
 ): Promise<AdvanceRestoreResult> {
   const now = deps.clock.now();
   const waits = progress.waits ?? 0;
-  const delay = backoffSeconds(waits, {
-    baseSeconds: deps.restore.firstCheckSeconds,
-    maxSeconds: deps.restore.maxCheckSeconds,
-  });
-  const deadline = job.deadline ? new Date(job.deadline).getTime() : Number.POSITIVE_INFINITY;
-  const due = new Date(Math.min(new Date(step.dueAt).getTime() + delay * 1000, deadline));
+  const deadline = job.deadline ? Date.parse(job.deadline) : undefined;
+  const due = nextPollDue(step.dueAt, waits, deps.restore, deadline);
   const nextCheckAt = due.toISOString();
   await deps.restoreSteps.send(
     { jobId: job.id, step: step.step + 1, dueAt: nextCheckAt },

@@ -1,4 +1,4 @@
-import { backoffSeconds } from "../../domain/backoff.ts";
+import { nextPollDue, queueDelaySeconds } from "../../domain/backoff.ts";
 import { ConcurrentModificationError, ProviderError } from "../../domain/errors.ts";
 import { isJobFinished, updateRunningJob, type Job } from "../../domain/job.ts";
 import type { StatusCheck } from "../../domain/messages.ts";
@@ -93,21 +93,11 @@ export async function checkSnapshot(
     return { outcome: "failed" };
   }
 
-  const delay = backoffSeconds(check.check + 1, {
-    baseSeconds: deps.timing.firstCheckSeconds,
-    maxSeconds: deps.timing.maxCheckSeconds,
-  });
-  const nextDue = new Date(
-    Math.min(new Date(check.dueAt).getTime() + delay * 1000, deadline.getTime()),
-  );
+  const nextDue = nextPollDue(check.dueAt, check.check + 1, deps.timing, deadline.getTime());
   const nextCheckAt = nextDue.toISOString();
-  const waitSeconds = Math.min(
-    900,
-    Math.max(0, Math.ceil((nextDue.getTime() - now.getTime()) / 1000)),
-  );
   await deps.statusChecks.send(
     { jobId: job.id, check: check.check + 1, dueAt: nextCheckAt },
-    { delaySeconds: waitSeconds },
+    { delaySeconds: queueDelaySeconds(nextDue, now) },
   );
   try {
     await deps.jobs.save(updateRunningJob(job, { nextCheckAt, checks: check.check + 1 }));

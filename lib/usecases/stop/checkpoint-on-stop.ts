@@ -1,4 +1,4 @@
-import { backoffSeconds, queueDelaySeconds } from "../../domain/backoff.ts";
+import { nextPollDue, queueDelaySeconds } from "../../domain/backoff.ts";
 import type { Checkpoint, ErrorInfo } from "../../domain/checkpoint.ts";
 import {
   ConcurrentModificationError,
@@ -482,13 +482,7 @@ async function reschedule(
   ports: StopCheckPorts,
 ): Promise<StopCheckResult> {
   const now = ports.clock.now();
-  const delay = backoffSeconds(check.check + 1, {
-    baseSeconds: ports.timing.firstCheckSeconds,
-    maxSeconds: ports.timing.maxCheckSeconds,
-  });
-  const due = new Date(
-    Math.min(new Date(check.dueAt).getTime() + delay * 1000, deadline.getTime()),
-  );
+  const due = nextPollDue(check.dueAt, check.check + 1, ports.timing, deadline.getTime());
   const nextCheckAt = due.toISOString();
   await ports.statusChecks.send(
     { jobId: job.id, check: check.check + 1, dueAt: nextCheckAt },

@@ -1,4 +1,4 @@
-import { backoffSeconds, queueDelaySeconds } from "../../domain/backoff.ts";
+import { nextPollDue, queueDelaySeconds } from "../../domain/backoff.ts";
 import type { Checkpoint, CheckpointVerification, ErrorInfo } from "../../domain/checkpoint.ts";
 import { ProviderError, RetryLaterError } from "../../domain/errors.ts";
 import { checkpointVerification } from "../../domain/events.ts";
@@ -155,17 +155,11 @@ async function wait(
 ): Promise<AdvanceVerificationResult> {
   const now = deps.clock.now();
   const waits = progress.waits ?? 0;
-  const delay = backoffSeconds(waits, {
-    baseSeconds: deps.verification.firstCheckSeconds,
-    maxSeconds: deps.verification.maxCheckSeconds,
-  });
   // Waits end at the deadline, for the step to act on it; past it (a cleanup running late, which
   // the sweeper ends), they back off as usual instead of coming back at once.
   const deadline =
-    job.deadline && Date.parse(job.deadline) > now.getTime()
-      ? Date.parse(job.deadline)
-      : Number.POSITIVE_INFINITY;
-  const due = new Date(Math.min(Date.parse(step.dueAt) + delay * 1000, deadline));
+    job.deadline && Date.parse(job.deadline) > now.getTime() ? Date.parse(job.deadline) : undefined;
+  const due = nextPollDue(step.dueAt, waits, deps.verification, deadline);
   const nextCheckAt = due.toISOString();
   const next = await saved(
     updateRunningJob(job, {
